@@ -1,0 +1,46 @@
+// DktCommand: the base of every command. It finds the project, turns any error into one sentence on stderr with
+// its exit code (also under --json), and shows a stack only when DEBUG or DKT_DEBUG is set.
+import {Command} from '@oclif/core'
+
+import {DktError} from '../core/errors.js'
+import {MetaRepo} from '../core/meta-repo.js'
+import {findProject} from '../core/project.js'
+import {redactUrlCredentials} from '../core/redact.js'
+
+type OclifError = Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}
+
+/** The exit code of any error: DktError's own, oclif's parse errors (2), anything else 1. */
+export function exitCodeOf(error: OclifError): number {
+  if (error instanceof DktError) return error.exitCode
+  if (typeof error.oclif?.exit === 'number') return error.oclif.exit
+  return 1
+}
+
+/** One sentence: the first line of the message, with causes as "outer: inner". */
+export function errorSentence(error: Error): string {
+  const parts: string[] = []
+  for (let e: unknown = error; e instanceof Error && parts.length < 3; e = e.cause) {
+    const line = e.message.split('\n')[0].trim()
+    if (line && !parts.some((p) => p.includes(line))) parts.push(line)
+  }
+  return redactUrlCredentials(parts.join(': ') || String(error))
+}
+
+export abstract class DktCommand extends Command {
+  static override enableJsonFlag = true
+
+  private metaRepo?: MetaRepo
+
+  /** The project around the working directory (NotAProjectError outside one). */
+  protected get repo(): MetaRepo {
+    this.metaRepo ??= new MetaRepo(findProject(process.cwd()))
+    return this.metaRepo
+  }
+
+  protected override async catch(error: OclifError): Promise<void> {
+    if (error.oclif?.exit === 0) return // help or version output already done
+    process.exitCode = exitCodeOf(error)
+    process.stderr.write(`Error: ${errorSentence(error)}\n`)
+    if (process.env.DEBUG || process.env.DKT_DEBUG) process.stderr.write(`${error.stack ?? ''}\n`)
+  }
+}

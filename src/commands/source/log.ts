@@ -1,0 +1,18 @@
+import {Args} from '@oclif/core'
+
+import {DktCommand} from '../../cli/base-command.js'
+import {shortId, table} from '../../cli/render.js'
+import {logSource} from '../../core/source/log.js'
+
+export default class SourceLog extends DktCommand {
+  static override summary = 'List the versions of a source, newest first.'
+  static override examples = ['<%= config.bin %> source log pinata']
+  static override args = {name: Args.string({required: true, description: 'source name'})}
+
+  async run() {
+    const {args} = await this.parse(SourceLog)
+    const entries = await logSource(this.repo, {name: args.name})
+    this.log(table(['ID', 'FULL'], entries.map((e) => [shortId(e.version), e.version])))
+    return entries
+  }
+}

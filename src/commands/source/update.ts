@@ -1,0 +1,20 @@
+import {Args} from '@oclif/core'
+
+import {DktCommand} from '../../cli/base-command.js'
+import {table} from '../../cli/render.js'
+import {updateSources} from '../../core/source/update.js'
+
+export default class SourceUpdate extends DktCommand {
+  static override summary = 'Check a source now and record its new version, if it has one.'
+  static override examples = ['<%= config.bin %> source update pinata']
+  static override args = {name: Args.string({required: true, description: 'source name'})}
+
+  async run() {
+    const {args} = await this.parse(SourceUpdate)
+    const {results, failures} = await updateSources(this.repo, {names: [args.name], now: new Date()})
+    if (failures.length > 0) throw failures[0].error
+    const [result] = results
+    this.log(table(['NAME', 'LATEST', 'PREVIOUS'], [[result.name, result.version, result.changed ? result.previous : 'unchanged']]))
+    return result
+  }
+}

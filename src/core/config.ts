@@ -1,0 +1,50 @@
+// Private fields in `.dkt/config` (a JSON object, mode 0600): `${KEY}` in commands, and settings such as
+// `github.url`. Never committed, and only keys are ever shown.
+import {InvalidArgumentError} from './errors.js'
+import type {Project} from './project.js'
+
+const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/
+
+async function openConfig(project: Project) {
+  const {default: Conf} = await import('conf')
+  return new Conf<Record<string, string>>({
+    cwd: project.dktDir,
+    configName: 'config',
+    fileExtension: '',
+    projectSuffix: '',
+    configFileMode: 0o600,
+    accessPropertiesByDotNotation: false,
+  })
+}
+
+export function assertConfigKey(key: string): void {
+  if (!KEY_PATTERN.test(key)) {
+    throw new InvalidArgumentError(`config key \`${key}\` is not valid; use letters, digits, \`_\`, \`.\` and \`-\`, starting with a letter`)
+  }
+}
+
+export async function setConfig(project: Project, options: {key: string; value: string}): Promise<{key: string}> {
+  assertConfigKey(options.key)
+  const config = await openConfig(project)
+  config.set(options.key, options.value)
+  return {key: options.key}
+}
+
+export async function unsetConfig(project: Project, options: {key: string}): Promise<{key: string; removed: boolean}> {
+  assertConfigKey(options.key)
+  const config = await openConfig(project)
+  const removed = config.has(options.key)
+  config.delete(options.key)
+  return {key: options.key, removed}
+}
+
+export async function listConfigKeys(project: Project): Promise<string[]> {
+  return Object.keys((await openConfig(project)).store).sort()
+}
+
+/** All private fields; for the core only (interpolation, drivers), never for rendering. */
+export async function readConfig(project: Project): Promise<Record<string, string>> {
+  const {existsSync} = await import('node:fs')
+  if (!existsSync(`${project.dktDir}/config`)) return {}
+  return {...(await openConfig(project)).store}
+}

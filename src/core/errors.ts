@@ -1,0 +1,49 @@
+// Typed errors of dkt: each carries a stable code, the process exit code, and structured data.
+//
+// Exit codes (documented in README):
+//   2  bad input or usage: the command was rejected and nothing changed
+//   1  an operation failed: a remote, git, the lock, a run
+export const EXIT_BAD_INPUT = 2
+export const EXIT_FAILED = 1
+
+export class DktError extends Error {
+  readonly code: string
+  readonly exitCode: number
+  readonly data: Record<string, unknown>
+
+  constructor(message: string, options: {exitCode: number; data?: Record<string, unknown>; cause?: unknown}) {
+    super(message, options.cause === undefined ? undefined : {cause: options.cause})
+    this.name = new.target.name
+    this.code = new.target.name
+    this.exitCode = options.exitCode
+    this.data = options.data ?? {}
+  }
+}
+
+/** Bad input: the user can fix the command line. */
+class BadInputError extends DktError {
+  constructor(message: string, data?: Record<string, unknown>) {
+    super(message, {exitCode: EXIT_BAD_INPUT, data})
+  }
+}
+
+export class InvalidNameError extends BadInputError {}
+export class InvalidArgumentError extends BadInputError {}
+export class NotFoundError extends BadInputError {}
+export class AmbiguousError extends BadInputError {}
+export class AlreadyExistsError extends BadInputError {}
+export class InUseError extends BadInputError {}
+export class NotAProjectError extends BadInputError {}
+export class UnknownKindError extends BadInputError {}
+export class CycleError extends BadInputError {}
+
+/** A failed operation: retrying later, or fixing the environment, may help. */
+class OperationError extends DktError {
+  constructor(message: string, options?: {data?: Record<string, unknown>; cause?: unknown}) {
+    super(message, {exitCode: EXIT_FAILED, ...options})
+  }
+}
+
+export class RemoteUnreachableError extends OperationError {}
+export class GitFailedError extends OperationError {}
+export class BusyError extends OperationError {}

@@ -1,0 +1,71 @@
+// Runs the git command-line program: one small promise wrapper, with an environment that never prompts.
+import {spawn} from 'node:child_process'
+
+import {GitFailedError} from './errors.js'
+import {redactUrlCredentials} from './redact.js'
+
+export interface GitOptions {
+  /** Directory git runs in (`-C` semantics). */
+  cwd: string
+  /** Extra environment; values here win over the inherited environment. */
+  env?: Record<string, string | undefined>
+  /** Resolve with a non-zero exit code instead of throwing. */
+  allowFailure?: boolean
+  signal?: AbortSignal
+}
+
+export interface GitResult {
+  stdout: string
+  stderr: string
+  exitCode: number
+}
+
+// Inherited variables that would point git at another repository than the one we name (e.g. inside a git hook).
+const REPOSITORY_VARIABLES = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_COMMON_DIR', 'GIT_NAMESPACE']
+
+function gitEnvironment(extra: GitOptions['env']): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {...process.env}
+  for (const name of REPOSITORY_VARIABLES) delete env[name]
+  // Never block on a password prompt or an editor: dkt runs unattended.
+  Object.assign(env, {GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', SSH_ASKPASS: 'true', GIT_EDITOR: 'true', LC_ALL: 'C'})
+  for (const [key, value] of Object.entries(extra ?? {})) {
+    if (value === undefined) delete env[key]
+    else env[key] = value
+  }
+  return env
+}
+
+/** The last non-empty line of git's stderr, without its `fatal: ` / `error: ` prefix. */
+export function gitMessage(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('hint:'))
+  const line = lines.find((l) => /^(fatal|error):/.test(l)) ?? lines.at(-1) ?? 'no message'
+  return redactUrlCredentials(line.replace(/^(fatal|error|warning):\s*/, ''))
+}
+
+export function runGit(args: string[], options: GitOptions): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, {
+      cwd: options.cwd,
+      env: gitEnvironment(options.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal: options.signal,
+    })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
+    child.on('error', (error) => reject(new GitFailedError(`cannot run git: ${error.message}`, {cause: error})))
+    child.on('close', (code, signal) => {
+      const result = {stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), exitCode: code ?? 128}
+      if (result.exitCode === 0 || options.allowFailure) {
+        resolve(result)
+        return
+      }
+      const what = signal ? `was killed by ${signal}` : `failed: ${gitMessage(result.stderr)}`
+      reject(new GitFailedError(`git ${args.find((a) => !a.startsWith('-')) ?? ''} ${what}`, {data: {args, ...result}}))
+    })
+  })
+}

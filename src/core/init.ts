@@ -1,0 +1,88 @@
+// `dkt init` and `dkt clone`: create a project's `.dkt/` metadata repository, or clone an existing one.
+import {existsSync, statSync} from 'node:fs'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+
+import {AlreadyExistsError, InvalidArgumentError, NotFoundError, RemoteUnreachableError} from './errors.js'
+import {gitMessage, runGit} from './git-cli.js'
+import {MetaRepo} from './meta-repo.js'
+import {DKT_DIR, FORMAT, type Project, projectAt} from './project.js'
+import {redactUrlCredentials} from './redact.js'
+import {type SecretName, type Secrets, writeSecrets} from './secrets.js'
+
+/** Never committed: private fields, tokens, caches, the lock and temporary files of atomic writes. */
+export const GITIGNORE = ['/config', '/secrets/', '/cache/', '/lock', '/lock.*', '*.tmp-*', ''].join('\n')
+
+/** Observation logs are append-only: when two clones both append, a merge keeps both sides' lines. */
+export const GITATTRIBUTES = ['versions/*.jsonl merge=union', ''].join('\n')
+
+export interface InitResult {
+  dktDir: string
+  secrets: SecretName[]
+}
+
+function assertNoProject(dir: string): void {
+  if (existsSync(path.join(dir, DKT_DIR))) {
+    throw new AlreadyExistsError(`a dkt project already exists in ${path.join(dir, DKT_DIR)}`, {dir})
+  }
+}
+
+export async function initProject(options: {dir: string; secrets: Secrets}): Promise<InitResult> {
+  const dir = path.resolve(options.dir)
+  assertNoProject(dir)
+  const project = projectAt(dir)
+  await fs.mkdir(project.dktDir, {recursive: true})
+  try {
+    await runGit(['init', '-q', '--initial-branch=main', project.dktDir], {cwd: dir})
+    const secrets = await writeSecrets(project, options.secrets)
+    const repo = new MetaRepo(project)
+    await repo.transaction('init', (tx) => {
+      tx.writeText('format', `${FORMAT}\n`)
+      tx.writeText('.gitignore', GITIGNORE)
+      tx.writeText('.gitattributes', GITATTRIBUTES)
+    })
+    return {dktDir: `${project.dktDir}${path.sep}`, secrets}
+  } catch (error) {
+    await fs.rm(project.dktDir, {recursive: true, force: true})
+    throw error
+  }
+}
+
+/** Where a clone argument points: a project folder holding `.dkt/` stands for its metadata repository. */
+function cloneSource(repo: string, cwd: string): string {
+  const local = path.resolve(cwd, repo)
+  if (existsSync(path.join(local, DKT_DIR, '.git'))) return path.join(local, DKT_DIR)
+  if (existsSync(local)) return local
+  return repo
+}
+
+/** `…/proj/.dkt`, `…/proj.git`, `…/proj` → `proj`. */
+export function cloneDirName(repo: string): string {
+  const trimmed = repo.replace(/[/\\]+$/, '').replace(/[/\\]\.dkt$/, '').replace(/\.git$/, '')
+  const base = trimmed.split(/[/\\:]/).pop() ?? ''
+  if (!base || base === '.' || base === '..') throw new InvalidArgumentError(`cannot tell a folder name from \`${repo}\`; give DIR`)
+  return base
+}
+
+export async function cloneProject(options: {repo: string; dir?: string; cwd: string; secrets: Secrets}): Promise<{project: Project} & InitResult> {
+  const dir = path.resolve(options.cwd, options.dir ?? cloneDirName(options.repo))
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new InvalidArgumentError(`\`${dir}\` exists and is not a folder`)
+  assertNoProject(dir)
+  const createdDir = !existsSync(dir)
+  const project = projectAt(dir)
+  const source = cloneSource(options.repo, options.cwd)
+  const result = await runGit(['clone', '-q', '--origin', 'origin', source, project.dktDir], {cwd: options.cwd, allowFailure: true})
+  try {
+    if (result.exitCode !== 0) {
+      throw new RemoteUnreachableError(`cannot clone \`${redactUrlCredentials(options.repo)}\`: ${gitMessage(result.stderr)}`)
+    }
+    if (!existsSync(path.join(project.dktDir, 'format'))) {
+      throw new NotFoundError(`\`${redactUrlCredentials(options.repo)}\` is not a dkt metadata repository (it has no \`format\` file)`)
+    }
+    const secrets = await writeSecrets(project, options.secrets)
+    return {project, dktDir: `${project.dktDir}${path.sep}`, secrets}
+  } catch (error) {
+    await fs.rm(createdDir ? dir : project.dktDir, {recursive: true, force: true})
+    throw error
+  }
+}

@@ -1,0 +1,107 @@
+// An exclusive lock on a project's metadata (`.dkt/lock`), as git's index.lock: created with O_EXCL, holding the
+// owner's pid and host, so a lock left by a process that died (kill -9) is recognised and taken over.
+import {randomBytes} from 'node:crypto'
+import {hostname} from 'node:os'
+import * as fs from 'node:fs/promises'
+
+import {BusyError} from './errors.js'
+
+export interface LockOwner {
+  pid: number
+  host: string
+  token: string
+  since: string
+}
+
+export interface HeldLock {
+  /** True when the previous owner died holding the lock: its half-done work must be rolled back. */
+  recovered: boolean
+  release(): Promise<void>
+}
+
+export interface LockOptions {
+  /** How long to wait for another writer before giving up with BusyError. */
+  timeoutMs: number
+  now?: () => number
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+async function readOwner(file: string): Promise<LockOwner | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as LockOwner
+  } catch {
+    // Unreadable or half-written: the writer is between open() and write(); treat as alive.
+    return undefined
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Takes over a lock whose owner is dead. The rename moves the file away atomically; if the file we moved is not
+ * the one we judged stale (another process took it over and relocked meanwhile), it is put back.
+ */
+async function takeOverStale(file: string, stale: LockOwner): Promise<boolean> {
+  const aside = `${file}.stale-${process.pid}-${randomBytes(4).toString('hex')}`
+  try {
+    await fs.rename(file, aside)
+  } catch {
+    return false
+  }
+  const moved = await readOwner(aside)
+  if (moved?.token === stale.token) {
+    await fs.rm(aside, {force: true})
+    return true
+  }
+  await fs.link(aside, file).catch(() => {})
+  await fs.rm(aside, {force: true})
+  return false
+}
+
+export async function acquireLock(file: string, options: LockOptions): Promise<HeldLock> {
+  const now = options.now ?? Date.now
+  const deadline = now() + options.timeoutMs
+  const owner: LockOwner = {pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex'), since: new Date(now()).toISOString()}
+  let recovered = false
+  let delay = 5
+  for (;;) {
+    try {
+      const handle = await fs.open(file, 'wx', 0o644)
+      try {
+        await handle.writeFile(JSON.stringify(owner))
+      } finally {
+        await handle.close()
+      }
+      return {
+        recovered,
+        async release() {
+          const current = await readOwner(file)
+          if (current?.token === owner.token) await fs.rm(file, {force: true})
+        },
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+    const holder = await readOwner(file)
+    if (holder && holder.host === owner.host && !isAlive(holder.pid)) {
+      if (await takeOverStale(file, holder)) recovered = true
+      continue
+    }
+    if (now() >= deadline) {
+      const who = holder ? ` (held by pid ${holder.pid} on ${holder.host} since ${holder.since})` : ''
+      throw new BusyError(`the project is busy: another dkt command is writing to it${who}; retry in a moment`, {
+        data: {lock: file},
+      })
+    }
+    await sleep(delay + Math.random() * delay)
+    delay = Math.min(delay * 2, 100)
+  }
+}

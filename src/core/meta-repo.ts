@@ -1,0 +1,206 @@
+// The metadata repository `.dkt/.git`: plain JSON files read from the work tree, and every change applied as one
+// commit under the project lock, all or nothing.
+import {randomBytes} from 'node:crypto'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+
+import {canonicalJson} from './canonical-json.js'
+import {InvalidArgumentError} from './errors.js'
+import {runGit} from './git-cli.js'
+import {acquireLock} from './lock.js'
+import type {Project} from './project.js'
+
+/** Top-level folders of `.dkt/` that hold committed metadata. Nothing outside them is ever staged. */
+export const MANAGED_DIRS = ['sources', 'versions', 'nodes', 'runs', 'links'] as const
+const MANAGED_FILES = ['format', '.gitignore', '.gitattributes']
+
+export const DKT_IDENTITY = {name: 'dkt', email: 'dkt@localhost'}
+
+const DEFAULT_LOCK_TIMEOUT_MS = 20_000
+
+/** Pending writes of one transaction: file contents to write, `null` to delete. */
+export class Transaction {
+  readonly writes = new Map<string, string | null>()
+  readonly appends = new Map<string, string[]>()
+
+  constructor(private readonly dktDir: string) {}
+
+  writeJson(relPath: string, value: unknown): void {
+    this.writes.set(checkManaged(relPath), canonicalJson(value))
+  }
+
+  writeText(relPath: string, text: string): void {
+    this.writes.set(checkManaged(relPath), text)
+  }
+
+  /** Appends one line to a JSON-lines file (created if missing). */
+  appendLine(relPath: string, line: string): void {
+    const lines = this.appends.get(checkManaged(relPath)) ?? []
+    lines.push(line)
+    this.appends.set(relPath, lines)
+  }
+
+  remove(relPath: string): void {
+    this.writes.set(checkManaged(relPath), null)
+  }
+
+  get isEmpty(): boolean {
+    return this.writes.size === 0 && this.appends.size === 0
+  }
+
+  /** Absolute path of a metadata file, for reads inside the transaction. */
+  abs(relPath: string): string {
+    return path.join(this.dktDir, relPath)
+  }
+}
+
+function checkManaged(relPath: string): string {
+  const normal = path.posix.normalize(relPath)
+  const top = normal.split('/')[0]
+  if (normal.startsWith('..') || path.posix.isAbsolute(normal) || !(MANAGED_DIRS as readonly string[]).includes(top)) {
+    if (!MANAGED_FILES.includes(normal)) throw new InvalidArgumentError(`refusing to write \`${relPath}\` outside the metadata folders`)
+  }
+  return normal
+}
+
+async function writeFileAtomic(file: string, content: string): Promise<void> {
+  await fs.mkdir(path.dirname(file), {recursive: true})
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`
+  await fs.writeFile(tmp, content)
+  await fs.rename(tmp, file)
+}
+
+let identityEnv: Record<string, string> | undefined
+
+/** The user's git identity when one is configured; otherwise the deterministic dkt identity. */
+async function commitIdentity(dktDir: string): Promise<Record<string, string>> {
+  if (identityEnv) return identityEnv
+  const configured = await runGit(['config', '--get-regexp', '^user\\.(name|email)$'], {cwd: dktDir, allowFailure: true})
+  const keys = new Set(configured.stdout.split('\n').map((line) => line.split(' ')[0]))
+  const hasName = keys.has('user.name') || process.env.GIT_AUTHOR_NAME
+  const hasEmail = keys.has('user.email') || process.env.GIT_AUTHOR_EMAIL
+  identityEnv =
+    hasName && hasEmail
+      ? {}
+      : {
+          GIT_AUTHOR_NAME: DKT_IDENTITY.name,
+          GIT_AUTHOR_EMAIL: DKT_IDENTITY.email,
+          GIT_COMMITTER_NAME: DKT_IDENTITY.name,
+          GIT_COMMITTER_EMAIL: DKT_IDENTITY.email,
+        }
+  return identityEnv
+}
+
+export class MetaRepo {
+  constructor(readonly project: Project) {}
+
+  get dir(): string {
+    return this.project.dktDir
+  }
+
+  abs(relPath: string): string {
+    return path.join(this.dir, relPath)
+  }
+
+  async readJson<T>(relPath: string): Promise<T | undefined> {
+    try {
+      return JSON.parse(await fs.readFile(this.abs(relPath), 'utf8')) as T
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw error
+    }
+  }
+
+  async readLines(relPath: string): Promise<string[]> {
+    try {
+      const text = await fs.readFile(this.abs(relPath), 'utf8')
+      return text.split('\n').filter((line) => line.trim() !== '')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw error
+    }
+  }
+
+  /** Names of the `*.json` files in a metadata folder, without the extension, sorted. */
+  async listJson(relDir: string): Promise<string[]> {
+    try {
+      const entries = await fs.readdir(this.abs(relDir))
+      return entries
+        .filter((name) => name.endsWith('.json'))
+        .map((name) => name.slice(0, -5))
+        .sort()
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw error
+    }
+  }
+
+  async git(args: string[], env?: Record<string, string>): Promise<string> {
+    return (await runGit(args, {cwd: this.dir, env})).stdout
+  }
+
+  /** Number of commits, and the work tree status: used by tests and by `dkt` itself to prove nothing changed. */
+  async head(): Promise<string> {
+    return (await this.git(['rev-parse', 'HEAD'])).trim()
+  }
+
+  /**
+   * Runs `body` under the project lock and applies what it staged as exactly one commit with `message`
+   * (a function of the body's result, or a string). Validation inside `body` may throw: nothing is written then.
+   * If the commit fails, the files are put back as they were.
+   */
+  async transaction<T>(
+    message: string | ((result: T) => string),
+    body: (tx: Transaction) => Promise<T> | T,
+  ): Promise<T> {
+    const timeoutMs = Number(process.env.DKT_LOCK_TIMEOUT_MS ?? DEFAULT_LOCK_TIMEOUT_MS)
+    const lock = await acquireLock(this.abs('lock'), {timeoutMs})
+    try {
+      if (lock.recovered) await this.rollBackInterrupted()
+      const tx = new Transaction(this.dir)
+      const result = await body(tx)
+      if (!tx.isEmpty) await this.commit(tx, typeof message === 'function' ? message(result) : message)
+      return result
+    } finally {
+      await lock.release()
+    }
+  }
+
+  /** A writer died while holding the lock: discard whatever it left uncommitted in the metadata folders. */
+  private async rollBackInterrupted(): Promise<void> {
+    await fs.rm(path.join(this.dir, '.git', 'index.lock'), {force: true})
+    await this.git(['reset', '-q', '--hard', 'HEAD'])
+    await this.git(['clean', '-q', '-f', '-d', '--', ...MANAGED_DIRS])
+  }
+
+  private async commit(tx: Transaction, message: string): Promise<void> {
+    const before = new Map<string, string | null>()
+    for (const rel of new Set([...tx.writes.keys(), ...tx.appends.keys()])) {
+      before.set(rel, await fs.readFile(this.abs(rel), 'utf8').catch(() => null))
+    }
+    // Removing a file that does not exist is no change (and git add would reject its path).
+    const paths = [...before.keys()].filter((rel) => before.get(rel) !== null || tx.writes.get(rel) !== null || tx.appends.has(rel)).sort()
+    if (paths.length === 0) return
+    try {
+      for (const [rel, content] of tx.writes) {
+        if (content === null) await fs.rm(this.abs(rel), {force: true})
+        else await writeFileAtomic(this.abs(rel), content)
+      }
+      for (const [rel, lines] of tx.appends) {
+        const base = tx.writes.has(rel) ? (tx.writes.get(rel) ?? '') : (before.get(rel) ?? '')
+        const joined = base && !base.endsWith('\n') ? `${base}\n` : base
+        await writeFileAtomic(this.abs(rel), `${joined}${lines.map((line) => `${line}\n`).join('')}`)
+      }
+      // Explicit paths only (never -A): config, secrets/ and cache/ cannot be staged even if .gitignore is edited.
+      await this.git(['add', '--all', '--', ...paths])
+      await this.git(['commit', '-q', '--no-verify', '-m', message], await commitIdentity(this.dir))
+    } catch (error) {
+      await this.git(['reset', '-q', '--', ...paths]).catch(() => {})
+      for (const [rel, content] of before) {
+        if (content === null) await fs.rm(this.abs(rel), {force: true})
+        else await writeFileAtomic(this.abs(rel), content)
+      }
+      throw error
+    }
+  }
+}

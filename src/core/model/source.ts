@@ -1,0 +1,32 @@
+// A source definition (`sources/NAME.json`) and its observed versions (`versions/NAME.jsonl`).
+import type {Version} from '../version.js'
+
+export const SOURCE_FORMAT = 1
+
+export interface SourceDef {
+  format: number
+  name: string
+  /** The driver that reads it: `git` (github sources are git sources), `path`, and later docker, s3, hockeyapp. */
+  kind: string
+  location: string
+  tag?: string
+  /** Sub-path inside the location, `/`-rooted (`/v1/pitfall`); absent = the whole location. */
+  path?: string
+  /** The source this one was derived from, if any. */
+  parent?: string
+  pin?: Version
+  paused?: boolean
+}
+
+export interface Observation {
+  version: Version
+  /** ISO time at which dkt first saw this version. */
+  observed: string
+}
+
+export const sourceFile = (name: string) => `sources/${name}.json`
+export const versionsFile = (name: string) => `versions/${name}.jsonl`
+
+export function parseObservation(line: string): Observation {
+  return JSON.parse(line) as Observation
+}

@@ -1,0 +1,43 @@
+// A dkt project: a folder with a `.dkt/` inside, found by walking up from a directory, like git.
+import {existsSync, statSync} from 'node:fs'
+import * as path from 'node:path'
+
+import {NotAProjectError} from './errors.js'
+
+export const DKT_DIR = '.dkt'
+export const FORMAT = 1
+
+export interface Project {
+  /** Absolute path of the folder that holds `.dkt/`. */
+  root: string
+  /** Absolute path of `.dkt/` (the metadata repository's work tree). */
+  dktDir: string
+  /** Absolute path of `.dkt/cache/`: never committed, always safe to delete. */
+  cacheDir: string
+  /** Absolute path of `.dkt/secrets/`: tokens, mode 0600, never committed. */
+  secretsDir: string
+}
+
+export function projectAt(root: string): Project {
+  const dktDir = path.join(root, DKT_DIR)
+  return {root, dktDir, cacheDir: path.join(dktDir, 'cache'), secretsDir: path.join(dktDir, 'secrets')}
+}
+
+function isProjectRoot(dir: string): boolean {
+  const dkt = path.join(dir, DKT_DIR)
+  return existsSync(path.join(dkt, 'format')) && statSync(dkt).isDirectory()
+}
+
+/** Walks up from `cwd` to the nearest folder holding `.dkt/`; throws NotAProjectError when there is none. */
+export function findProject(cwd: string): Project {
+  let dir = path.resolve(cwd)
+  for (;;) {
+    if (isProjectRoot(dir)) return projectAt(dir)
+    const parent = path.dirname(dir)
+    if (parent === dir) break
+    dir = parent
+  }
+  throw new NotAProjectError(`not a dkt project (or any of the parent directories of ${path.resolve(cwd)}); run \`dkt init\` first`, {
+    cwd,
+  })
+}

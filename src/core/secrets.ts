@@ -1,0 +1,38 @@
+// Tokens in `.dkt/secrets/` (directory 0700, files 0600): never committed, never printed, never passed to git add.
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+
+import type {Project} from './project.js'
+
+/** The tokens dkt knows, by the file name they are kept under. */
+export const SECRET_NAMES = ['github-token', 'docker-token', 's3-access-key', 's3-secret-key', 'hockeyapp-token'] as const
+export type SecretName = (typeof SECRET_NAMES)[number]
+export type Secrets = Partial<Record<SecretName, string>>
+
+export async function writeSecrets(project: Project, secrets: Secrets): Promise<SecretName[]> {
+  const written: SecretName[] = []
+  await fs.mkdir(project.secretsDir, {recursive: true, mode: 0o700})
+  await fs.chmod(project.secretsDir, 0o700)
+  for (const name of SECRET_NAMES) {
+    const value = secrets[name]
+    if (value === undefined) continue
+    const file = path.join(project.secretsDir, name)
+    // Create with 0600 from the start (no window where the token is world-readable), then enforce it.
+    await fs.writeFile(file, `${value}\n`, {mode: 0o600})
+    await fs.chmod(file, 0o600)
+    written.push(name)
+  }
+  return written
+}
+
+export async function readSecrets(project: Project): Promise<Secrets> {
+  const secrets: Secrets = {}
+  for (const name of SECRET_NAMES) {
+    try {
+      secrets[name] = (await fs.readFile(path.join(project.secretsDir, name), 'utf8')).trim()
+    } catch {
+      // absent: fine
+    }
+  }
+  return secrets
+}

@@ -1,0 +1,82 @@
+// `dkt source add`: define a source (kind inferred, shortcuts expanded, parent inherited) and record its first version.
+import {existsSync} from 'node:fs'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+
+import {inferKind, splitTag} from '../../kinds/infer.js'
+import {assertKind, loadDriver} from '../../kinds/registry.js'
+import {AlreadyExistsError} from '../errors.js'
+import type {MetaRepo} from '../meta-repo.js'
+import {compactJson} from '../canonical-json.js'
+import {SOURCE_FORMAT, type SourceDef, sourceFile, versionsFile} from '../model/source.js'
+import {assertSourceName} from '../names.js'
+import {joinSubPath} from '../sub-path.js'
+import {driverContext, findSource, type SourceView, toSpec, toView} from './store.js'
+
+export interface AddSourceOptions {
+  name: string
+  /** `LOCATION[:TAG]`, a parent source's name, or undefined for a new temporary folder. */
+  location?: string
+  kind?: string
+  path?: string
+  /** The directory relative locations are relative to (the user's working directory). */
+  cwd: string
+  now: Date
+}
+
+async function assertNameFree(repo: MetaRepo, name: string): Promise<void> {
+  if (await findSource(repo, name)) throw new AlreadyExistsError(`source \`${name}\` already exists`, {source: name})
+}
+
+/** The definition the arguments describe, before any network or disk access beyond the metadata. */
+async function plan(repo: MetaRepo, options: AddSourceOptions) {
+  const facts = {existsLocally: (loc: string) => existsSync(path.resolve(options.cwd, loc))}
+  const split: {location?: string; tag?: string} = options.location === undefined ? {} : splitTag(options.location, facts)
+  const parent = split.location === undefined ? undefined : await findSource(repo, split.location)
+  if (options.kind !== undefined) assertKind(options.kind)
+  if (parent) {
+    return {
+      kind: options.kind ?? parent.kind,
+      location: parent.location,
+      tag: split.tag ?? parent.tag,
+      path: joinSubPath(parent.path, options.path),
+      parent: parent.name,
+      resolved: true,
+    }
+  }
+  const kind = options.kind ?? inferKind(split.location, facts)
+  assertKind(kind)
+  return {kind, location: split.location, tag: split.tag, path: joinSubPath(undefined, options.path), parent: undefined, resolved: false}
+}
+
+export async function addSource(repo: MetaRepo, options: AddSourceOptions): Promise<SourceView> {
+  assertSourceName(options.name)
+  await assertNameFree(repo, options.name)
+  const planned = await plan(repo, options)
+  const driver = await loadDriver(planned.kind)
+  const ctx = await driverContext(repo, planned.kind)
+  const resolved = planned.resolved
+    ? {kind: planned.kind, location: planned.location as string, tag: planned.tag, created: undefined}
+    : await driver.resolve({location: planned.location, tag: planned.tag, cwd: options.cwd}, ctx)
+  try {
+    const def: SourceDef = {
+      format: SOURCE_FORMAT,
+      name: options.name,
+      kind: resolved.kind,
+      location: resolved.location,
+      tag: resolved.tag,
+      path: planned.path,
+      parent: planned.parent,
+    }
+    const [version] = await (await loadDriver(def.kind)).check(toSpec(def), undefined, await driverContext(repo, def.kind))
+    return await repo.transaction(`source add ${def.name} (${def.kind} ${def.location})`, async (tx) => {
+      await assertNameFree(repo, def.name)
+      tx.writeJson(sourceFile(def.name), def)
+      tx.appendLine(versionsFile(def.name), compactJson({observed: options.now.toISOString(), version}))
+      return toView(def, version)
+    })
+  } catch (error) {
+    if (resolved.created) await fs.rm(resolved.created, {recursive: true, force: true})
+    throw error
+  }
+}

@@ -1,0 +1,78 @@
+// `dkt source pin NAME VERSION` fixes a source to a version; `dkt source pin NAME LOCATION -k KIND` re-points it.
+import {existsSync} from 'node:fs'
+import * as path from 'node:path'
+
+import {splitTag} from '../../kinds/infer.js'
+import {assertKind, loadDriver} from '../../kinds/registry.js'
+import {compactJson} from '../canonical-json.js'
+import {InvalidArgumentError} from '../errors.js'
+import type {MetaRepo} from '../meta-repo.js'
+import {type SourceDef, sourceFile, versionsFile} from '../model/source.js'
+import {shortVersion, type Version, versionAlgorithm} from '../version.js'
+import {driverContext, lastObserved, loadAllSources, loadSource, resolveSourceVersion, type SourceView, toSpec, toView} from './store.js'
+
+const label = (version: Version) => `${versionAlgorithm(version)}:${shortVersion(version)}`
+
+export async function pinSource(repo: MetaRepo, options: {name: string; version: string}): Promise<SourceView & {changed: boolean}> {
+  const def = await loadSource(repo, options.name)
+  const version = await resolveSourceVersion(repo, def, options.version)
+  return repo.transaction(`source pin ${def.name} ${label(version)}`, async (tx) => {
+    const current = await loadSource(repo, options.name)
+    const changed = current.pin !== version
+    if (changed) tx.writeJson(sourceFile(def.name), {...current, pin: version})
+    return {...toView({...current, pin: version}, await lastObserved(repo, def.name)), changed}
+  })
+}
+
+export async function unpinSource(repo: MetaRepo, options: {name: string}): Promise<SourceView & {changed: boolean}> {
+  await loadSource(repo, options.name)
+  return repo.transaction(`source unpin ${options.name}`, async (tx) => {
+    const {pin, ...current} = await loadSource(repo, options.name)
+    if (pin) tx.writeJson(sourceFile(current.name), current)
+    return {...toView(current, await lastObserved(repo, current.name)), changed: pin !== undefined}
+  })
+}
+
+/**
+ * Points a source at another location (a local mirror, say), keeping its name, its history and every node that
+ * uses it. Derived sources that inherited the old location follow. A pin must still exist at the new location.
+ */
+export async function repointSource(
+  repo: MetaRepo,
+  options: {name: string; location: string; kind: string; cwd: string; now: Date},
+): Promise<SourceView> {
+  assertKind(options.kind)
+  const def = await loadSource(repo, options.name)
+  const split = splitTag(options.location, {existsLocally: (loc) => existsSync(path.resolve(options.cwd, loc))})
+  const resolver = await loadDriver(options.kind)
+  const resolved = await resolver.resolve(
+    {location: split.location, tag: split.tag ?? (options.kind === def.kind ? def.tag : undefined), cwd: options.cwd},
+    await driverContext(repo, options.kind),
+  )
+  const next: SourceDef = {...def, kind: resolved.kind, location: resolved.location, tag: resolved.tag}
+  const ctx = await driverContext(repo, next.kind)
+  const driver = await loadDriver(next.kind)
+  const [latest] = await driver.check(toSpec(next), undefined, ctx)
+  if (def.pin) {
+    try {
+      await resolveSourceVersion(repo, {...next, name: def.name}, def.pin)
+    } catch {
+      throw new InvalidArgumentError(
+        `source \`${def.name}\` is pinned to ${label(def.pin)}, which does not exist at \`${options.location}\`; unpin it first`,
+      )
+    }
+  }
+  const derived = (await loadAllSources(repo)).filter(
+    (child) => child.parent === def.name && child.location === def.location && child.kind === def.kind,
+  )
+  return repo.transaction(`source pin ${def.name} ${next.location} (${next.kind})`, async (tx) => {
+    tx.writeJson(sourceFile(def.name), next)
+    for (const child of derived) {
+      tx.writeJson(sourceFile(child.name), {...child, kind: next.kind, location: next.location})
+    }
+    if ((await lastObserved(repo, def.name)) !== latest) {
+      tx.appendLine(versionsFile(def.name), compactJson({observed: options.now.toISOString(), version: latest}))
+    }
+    return toView(next, latest)
+  })
+}

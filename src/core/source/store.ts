@@ -1,0 +1,112 @@
+// Reading sources and their observed versions from the metadata repository, and the driver context for a source.
+import * as path from 'node:path'
+
+import type {DriverContext, KindDriver, SourceSpec} from '../../kinds/driver.js'
+import {loadDriver} from '../../kinds/registry.js'
+import {readConfig} from '../config.js'
+import {NotFoundError} from '../errors.js'
+import type {MetaRepo} from '../meta-repo.js'
+import {type Observation, parseObservation, type SourceDef, sourceFile, versionsFile} from '../model/source.js'
+import type {NodeDef} from '../model/node.js'
+import {readSecrets} from '../secrets.js'
+import type {Version} from '../version.js'
+
+/** What tables and `--json` show of a source. */
+export interface SourceView {
+  name: string
+  kind: string
+  location: string
+  tag: string | null
+  path: string | null
+  parent: string | null
+  pinned: boolean
+  paused: boolean
+  /** The pinned version, or else the last observed one. */
+  latest: Version | null
+}
+
+export async function findSource(repo: MetaRepo, name: string): Promise<SourceDef | undefined> {
+  return repo.readJson<SourceDef>(sourceFile(name))
+}
+
+export async function loadSource(repo: MetaRepo, name: string): Promise<SourceDef> {
+  const def = await findSource(repo, name)
+  if (!def) throw new NotFoundError(`source \`${name}\` does not exist; see \`dkt source list\``, {source: name})
+  return def
+}
+
+export async function loadAllSources(repo: MetaRepo): Promise<SourceDef[]> {
+  const names = await repo.listJson('sources')
+  const defs = await Promise.all(names.map((name) => repo.readJson<SourceDef>(sourceFile(name))))
+  return defs.filter((def): def is SourceDef => def !== undefined)
+}
+
+/** Observations oldest → newest, as recorded (append-only). */
+export async function readObservations(repo: MetaRepo, name: string): Promise<Observation[]> {
+  return (await repo.readLines(versionsFile(name))).map((line) => parseObservation(line))
+}
+
+export async function lastObserved(repo: MetaRepo, name: string): Promise<Version | undefined> {
+  return (await readObservations(repo, name)).at(-1)?.version
+}
+
+export function toView(def: SourceDef, observed: Version | undefined): SourceView {
+  return {
+    name: def.name,
+    kind: def.kind,
+    location: def.location,
+    tag: def.tag ?? null,
+    path: def.path ?? null,
+    parent: def.parent ?? null,
+    pinned: def.pin !== undefined,
+    paused: def.paused === true,
+    latest: def.pin ?? observed ?? null,
+  }
+}
+
+export function toSpec(def: SourceDef): SourceSpec {
+  return {name: def.name, kind: def.kind, location: def.location, tag: def.tag, path: def.path}
+}
+
+export async function driverContext(repo: MetaRepo, kind: string, signal?: AbortSignal): Promise<DriverContext> {
+  const [secrets, settings] = await Promise.all([readSecrets(repo.project), readConfig(repo.project)])
+  return {cacheDir: path.join(repo.project.cacheDir, kind), baseDir: repo.project.root, secrets, settings, signal}
+}
+
+export async function driverFor(repo: MetaRepo, kind: string): Promise<{driver: KindDriver; ctx: DriverContext}> {
+  const [driver, ctx] = await Promise.all([loadDriver(kind), driverContext(repo, kind)])
+  return {driver, ctx}
+}
+
+/** Every version of a source, newest first: its own history (git) or dkt's observations, de-duplicated. */
+export async function sourceVersions(repo: MetaRepo, def: SourceDef): Promise<{version: Version; observed?: string}[]> {
+  const observations = await readObservations(repo, def.name)
+  const {driver, ctx} = await driverFor(repo, def.kind)
+  if (driver.history === 'own' && driver.log) {
+    const latest = observations.at(-1)?.version
+    if (!latest) return []
+    const seen = new Map(observations.map((o) => [o.version, o.observed]))
+    return (await driver.log(toSpec(def), latest, ctx)).map((version) => ({version, observed: seen.get(version)}))
+  }
+  const newestFirst = new Map<Version, string>()
+  for (const o of [...observations].reverse()) if (!newestFirst.has(o.version)) newestFirst.set(o.version, o.observed)
+  return [...newestFirst].map(([version, observed]) => ({version, observed}))
+}
+
+/** Nodes that read or write a source, and sources derived from it: what `source rm` must not break. */
+export async function sourceUsers(repo: MetaRepo, name: string): Promise<{nodes: string[]; derived: string[]}> {
+  const nodeIds = await repo.listJson('nodes')
+  const nodes: string[] = []
+  for (const id of nodeIds) {
+    const node = await repo.readJson<NodeDef>(`nodes/${id}.json`)
+    if (node && (node.inputs.includes(name) || node.outputs.includes(name))) nodes.push(id)
+  }
+  const derived = (await loadAllSources(repo)).filter((def) => def.parent === name).map((def) => def.name)
+  return {nodes, derived}
+}
+
+/** Expands a version prefix (`3dd2cc1d`, `sha1:3dd2…`) among the versions of a source. */
+export async function resolveSourceVersion(repo: MetaRepo, def: SourceDef, text: string): Promise<Version> {
+  const {expandVersion} = await import('../prefix.js')
+  return expandVersion(text, (await sourceVersions(repo, def)).map((v) => v.version), def.name)
+}

@@ -1,0 +1,73 @@
+// `dkt source update` and `source list --refresh`: check sources now and record each new version, in one commit.
+import {compactJson} from '../canonical-json.js'
+import {DktError, GitFailedError} from '../errors.js'
+import type {MetaRepo} from '../meta-repo.js'
+import {type SourceDef, versionsFile} from '../model/source.js'
+import {shortVersion, type Version} from '../version.js'
+import {driverFor, lastObserved, loadSource, toSpec} from './store.js'
+
+export interface UpdateResult {
+  name: string
+  previous: Version | null
+  version: Version
+  changed: boolean
+}
+
+export interface UpdateFailure {
+  name: string
+  error: DktError
+}
+
+async function checkOne(repo: MetaRepo, def: SourceDef): Promise<UpdateResult> {
+  const previous = (await lastObserved(repo, def.name)) ?? null
+  const {driver, ctx} = await driverFor(repo, def.kind)
+  const versions = await driver.check(toSpec(def), previous ?? undefined, ctx)
+  const version = versions.at(-1) as Version
+  return {name: def.name, previous, version, changed: version !== previous}
+}
+
+function toDktError(error: unknown): DktError {
+  return error instanceof DktError ? error : new GitFailedError(String((error as Error)?.message ?? error), {cause: error})
+}
+
+/**
+ * Checks the given sources (at most `concurrency` at once) and records every new version in one commit.
+ * Sources that fail are reported in `failures`; the others are still recorded.
+ */
+export async function updateSources(
+  repo: MetaRepo,
+  options: {names: string[]; now: Date; concurrency?: number},
+): Promise<{results: UpdateResult[]; failures: UpdateFailure[]}> {
+  const defs = await Promise.all(options.names.map((name) => loadSource(repo, name)))
+  const results: UpdateResult[] = []
+  const failures: UpdateFailure[] = []
+  const queue = [...defs]
+  const worker = async () => {
+    for (let def = queue.shift(); def; def = queue.shift()) {
+      try {
+        results.push(await checkOne(repo, def))
+      } catch (error) {
+        failures.push({name: def.name, error: toDktError(error)})
+      }
+    }
+  }
+  await Promise.all(Array.from({length: Math.max(1, options.concurrency ?? 4)}, worker))
+  const order = new Map(options.names.map((name, i) => [name, i]))
+  results.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0))
+  failures.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0))
+
+  const changed = results.filter((r) => r.changed)
+  const message =
+    changed.length === 1
+      ? `source update ${changed[0].name} ${changed[0].version.split(':')[0]}:${shortVersion(changed[0].version)}`
+      : `source update: ${changed.length} new versions (${changed.map((r) => r.name).join(', ')})`
+  await repo.transaction(message, async (tx) => {
+    for (const result of changed) {
+      // Another writer may have recorded the same version meanwhile: append only what is still new.
+      if ((await lastObserved(repo, result.name)) === result.version) continue
+      if (!(await repo.readJson(`sources/${result.name}.json`))) continue
+      tx.appendLine(versionsFile(result.name), compactJson({observed: options.now.toISOString(), version: result.version}))
+    }
+  })
+  return {results, failures}
+}

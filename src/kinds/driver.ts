@@ -1,0 +1,55 @@
+// The one interface every source kind implements, with Concourse resource semantics (check / fetch / publish).
+import type {Secrets} from '../core/secrets.js'
+import type {Version} from '../core/version.js'
+
+/** What a driver needs to know about a source; it never reads `.dkt/` itself. */
+export interface SourceSpec {
+  name: string
+  kind: string
+  location: string
+  tag?: string
+  /** `/`-rooted sub-path, or undefined for the whole location. */
+  path?: string
+}
+
+export interface DriverContext {
+  /** The driver's own folder under `.dkt/cache/`: mirrors, hash caches. */
+  cacheDir: string
+  /** Folder that relative local locations are relative to (the project root). */
+  baseDir: string
+  secrets: Secrets
+  /** Settings from `.dkt/config` (e.g. `github.url`). */
+  settings: Record<string, string>
+  signal?: AbortSignal
+}
+
+/** What `dkt source add` resolved from the user's input: the stored location and the default tag. */
+export interface ResolvedLocation {
+  kind: string
+  location: string
+  tag?: string
+  /** A folder the driver created (a temporary path source), to remove if the add is rolled back. */
+  created?: string
+}
+
+export type Fields = Record<string, string>
+
+export interface KindDriver {
+  /** The kind name shown in tables (github sources show as `git`). */
+  readonly kind: string
+  /** `own`: the kind has a history of its own (git); `observed`: dkt's observations are the history. */
+  readonly history: 'own' | 'observed'
+  /** Turns user input into a stored location (shortcuts expanded, default tag found); validates it exists. */
+  resolve(input: {location?: string; tag?: string; cwd: string}, ctx: DriverContext): Promise<ResolvedLocation>
+  /**
+   * Versions oldest → newest: without `from`, only the latest; with `from`, `from` itself if still valid
+   * followed by every newer version.
+   */
+  check(source: SourceSpec, from: Version | undefined, ctx: DriverContext): Promise<Version[]>
+  /** For `own` history kinds: every version up to `latest`, newest first. */
+  log?(source: SourceSpec, latest: Version, ctx: DriverContext): Promise<Version[]>
+  /** Materializes exactly `version` into `dir` and returns its fields (ROOT, COMMIT, …). */
+  fetch(source: SourceSpec, version: Version, dir: string, ctx: DriverContext): Promise<Fields>
+  /** Publishes `dir` as a new version of the source (idempotent) and returns the version produced. */
+  publish(source: SourceSpec, dir: string, ctx: DriverContext): Promise<Version>
+}

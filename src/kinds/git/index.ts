@@ -1,0 +1,97 @@
+// The `git` kind: any git URL or local repository; versions are the commits on TAG that touch PATH (`sha1:`).
+import {existsSync} from 'node:fs'
+import * as fs from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import * as path from 'node:path'
+
+import {NotFoundError} from '../../core/errors.js'
+import {runGit} from '../../core/git-cli.js'
+import {makeVersion, type Version, versionHex} from '../../core/version.js'
+import type {DriverContext, Fields, KindDriver, ResolvedLocation, SourceSpec} from '../driver.js'
+import {ensureMirror, isRemoteUrl, remoteDefaultBranch, remoteUrl, resolveTag, updateMirror} from './mirror.js'
+
+/** git pathspec for a `/`-rooted sub-path: `--` alone for the whole tree. */
+function pathspec(source: SourceSpec): string[] {
+  const sub = (source.path ?? '').replace(/^\/+/, '')
+  return sub ? ['--', sub] : ['--']
+}
+
+function toVersions(stdout: string): Version[] {
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((sha) => makeVersion('sha1', sha))
+}
+
+async function revList(mirror: string, args: string[], source: SourceSpec): Promise<Version[]> {
+  return toVersions((await runGit(['rev-list', ...args, ...pathspec(source)], {cwd: mirror})).stdout)
+}
+
+function tagOf(source: SourceSpec): string {
+  if (!source.tag) throw new NotFoundError(`git source \`${source.name}\` has no TAG`)
+  return source.tag
+}
+
+export async function resolveGitLocation(location: string, tag: string | undefined, ctx: DriverContext): Promise<ResolvedLocation> {
+  const url = remoteUrl(location, ctx)
+  const resolvedTag = tag ?? (await remoteDefaultBranch(url, ctx))
+  return {kind: 'git', location, tag: resolvedTag}
+}
+
+export const driver: KindDriver = {
+  kind: 'git',
+  history: 'own',
+
+  async resolve(input, ctx) {
+    if (input.location === undefined) throw new NotFoundError('a git source needs a LOCATION (a git URL or a local repository)')
+    if (isRemoteUrl(input.location)) return resolveGitLocation(input.location, input.tag, ctx)
+    // A local repository: stored relative to the project root when inside it (clones resolve it too), else absolute.
+    const location = path.resolve(input.cwd, input.location)
+    if (!existsSync(location)) throw new NotFoundError(`local path \`${input.location}\` does not exist`, {location})
+    const rel = path.relative(ctx.baseDir, location)
+    const stored = rel.startsWith('..') || path.isAbsolute(rel) ? location : rel || '.'
+    return resolveGitLocation(stored, input.tag, ctx)
+  },
+
+  async check(source, from, ctx) {
+    const url = remoteUrl(source.location, ctx)
+    const mirror = await updateMirror(url, ctx)
+    const ref = await resolveTag(mirror, tagOf(source), url)
+    const [latest] = await revList(mirror, ['-1', ref], source)
+    if (!latest) {
+      throw new NotFoundError(`path \`${source.path}\` does not exist on \`${source.tag}\` of \`${source.location}\``, {path: source.path})
+    }
+    if (!from) return [latest]
+    const stillValid = await runGit(['merge-base', '--is-ancestor', versionHex(from), ref], {cwd: mirror, allowFailure: true})
+    if (stillValid.exitCode !== 0) return [latest]
+    const newer = await revList(mirror, ['--reverse', `${versionHex(from)}..${ref}`], source)
+    return [from, ...newer]
+  },
+
+  async log(source, latest, ctx) {
+    const mirror = await ensureMirror(remoteUrl(source.location, ctx), ctx)
+    const known = await runGit(['cat-file', '-e', `${versionHex(latest)}^{commit}`], {cwd: mirror, allowFailure: true})
+    if (known.exitCode !== 0) await updateMirror(remoteUrl(source.location, ctx), ctx)
+    return revList(mirror, [versionHex(latest)], source)
+  },
+
+  async fetch(source, version, dir, ctx): Promise<Fields> {
+    const mirror = await ensureMirror(remoteUrl(source.location, ctx), ctx)
+    const sub = (source.path ?? '').replace(/^\/+/, '')
+    const treeish = sub ? `${versionHex(version)}:${sub}` : versionHex(version)
+    const index = path.join(await fs.mkdtemp(path.join(tmpdir(), 'dkt-index-')), 'index')
+    try {
+      await fs.mkdir(dir, {recursive: true})
+      const env = {GIT_INDEX_FILE: index}
+      await runGit(['--work-tree', dir, 'read-tree', treeish], {cwd: mirror, env})
+      await runGit(['--work-tree', dir, 'checkout-index', '-a', '-f'], {cwd: mirror, env})
+    } finally {
+      await fs.rm(path.dirname(index), {recursive: true, force: true})
+    }
+    return {ROOT: dir, COMMIT: versionHex(version)}
+  },
+
+  async publish(source) {
+    throw new NotFoundError(`publishing to git source \`${source.name}\` is not supported yet`)
+  },
+}

@@ -1,0 +1,93 @@
+// A bare mirror of a git location in `.dkt/cache/git/`, updated with fetch; its history is the source's version log.
+import {createHash} from 'node:crypto'
+import {existsSync} from 'node:fs'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+
+import {NotFoundError, RemoteUnreachableError} from '../../core/errors.js'
+import {gitMessage, runGit} from '../../core/git-cli.js'
+import {acquireLock} from '../../core/lock.js'
+import {redactUrlCredentials} from '../../core/redact.js'
+import type {DriverContext} from '../driver.js'
+
+/** Whether a location is a URL (or scp-style `user@host:path`) rather than a local path. */
+export function isRemoteUrl(location: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(location) || /^[\w.-]+@[\w.-]+:/.test(location)
+}
+
+/** The URL git is given: local relative locations resolve against the project root. */
+export function remoteUrl(location: string, ctx: DriverContext): string {
+  return isRemoteUrl(location) ? location : path.resolve(ctx.baseDir, location)
+}
+
+/**
+ * Environment that hands a GitHub token to git for https remotes, through GIT_CONFIG_* variables so the token
+ * never appears in a command line, a URL or a log.
+ */
+export function credentialEnv(url: string, ctx: DriverContext): Record<string, string> {
+  const token = ctx.secrets['github-token']
+  if (!token || !/^https:\/\//i.test(url)) return {}
+  const basic = Buffer.from(`x-access-token:${token}`).toString('base64')
+  return {GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`}
+}
+
+function unreachable(url: string, stderr: string): RemoteUnreachableError {
+  return new RemoteUnreachableError(`cannot reach git repository \`${redactUrlCredentials(url)}\`: ${gitMessage(stderr)}`, {
+    data: {url: redactUrlCredentials(url)},
+  })
+}
+
+/** The remote's default branch (what its HEAD points to). */
+export async function remoteDefaultBranch(url: string, ctx: DriverContext): Promise<string> {
+  const result = await runGit(['ls-remote', '--symref', url, 'HEAD'], {
+    cwd: ctx.baseDir,
+    env: credentialEnv(url, ctx),
+    allowFailure: true,
+    signal: ctx.signal,
+  })
+  if (result.exitCode !== 0) throw unreachable(url, result.stderr)
+  const symref = /^ref: refs\/heads\/(\S+)\s+HEAD$/m.exec(result.stdout)
+  if (!symref) throw new NotFoundError(`git repository \`${redactUrlCredentials(url)}\` has no default branch; give a TAG (LOCATION:TAG)`)
+  return symref[1]
+}
+
+export function mirrorDir(url: string, ctx: DriverContext): string {
+  return path.join(ctx.cacheDir, `${createHash('sha1').update(url).digest('hex').slice(0, 20)}.git`)
+}
+
+/** Creates or updates the mirror of `url` (branches and tags) and returns its folder. */
+export async function updateMirror(url: string, ctx: DriverContext): Promise<string> {
+  const dir = mirrorDir(url, ctx)
+  await fs.mkdir(ctx.cacheDir, {recursive: true})
+  // Two dkt processes may fetch into one mirror at once; git would fail on its ref locks.
+  const lock = await acquireLock(`${dir}.lock`, {timeoutMs: 120_000})
+  try {
+    if (!existsSync(path.join(dir, 'HEAD'))) {
+      await fs.rm(dir, {recursive: true, force: true})
+      await runGit(['init', '-q', '--bare', dir], {cwd: ctx.cacheDir})
+    }
+    const result = await runGit(
+      ['fetch', '-q', '--prune', '--no-tags', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'],
+      {cwd: dir, env: credentialEnv(url, ctx), allowFailure: true, signal: ctx.signal},
+    )
+    if (result.exitCode !== 0) throw unreachable(url, result.stderr)
+    return dir
+  } finally {
+    await lock.release()
+  }
+}
+
+/** The mirror, fetched only if it does not exist yet (e.g. in a fresh clone of the project). */
+export async function ensureMirror(url: string, ctx: DriverContext): Promise<string> {
+  const dir = mirrorDir(url, ctx)
+  return existsSync(path.join(dir, 'HEAD')) ? dir : updateMirror(url, ctx)
+}
+
+/** The full ref a TAG names in the mirror: a branch first, then a tag. */
+export async function resolveTag(mirror: string, tag: string, url: string): Promise<string> {
+  const refs = await runGit(['for-each-ref', '--format=%(refname)', `refs/heads/${tag}`, `refs/tags/${tag}`], {cwd: mirror})
+  const found = refs.stdout.split('\n').filter(Boolean)
+  const ref = found.find((r) => r.startsWith('refs/heads/')) ?? found[0]
+  if (!ref) throw new NotFoundError(`branch or tag \`${tag}\` does not exist in \`${redactUrlCredentials(url)}\``, {tag})
+  return `${ref}^{commit}`
+}

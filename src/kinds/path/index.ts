@@ -1,0 +1,77 @@
+// The `path` kind: a local folder (or a new temporary one); its version is the md5 digest of the tree.
+import {createHash} from 'node:crypto'
+import {existsSync, statSync} from 'node:fs'
+import * as fs from 'node:fs/promises'
+import {homedir, tmpdir} from 'node:os'
+import * as path from 'node:path'
+
+import {InvalidArgumentError, NotFoundError} from '../../core/errors.js'
+import type {Version} from '../../core/version.js'
+import type {DriverContext, Fields, KindDriver, ResolvedLocation, SourceSpec} from '../driver.js'
+import {type HashCache, hashTree} from './hash-tree.js'
+
+function expandHome(location: string): string {
+  return location === '~' || location.startsWith('~/') ? path.join(homedir(), location.slice(1)) : location
+}
+
+/** Absolute folder of a path source: its location (relative to the project root) plus its sub-path. */
+export function sourceRoot(source: SourceSpec, ctx: DriverContext): string {
+  return path.join(path.resolve(ctx.baseDir, expandHome(source.location)), source.path ?? '')
+}
+
+function assertFolder(dir: string, source: string): void {
+  if (!existsSync(dir)) throw new NotFoundError(`local path \`${source}\` does not exist`, {path: dir})
+  if (!statSync(dir).isDirectory()) throw new InvalidArgumentError(`local path \`${source}\` is not a folder`, {path: dir})
+}
+
+async function digest(source: SourceSpec, ctx: DriverContext): Promise<Version> {
+  const root = sourceRoot(source, ctx)
+  assertFolder(root, root)
+  const cacheFile = path.join(ctx.cacheDir, `${createHash('sha1').update(root).digest('hex')}.json`)
+  const cache = JSON.parse(await fs.readFile(cacheFile, 'utf8').catch(() => '{}')) as HashCache
+  const result = await hashTree(root, cache)
+  await fs.mkdir(ctx.cacheDir, {recursive: true})
+  const tmp = `${cacheFile}.${process.pid}`
+  await fs.writeFile(tmp, JSON.stringify(result.cache))
+  await fs.rename(tmp, cacheFile)
+  return result.version
+}
+
+export const driver: KindDriver = {
+  kind: 'path',
+  history: 'observed',
+
+  async resolve(input, ctx): Promise<ResolvedLocation> {
+    if (input.tag !== undefined) throw new InvalidArgumentError('path sources have no tags')
+    if (input.location === undefined) {
+      const created = await fs.mkdtemp(path.join(tmpdir(), 'dkt-'))
+      return {kind: 'path', location: created, created}
+    }
+    const abs = path.resolve(input.cwd, expandHome(input.location))
+    assertFolder(abs, input.location)
+    const rel = path.relative(ctx.baseDir, abs)
+    // Inside the project: stored relative to its root, so that clones of the project resolve it too.
+    const inside = rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
+    return {kind: 'path', location: inside ? (rel === '' ? '.' : rel.split(path.sep).join('/')) : abs}
+  },
+
+  async check(source, _from, ctx) {
+    // Only the current content is still valid: older digests cannot be materialized again.
+    return [await digest(source, ctx)]
+  },
+
+  async fetch(source, version, _dir, ctx): Promise<Fields> {
+    const current = await digest(source, ctx)
+    if (current !== version) {
+      throw new NotFoundError(
+        `version ${version} of path source \`${source.name}\` is not its current content (${current}); path sources keep no copies of old versions`,
+      )
+    }
+    return {ROOT: sourceRoot(source, ctx)}
+  },
+
+  async publish(source, _dir, ctx) {
+    // A path output is written in place: publishing is recording what is there now.
+    return digest(source, ctx)
+  },
+}

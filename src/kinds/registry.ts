@@ -1,0 +1,27 @@
+// Kind name → driver, loaded lazily so a command only pays for the kinds it touches. Adding a kind: one line here.
+import {UnknownKindError} from '../core/errors.js'
+import type {KindDriver} from './driver.js'
+
+const LOADERS: Record<string, () => Promise<{driver: KindDriver}>> = {
+  git: () => import('./git/index.js'),
+  github: () => import('./github/index.js'),
+  path: () => import('./path/index.js'),
+}
+
+/** Kinds of the design that this release does not read yet. */
+const PLANNED = ['docker', 's3', 'hockeyapp']
+
+export const KNOWN_KINDS = Object.keys(LOADERS)
+
+export function assertKind(kind: string): void {
+  if (kind in LOADERS) return
+  if (PLANNED.includes(kind)) {
+    throw new UnknownKindError(`kind \`${kind}\` is not supported by this version of dkt yet; supported kinds: ${KNOWN_KINDS.join(', ')}`, {kind})
+  }
+  throw new UnknownKindError(`unknown kind \`${kind}\`; supported kinds: ${KNOWN_KINDS.join(', ')}`, {kind})
+}
+
+export async function loadDriver(kind: string): Promise<KindDriver> {
+  assertKind(kind)
+  return (await LOADERS[kind]()).driver
+}
