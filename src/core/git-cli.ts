@@ -41,8 +41,10 @@ export function gitMessage(stderr: string): string {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line && !line.startsWith('hint:'))
-  const line = lines.find((l) => /^(fatal|error):/.test(l)) ?? lines.at(-1) ?? 'no message'
-  return redactUrlCredentials(line.replace(/^(fatal|error|warning):\s*/, ''))
+  // From git's first fatal/error line to the end: "unable to connect to host:" is followed by the reason.
+  const first = lines.findIndex((l) => /^(fatal|error):/.test(l))
+  const message = first >= 0 ? lines.slice(first, first + 3).join(' ') : (lines.at(-1) ?? 'no message')
+  return redactUrlCredentials(message.replace(/^(fatal|error|warning):\s*/, ''))
 }
 
 export function runGit(args: string[], options: GitOptions): Promise<GitResult> {

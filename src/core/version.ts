@@ -20,7 +20,7 @@ export function makeVersion(algorithm: Algorithm, hex: string): Version {
 
 export function parseVersion(text: string): Version {
   const colon = text.indexOf(':')
-  const algorithm = text.slice(0, colon) as Algorithm
+  const algorithm = text.slice(0, colon).toLowerCase() as Algorithm
   if (colon < 0 || !ALGORITHMS.includes(algorithm)) {
     throw new InvalidArgumentError(`\`${text}\` is not a version; versions look like sha1:HEX, sha256:HEX or md5:HEX`)
   }
