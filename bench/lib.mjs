@@ -55,7 +55,15 @@ export function run(command, args, {cwd, env} = {}) {
 
 /** Runs `node bin/run.js ...args` of dkt in cwd. */
 export function dkt(args, cwd) {
-  return run(process.execPath, [DKT_BIN, ...args], {cwd})
+  try {
+    return run(process.execPath, [DKT_BIN, ...args], {cwd})
+  } catch (error) {
+    // `npm run build` starts with `rm -rf dist oclif.manifest.json`: a build running at the same time breaks dkt.
+    if (!existsSync(path.join(ROOT, 'dist', 'index.js')) || !existsSync(path.join(ROOT, 'oclif.manifest.json'))) {
+      error.message += '\n(dist/ or oclif.manifest.json disappeared during the benchmark: was a build running at the same time?)'
+    }
+    throw error
+  }
 }
 
 /**

@@ -39,6 +39,8 @@ export abstract class DktCommand extends Command {
 
   protected override async catch(error: OclifError): Promise<void> {
     if (error.oclif?.exit === 0) return // help or version output already done
+    // A parse error is reported here; oclif would otherwise add an "unparsed command" warning outside production.
+    this.parsed = true
     process.exitCode = exitCodeOf(error)
     process.stderr.write(`Error: ${errorSentence(error)}\n`)
     if (process.env.DEBUG || process.env.DKT_DEBUG) process.stderr.write(`${error.stack ?? ''}\n`)

@@ -12,7 +12,8 @@ export default class SourceLog extends DktCommand {
   async run() {
     const {args} = await this.parse(SourceLog)
     const entries = await logSource(this.repo, {name: args.name})
-    this.log(table(['ID', 'FULL'], entries.map((e) => [shortId(e.version), e.version])))
+    // The pinned version carries a `*`, as pinned names do in `source list`.
+    this.log(table(['ID', 'FULL'], entries.map((e) => [`${shortId(e.version)}${e.pinned ? '*' : ''}`, e.version])))
     return entries
   }
 }

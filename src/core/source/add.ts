@@ -69,7 +69,8 @@ export async function addSource(repo: MetaRepo, options: AddSourceOptions): Prom
       parent: planned.parent,
     }
     const [version] = await (await loadDriver(def.kind)).check(toSpec(def), undefined, await driverContext(repo, def.kind))
-    return await repo.transaction(`source add ${def.name} (${def.kind} ${def.location})`, async (tx) => {
+    const origin = def.parent ? `from ${def.parent}${def.path ? `, path ${def.path}` : ''}` : `${def.kind} ${def.location}`
+    return await repo.transaction(`source add ${def.name} (${origin})`, async (tx) => {
       await assertNameFree(repo, def.name)
       tx.writeJson(sourceFile(def.name), def)
       tx.appendLine(versionsFile(def.name), compactJson({observed: options.now.toISOString(), version}))

@@ -8,6 +8,7 @@ import {NotFoundError} from '../errors.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type Observation, parseObservation, type SourceDef, sourceFile, versionsFile} from '../model/source.js'
 import type {NodeDef} from '../model/node.js'
+import {sourceNameProblem} from '../names.js'
 import {readSecrets} from '../secrets.js'
 import type {Version} from '../version.js'
 
@@ -26,6 +27,8 @@ export interface SourceView {
 }
 
 export async function findSource(repo: MetaRepo, name: string): Promise<SourceDef | undefined> {
+  // A text that cannot be a name (`./data`, `../x`) names no source, and must never become a file path.
+  if (sourceNameProblem(name) !== undefined) return undefined
   return repo.readJson<SourceDef>(sourceFile(name))
 }
 
