@@ -178,8 +178,8 @@ export class MetaRepo {
     for (const rel of new Set([...tx.writes.keys(), ...tx.appends.keys()])) {
       before.set(rel, await fs.readFile(this.abs(rel), 'utf8').catch(() => null))
     }
-    // Removing a file that does not exist is no change (and git add would reject its path).
-    const paths = [...before.keys()].filter((rel) => before.get(rel) !== null || tx.writes.get(rel) !== null || tx.appends.has(rel)).sort()
+    // Writing what is already there, or removing what does not exist, is no change: no empty commits.
+    const paths = [...before.keys()].filter((rel) => tx.appends.has(rel) || tx.writes.get(rel) !== before.get(rel)).sort()
     if (paths.length === 0) return
     try {
       for (const [rel, content] of tx.writes) {

@@ -1,0 +1,59 @@
+// Every command's --json output matches its JSON Schema in schemas/ (the stable machine interface).
+import {readdirSync, readFileSync} from 'node:fs'
+import * as path from 'node:path'
+import {Ajv} from 'ajv'
+import {beforeAll, describe, expect, it} from 'vitest'
+
+import {dktOk, REPO_ROOT} from '../helpers/cli.js'
+import {gitRepo} from '../helpers/git.js'
+import {writeFiles} from '../helpers/project.js'
+import {tempDir} from '../helpers/tmp.js'
+
+const ajv = new Ajv({allErrors: true, strict: true})
+const schemaDir = path.join(REPO_ROOT, 'schemas')
+const validators = new Map(
+  readdirSync(schemaDir).map((file) => [file.replace(/\.json$/, ''), ajv.compile(JSON.parse(readFileSync(path.join(schemaDir, file), 'utf8')))]),
+)
+
+let dir: string
+beforeAll(async () => {
+  dir = tempDir()
+  writeFiles(dir, {'data/x': '1'})
+})
+
+async function check(schema: string, args: string[], cwd = dir): Promise<void> {
+  const output = JSON.parse(await dktOk([...args, '--json'], {cwd}))
+  const validate = validators.get(schema)
+  if (!validate) throw new Error(`no schema ${schema}`)
+  expect(validate(output), `${args.join(' ')}: ${ajv.errorsText(validate.errors)}`).toBe(true)
+}
+
+describe('--json schemas', () => {
+  it('has one schema per command', () => {
+    expect([...validators.keys()].sort()).toEqual(
+      ['clone', 'config-list', 'config-set', 'config-unset', 'init', 'source-add', 'source-link', 'source-list', 'source-log', 'source-pause', 'source-pin', 'source-resume', 'source-rm', 'source-unpin', 'source-update'],
+    )
+  })
+
+  it('every command output matches its schema', async () => {
+    await check('init', ['init', '--github-token', 'tok-123456'])
+    await check('config-set', ['config', 'set', 'K', 'v'])
+    await check('config-list', ['config', 'list'])
+    await check('config-unset', ['config', 'unset', 'K'])
+    await check('source-add', ['source', 'add', 'data', 'data'])
+    const repo = gitRepo([{'a': '1'}])
+    await check('source-add', ['source', 'add', 'app', repo.dir, '-k', 'git'])
+    await check('source-list', ['source', 'list'])
+    await check('source-log', ['source', 'log', 'app'])
+    await check('source-pin', ['source', 'pin', 'app', repo.commits[0].slice(0, 8)])
+    await check('source-pin', ['source', 'pin', 'app', repo.dir, '-k', 'git'])
+    await check('source-unpin', ['source', 'unpin', 'app'])
+    await check('source-pause', ['source', 'pause', 'data'])
+    await check('source-resume', ['source', 'resume', 'data'])
+    await check('source-update', ['source', 'update', 'data'])
+    await check('source-link', ['source', 'link', `app:${repo.commits[0].slice(0, 8)}`, 'data:' + (JSON.parse(await dktOk(['source', 'list', '--json'], {cwd: dir}))[1].latest as string).slice(4, 12)])
+    await check('source-rm', ['source', 'rm', 'app'])
+    const parent = tempDir()
+    await check('clone', ['clone', dir, 'copy'], parent)
+  })
+})
