@@ -36,6 +36,7 @@ export class InUseError extends BadInputError {}
 export class NotAProjectError extends BadInputError {}
 export class UnknownKindError extends BadInputError {}
 export class CycleError extends BadInputError {}
+export class UnsupportedFormatError extends BadInputError {}
 
 /** A failed operation: retrying later, or fixing the environment, may help. */
 class OperationError extends DktError {

@@ -71,3 +71,9 @@ export function runGit(args: string[], options: GitOptions): Promise<GitResult> 
     })
   })
 }
+
+/** git configuration, as environment variables, that sends `token` as HTTP basic auth (GitHub's x-access-token). */
+export function tokenHeaderEnv(token: string): Record<string, string> {
+  const basic = Buffer.from(`x-access-token:${token}`).toString('base64')
+  return {GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`}
+}

@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
 import {AlreadyExistsError, InvalidArgumentError, NotFoundError, RemoteUnreachableError} from './errors.js'
-import {gitMessage, runGit} from './git-cli.js'
+import {gitMessage, runGit, tokenHeaderEnv} from './git-cli.js'
 import {MetaRepo} from './meta-repo.js'
 import {DKT_DIR, FORMAT, type Project, projectAt} from './project.js'
 import {redactUrlCredentials} from './redact.js'
@@ -71,7 +71,9 @@ export async function cloneProject(options: {repo: string; dir?: string; cwd: st
   const createdDir = !existsSync(dir)
   const project = projectAt(dir)
   const source = cloneSource(options.repo, options.cwd)
-  const result = await runGit(['clone', '-q', '--origin', 'origin', source, project.dktDir], {cwd: options.cwd, allowFailure: true})
+  const token = options.secrets['github-token']
+  const env = token && /^https:\/\//i.test(source) ? tokenHeaderEnv(token) : {}
+  const result = await runGit(['clone', '-q', '--origin', 'origin', source, project.dktDir], {cwd: options.cwd, env, allowFailure: true})
   try {
     if (result.exitCode !== 0) {
       throw new RemoteUnreachableError(`cannot clone \`${redactUrlCredentials(options.repo)}\`: ${gitMessage(result.stderr)}`)

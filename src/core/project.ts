@@ -1,8 +1,8 @@
 // A dkt project: a folder with a `.dkt/` inside, found by walking up from a directory, like git.
-import {existsSync, statSync} from 'node:fs'
+import {existsSync, readFileSync, statSync} from 'node:fs'
 import * as path from 'node:path'
 
-import {NotAProjectError} from './errors.js'
+import {NotAProjectError, UnsupportedFormatError} from './errors.js'
 
 export const DKT_DIR = '.dkt'
 export const FORMAT = 1
@@ -28,11 +28,22 @@ function isProjectRoot(dir: string): boolean {
   return existsSync(path.join(dkt, 'format')) && statSync(dkt).isDirectory()
 }
 
+/** A project written by a newer dkt (a higher `format`) is refused rather than misread. */
+function assertFormat(root: string): void {
+  const format = Number(readFileSync(path.join(root, DKT_DIR, 'format'), 'utf8').trim())
+  if (!Number.isInteger(format) || format > FORMAT) {
+    throw new UnsupportedFormatError(`the project in ${root} uses metadata format ${format}, newer than this dkt (format ${FORMAT}); upgrade dkt`)
+  }
+}
+
 /** Walks up from `cwd` to the nearest folder holding `.dkt/`; throws NotAProjectError when there is none. */
 export function findProject(cwd: string): Project {
   let dir = path.resolve(cwd)
   for (;;) {
-    if (isProjectRoot(dir)) return projectAt(dir)
+    if (isProjectRoot(dir)) {
+      assertFormat(dir)
+      return projectAt(dir)
+    }
     const parent = path.dirname(dir)
     if (parent === dir) break
     dir = parent

@@ -5,7 +5,8 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
 import {NotFoundError, RemoteUnreachableError} from '../../core/errors.js'
-import {gitMessage, runGit} from '../../core/git-cli.js'
+import {gitMessage, runGit, tokenHeaderEnv} from '../../core/git-cli.js'
+import {githubBaseUrl} from '../github/base-url.js'
 import {acquireLock} from '../../core/lock.js'
 import {redactUrlCredentials} from '../../core/redact.js'
 import type {DriverContext} from '../driver.js'
@@ -21,14 +22,14 @@ export function remoteUrl(location: string, ctx: DriverContext): string {
 }
 
 /**
- * Environment that hands a GitHub token to git for https remotes, through GIT_CONFIG_* variables so the token
- * never appears in a command line, a URL or a log.
+ * Environment that hands the GitHub token to git for https remotes on the configured GitHub host only, through
+ * GIT_CONFIG_* variables so the token never appears in a command line, a URL or a log.
  */
 export function credentialEnv(url: string, ctx: DriverContext): Record<string, string> {
   const token = ctx.secrets['github-token']
-  if (!token || !/^https:\/\//i.test(url)) return {}
-  const basic = Buffer.from(`x-access-token:${token}`).toString('base64')
-  return {GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`}
+  const base = githubBaseUrl(ctx.settings).replace(/\/+$/, '')
+  if (!token || !/^https:\/\//i.test(url) || !url.toLowerCase().startsWith(`${base.toLowerCase()}/`)) return {}
+  return tokenHeaderEnv(token)
 }
 
 function unreachable(url: string, stderr: string): RemoteUnreachableError {

@@ -2,8 +2,7 @@
 import {InvalidArgumentError} from '../../core/errors.js'
 import type {KindDriver} from '../driver.js'
 import {driver as git, resolveGitLocation} from '../git/index.js'
-
-export const DEFAULT_GITHUB_URL = 'https://github.com'
+import {githubBaseUrl} from './base-url.js'
 
 /** `user/repo` → `BASE/user/repo`; full URLs are kept. Pure. */
 export function githubUrl(location: string, base: string): string {
@@ -18,7 +17,6 @@ export const driver: KindDriver = {
   ...git,
   async resolve(input, ctx) {
     if (input.location === undefined) throw new InvalidArgumentError('a github source needs a LOCATION (user/repo)')
-    const base = process.env.DKT_GITHUB_URL ?? ctx.settings['github.url'] ?? DEFAULT_GITHUB_URL
-    return resolveGitLocation(githubUrl(input.location, base), input.tag, ctx)
+    return resolveGitLocation(githubUrl(input.location, githubBaseUrl(ctx.settings)), input.tag, ctx)
   },
 }
