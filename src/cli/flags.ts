@@ -1,5 +1,5 @@
 // Flags shared by several commands.
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import type {Secrets} from '../core/secrets.js'
 
@@ -23,3 +23,6 @@ export function secretsFromFlags(flags: {[K in keyof typeof tokenFlags]?: string
 }
 
 export const kindFlag = Flags.string({char: 'k', description: 'kind of the source: git, github or path (inferred when omitted)'})
+
+/** The NAME argument of the source commands. */
+export const sourceNameArg = Args.string({required: true, description: 'source name'})

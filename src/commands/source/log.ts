@@ -1,13 +1,12 @@
-import {Args} from '@oclif/core'
-
 import {DktCommand} from '../../cli/base-command.js'
+import {sourceNameArg} from '../../cli/flags.js'
 import {shortId, table} from '../../cli/render.js'
 import {logSource} from '../../core/source/log.js'
 
 export default class SourceLog extends DktCommand {
   static override summary = 'List the versions of a source, newest first.'
   static override examples = ['<%= config.bin %> source log pinata']
-  static override args = {name: Args.string({required: true, description: 'source name'})}
+  static override args = {name: sourceNameArg}
 
   async run() {
     const {args} = await this.parse(SourceLog)

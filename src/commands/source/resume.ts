@@ -1,12 +1,11 @@
-import {Args} from '@oclif/core'
-
 import {DktCommand} from '../../cli/base-command.js'
+import {sourceNameArg} from '../../cli/flags.js'
 import {setSourcePaused} from '../../core/source/pause.js'
 
 export default class SourceResume extends DktCommand {
   static override summary = 'Restart automatic updates of a source.'
   static override examples = ['<%= config.bin %> source resume pinata']
-  static override args = {name: Args.string({required: true, description: 'source name'})}
+  static override args = {name: sourceNameArg}
 
   async run() {
     const {args} = await this.parse(SourceResume)

@@ -1,13 +1,12 @@
-import {Args} from '@oclif/core'
-
 import {DktCommand} from '../../cli/base-command.js'
+import {sourceNameArg} from '../../cli/flags.js'
 import {pinnedName, table} from '../../cli/render.js'
 import {unpinSource} from '../../core/source/pin.js'
 
 export default class SourceUnpin extends DktCommand {
   static override summary = 'Unpin a source: it follows its latest version again.'
   static override examples = ['<%= config.bin %> source unpin pinata']
-  static override args = {name: Args.string({required: true, description: 'source name'})}
+  static override args = {name: sourceNameArg}
 
   async run() {
     const {args} = await this.parse(SourceUnpin)

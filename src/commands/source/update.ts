@@ -1,13 +1,12 @@
-import {Args} from '@oclif/core'
-
 import {DktCommand} from '../../cli/base-command.js'
+import {sourceNameArg} from '../../cli/flags.js'
 import {table} from '../../cli/render.js'
 import {updateSources} from '../../core/source/update.js'
 
 export default class SourceUpdate extends DktCommand {
   static override summary = 'Check a source now and record its new version, if it has one.'
   static override examples = ['<%= config.bin %> source update pinata']
-  static override args = {name: Args.string({required: true, description: 'source name'})}
+  static override args = {name: sourceNameArg}
 
   async run() {
     const {args} = await this.parse(SourceUpdate)
