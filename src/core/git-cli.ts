@@ -77,3 +77,26 @@ export function tokenHeaderEnv(token: string): Record<string, string> {
   const basic = Buffer.from(`x-access-token:${token}`).toString('base64')
   return {GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`}
 }
+
+export const DKT_IDENTITY = {name: 'dkt', email: 'dkt@localhost'}
+
+let identityEnv: Record<string, string> | undefined
+
+/** The user's git identity when one is configured (seen from `cwd`); otherwise the deterministic dkt identity. */
+export async function commitIdentity(cwd: string): Promise<Record<string, string>> {
+  if (identityEnv) return identityEnv
+  const configured = await runGit(['config', '--get-regexp', '^user\\.(name|email)$'], {cwd, allowFailure: true})
+  const keys = new Set(configured.stdout.split('\n').map((line) => line.split(' ')[0]))
+  const hasName = keys.has('user.name') || process.env.GIT_AUTHOR_NAME
+  const hasEmail = keys.has('user.email') || process.env.GIT_AUTHOR_EMAIL
+  identityEnv =
+    hasName && hasEmail
+      ? {}
+      : {
+          GIT_AUTHOR_NAME: DKT_IDENTITY.name,
+          GIT_AUTHOR_EMAIL: DKT_IDENTITY.email,
+          GIT_COMMITTER_NAME: DKT_IDENTITY.name,
+          GIT_COMMITTER_EMAIL: DKT_IDENTITY.email,
+        }
+  return identityEnv
+}

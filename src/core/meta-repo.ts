@@ -6,7 +6,7 @@ import * as path from 'node:path'
 
 import {canonicalJson} from './canonical-json.js'
 import {InvalidArgumentError} from './errors.js'
-import {runGit} from './git-cli.js'
+import {commitIdentity, runGit} from './git-cli.js'
 import {acquireLock} from './lock.js'
 import type {Project} from './project.js'
 
@@ -14,7 +14,6 @@ import type {Project} from './project.js'
 export const MANAGED_DIRS = ['sources', 'versions', 'nodes', 'runs', 'links'] as const
 const MANAGED_FILES = ['format', '.gitignore', '.gitattributes']
 
-export const DKT_IDENTITY = {name: 'dkt', email: 'dkt@localhost'}
 
 const DEFAULT_LOCK_TIMEOUT_MS = 20_000
 
@@ -68,27 +67,6 @@ async function writeFileAtomic(file: string, content: string): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`
   await fs.writeFile(tmp, content)
   await fs.rename(tmp, file)
-}
-
-let identityEnv: Record<string, string> | undefined
-
-/** The user's git identity when one is configured; otherwise the deterministic dkt identity. */
-async function commitIdentity(dktDir: string): Promise<Record<string, string>> {
-  if (identityEnv) return identityEnv
-  const configured = await runGit(['config', '--get-regexp', '^user\\.(name|email)$'], {cwd: dktDir, allowFailure: true})
-  const keys = new Set(configured.stdout.split('\n').map((line) => line.split(' ')[0]))
-  const hasName = keys.has('user.name') || process.env.GIT_AUTHOR_NAME
-  const hasEmail = keys.has('user.email') || process.env.GIT_AUTHOR_EMAIL
-  identityEnv =
-    hasName && hasEmail
-      ? {}
-      : {
-          GIT_AUTHOR_NAME: DKT_IDENTITY.name,
-          GIT_AUTHOR_EMAIL: DKT_IDENTITY.email,
-          GIT_COMMITTER_NAME: DKT_IDENTITY.name,
-          GIT_COMMITTER_EMAIL: DKT_IDENTITY.email,
-        }
-  return identityEnv
 }
 
 export class MetaRepo {

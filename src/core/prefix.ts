@@ -57,3 +57,21 @@ export function expandVersion(text: string, candidates: Iterable<Version>, subje
   }
   return [...matches][0]
 }
+
+/** Expands a hex ID prefix (node or run IDs) among `candidates`; `what` names the kind of object for messages. */
+export function expandId(text: string, candidates: Iterable<string>, what: string, hint: string): string {
+  const prefix = text.toLowerCase()
+  if (!/^[0-9a-f]+$/.test(prefix)) throw new InvalidArgumentError(`\`${text}\` is not a ${what} ID (hexadecimal digits)`)
+  if (prefix.length < MIN_PREFIX_LENGTH) {
+    throw new InvalidArgumentError(`${what} ID prefix \`${text}\` is too short; give at least ${MIN_PREFIX_LENGTH} hex digits`)
+  }
+  const matches = [...new Set(candidates)].filter((id) => id.startsWith(prefix))
+  if (matches.length === 0) throw new NotFoundError(`${what} \`${text}\` does not exist; see \`${hint}\``, {id: text})
+  if (matches.length > 1) {
+    throw new AmbiguousError(`${what} ID prefix \`${text}\` is ambiguous (${matches.slice(0, 4).map((m) => m.slice(0, 8)).join(', ')}); give more digits`, {
+      id: text,
+      matches,
+    })
+  }
+  return matches[0]
+}

@@ -50,6 +50,14 @@ export interface KindDriver {
   log?(source: SourceSpec, latest: Version, ctx: DriverContext): Promise<Version[]>
   /** Materializes exactly `version` into `dir` and returns its fields (ROOT, COMMIT, …). */
   fetch(source: SourceSpec, version: Version, dir: string, ctx: DriverContext): Promise<Fields>
-  /** Publishes `dir` as a new version of the source (idempotent) and returns the version produced. */
-  publish(source: SourceSpec, dir: string, ctx: DriverContext): Promise<Version>
+  /**
+   * Makes a writable folder for a run to put the source's next version in (path: the folder itself; git: a work
+   * tree at the tip of TAG) and returns its fields (ROOT at least). `dir` is scratch space the driver may use.
+   */
+  prepareOutput(source: SourceSpec, dir: string, ctx: DriverContext): Promise<Fields>
+  /**
+   * Publishes what a run left in the folder `prepareOutput` returned as a new version (idempotent: nothing new gives
+   * the current version) and returns the version produced. `message` names the run, for kinds that keep one.
+   */
+  publish(source: SourceSpec, dir: string, ctx: DriverContext, options: {message: string}): Promise<Version>
 }

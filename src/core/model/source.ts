@@ -22,6 +22,10 @@ export interface Observation {
   version: Version
   /** ISO time at which dkt first saw this version. */
   observed: string
+  /** The run that produced this version, when a node wrote it (its provenance). */
+  run?: string
+  /** That run's node. */
+  node?: string
 }
 
 export const sourceFile = (name: string) => `sources/${name}.json`

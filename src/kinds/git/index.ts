@@ -4,11 +4,11 @@ import * as fs from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import * as path from 'node:path'
 
-import {NotFoundError} from '../../core/errors.js'
-import {runGit} from '../../core/git-cli.js'
+import {NotFoundError, RemoteUnreachableError} from '../../core/errors.js'
+import {commitIdentity, gitMessage, runGit} from '../../core/git-cli.js'
 import {makeVersion, type Version, versionHex} from '../../core/version.js'
 import type {DriverContext, Fields, KindDriver, ResolvedLocation, SourceSpec} from '../driver.js'
-import {ensureMirror, isRemoteUrl, remoteDefaultBranch, remoteUrl, resolveTag, updateMirror} from './mirror.js'
+import {credentialEnv, ensureMirror, isRemoteUrl, remoteDefaultBranch, remoteUrl, resolveTag, updateMirror} from './mirror.js'
 
 /** git pathspec for a `/`-rooted sub-path: `--` alone for the whole tree. */
 function pathspec(source: SourceSpec): string[] {
@@ -91,7 +91,38 @@ export const driver: KindDriver = {
     return {ROOT: dir, COMMIT: versionHex(version)}
   },
 
-  async publish(source) {
-    throw new NotFoundError(`publishing to git source \`${source.name}\` is not supported yet`)
+  async prepareOutput(source, dir, ctx): Promise<Fields> {
+    const url = remoteUrl(source.location, ctx)
+    const result = await runGit(['clone', '-q', '--branch', tagOf(source), '--single-branch', url, dir], {
+      cwd: ctx.baseDir,
+      env: credentialEnv(url, ctx),
+      allowFailure: true,
+      signal: ctx.signal,
+    })
+    if (result.exitCode !== 0) throw new RemoteUnreachableError(`cannot clone \`${source.location}\` to write to it: ${gitMessage(result.stderr)}`)
+    const root = path.join(dir, source.path ?? '')
+    await fs.mkdir(root, {recursive: true})
+    const head = (await runGit(['rev-parse', 'HEAD'], {cwd: dir})).stdout.trim()
+    return {ROOT: root, COMMIT: head}
+  },
+
+  async publish(source, dir, ctx, {message}) {
+    const url = remoteUrl(source.location, ctx)
+    await runGit(['add', '-A'], {cwd: dir})
+    const staged = await runGit(['diff', '--cached', '--quiet'], {cwd: dir, allowFailure: true})
+    if (staged.exitCode !== 0) {
+      await runGit(['commit', '-q', '--no-verify', '-m', message], {cwd: dir, env: await commitIdentity(dir)})
+      const pushed = await runGit(['push', '-q', url, `HEAD:refs/heads/${tagOf(source)}`], {
+        cwd: dir,
+        env: credentialEnv(url, ctx),
+        allowFailure: true,
+        signal: ctx.signal,
+      })
+      if (pushed.exitCode !== 0) throw new RemoteUnreachableError(`cannot push to \`${source.location}\`: ${gitMessage(pushed.stderr)}`)
+    }
+    const [latest] = toVersions((await runGit(['rev-list', '-1', 'HEAD', ...pathspec(source)], {cwd: dir})).stdout)
+    // Keep the mirror in step, so that the new commit is in the source's log at once.
+    await updateMirror(url, ctx)
+    return latest
   },
 }

@@ -70,6 +70,12 @@ export const driver: KindDriver = {
     return {ROOT: sourceRoot(source, ctx)}
   },
 
+  async prepareOutput(source, _dir, ctx): Promise<Fields> {
+    const root = sourceRoot(source, ctx)
+    assertFolder(root, root)
+    return {ROOT: root}
+  },
+
   async publish(source, _dir, ctx) {
     // A path output is written in place: publishing is recording what is there now.
     return digest(source, ctx)

@@ -1,0 +1,17 @@
+import {Args} from '@oclif/core'
+
+import {DktCommand} from '../../cli/base-command.js'
+import {removeNode} from '../../core/node/rm.js'
+
+export default class NodeRm extends DktCommand {
+  static override summary = 'Remove a node; its runs stay in the history.'
+  static override examples = ['<%= config.bin %> node rm de728e45']
+  static override args = {node: Args.string({required: true, description: 'node ID (any unique prefix)'})}
+
+  async run() {
+    const {args} = await this.parse(NodeRm)
+    const result = await removeNode(this.repo, {node: args.node})
+    this.log(`node ${result.id.slice(0, 8)} removed`)
+    return result
+  }
+}

@@ -1,0 +1,58 @@
+import {Args, Flags} from '@oclif/core'
+
+import {DktCommand} from '../../cli/base-command.js'
+import {executeOptions} from '../../cli/run-options.js'
+import {InvalidArgumentError} from '../../core/errors.js'
+import {defineNode} from '../../core/node/define.js'
+import {executeRun} from '../../core/node/execute.js'
+
+const list = (values: string[] | undefined) => (values ?? []).flatMap((value) => value.split(',')).map((v) => v.trim()).filter(Boolean)
+
+export default class NodeRun extends DktCommand {
+  static override summary = 'Define a compute node (prints its ID) and run it now on its inputs’ current versions.'
+  static override description = `CMD may be a script in the project: its content is stored with the node and is part of its ID.
+\${NAME:FIELD} (fields of inputs and outputs: ROOT, COMMIT…) and \${KEY} (private fields of .dkt/config) are expanded
+in CMD, ARGS and the stored script, and exported as environment variables (NAME_FIELD, KEY). Values are passed as
+data, never as code. Put -- before CMD when its arguments look like flags.`
+  static override examples = [
+    '<%= config.bin %> node run --labels=test,linux --input=dmg,pitfall --output=tests test.sh',
+    "<%= config.bin %> node run --input data --output report -- sh -c 'wc -l \"$data_ROOT\"/* > \"$report_ROOT/count\"'",
+    '<%= config.bin %> node run --input app --output build --on-failure "notify ${run:ID} ${run:STATUS}" make',
+  ]
+  static override strict = false
+  static override args = {command: Args.string({required: true, description: 'command (a script in the project, or a program)'})}
+  static override flags = {
+    labels: Flags.string({description: 'labels a worker must have (comma-separated)', multiple: true, multipleNonGreedy: true}),
+    input: Flags.string({description: 'input source(s), comma-separated or repeated', multiple: true, multipleNonGreedy: true}),
+    output: Flags.string({description: 'output source(s), comma-separated or repeated', multiple: true, multipleNonGreedy: true}),
+    image: Flags.string({description: 'container image to run in (not supported yet)'}),
+    'on-success': Flags.string({description: 'command run after a successful run (${run:ID}, ${run:STATUS} available)'}),
+    'on-failure': Flags.string({description: 'command run after a failed run'}),
+    detach: Flags.boolean({description: 'only define the node; the scheduler runs it'}),
+  }
+
+  async run() {
+    const {argv, flags} = await this.parse(NodeRun)
+    if (flags.image) throw new InvalidArgumentError('--image is not supported yet: containers come in a later release; run the command locally')
+    const {node, created} = await defineNode(this.repo, {
+      command: argv as string[],
+      labels: list(flags.labels),
+      inputs: list(flags.input),
+      outputs: list(flags.output),
+      onSuccess: flags['on-success'],
+      onFailure: flags['on-failure'],
+      cwd: process.cwd(),
+    })
+    this.log(node.id.slice(0, 8))
+    if (!created) this.logToStderr(`node ${node.id.slice(0, 8)} already exists`)
+    if (flags.detach) return {node: node.id, created, run: null, memoized: false}
+    const options = executeOptions(this, this.jsonEnabled())
+    try {
+      const {run, memoized} = await executeRun(this.repo, node, options)
+      if (run.status !== 'success') process.exitCode = 1
+      return {node: node.id, created, run, memoized}
+    } finally {
+      options.dispose()
+    }
+  }
+}

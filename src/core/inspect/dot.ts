@@ -1,0 +1,42 @@
+// The provenance manifest as a Graphviz graph: sources as boxes, runs as ellipses coloured by status, links dashed.
+import {attribute as _, digraph, toDot} from 'ts-graphviz'
+
+import {isRunEntry, type Provenance} from './walk.js'
+
+const STATUS_COLORS: Record<string, string> = {
+  success: '#2e7d32',
+  failure: '#c62828',
+  error: '#ef6c00',
+  cancelled: '#757575',
+  running: '#1565c0',
+  pending: '#9e9e9e',
+}
+
+/** Pure: the same provenance gives the same DOT text. */
+export function provenanceDot(provenance: Provenance): string {
+  const graph = digraph('provenance', {[_.rankdir]: 'LR', [_.label]: `provenance of ${provenance.target}`, [_.fontname]: 'Helvetica'})
+  for (const entry of provenance.entries) {
+    if (isRunEntry(entry)) {
+      graph.createNode(entry.run, {
+        [_.shape]: 'ellipse',
+        [_.style]: 'filled',
+        [_.fillcolor]: STATUS_COLORS[entry.status] ?? '#ffffff',
+        [_.fontcolor]: 'white',
+        [_.label]: `${entry.command.join(' ')}\nnode ${entry.node} · run ${entry.ID}\n${entry.status}`,
+      })
+    } else {
+      graph.createNode(entry.version, {[_.shape]: 'box', [_.label]: `${entry.source} (${entry.kind})\n${entry.ID}`})
+    }
+  }
+  for (const edge of provenance.edges) {
+    graph.createEdge([edge.from, edge.to], edge.link ? {[_.style]: 'dashed', [_.label]: 'link'} : {})
+  }
+  return toDot(graph)
+}
+
+/** Renders DOT to SVG with Graphviz compiled to WebAssembly: no system Graphviz needed. */
+export async function renderSvg(dot: string): Promise<string> {
+  const {Graphviz} = await import('@hpcc-js/wasm-graphviz')
+  const graphviz = await Graphviz.load()
+  return graphviz.dot(dot)
+}

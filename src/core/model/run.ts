@@ -1,0 +1,44 @@
+// A run manifest (`runs/NODE/RUN.json`): what ran, on which input versions, what it produced, how it ended.
+import type {Version} from '../version.js'
+
+export const RUN_FORMAT = 1
+
+export const RUN_STATUSES = ['pending', 'running', 'success', 'failure', 'error', 'cancelled'] as const
+export type RunStatus = (typeof RUN_STATUSES)[number]
+
+export interface HookOutcome {
+  command: string
+  exitCode: number | null
+}
+
+export interface RunRecord {
+  format: number
+  id: string
+  /** The run ID of the first attempt on these inputs (hash of node and input versions). */
+  key: string
+  attempt: number
+  node: string
+  command: string[]
+  scriptDigest: string | null
+  image: string | null
+  labels: string[]
+  /** source name → version */
+  inputs: Record<string, Version>
+  /** source name → version produced (absent until the run ends) */
+  outputs: Record<string, Version>
+  status: RunStatus
+  exitCode: number | null
+  signal: string | null
+  /** Why an `error` or `cancelled` run ended, in one sentence. */
+  reason: string | null
+  startedAt: string
+  endedAt: string | null
+  machine: {hostname: string; os: string; arch: string}
+  dktVersion: string
+  hooks: {onSuccess?: HookOutcome; onFailure?: HookOutcome}
+  /** Whether the captured output (runs/NODE/RUN.log) was cut at its size limit. */
+  outputTruncated: boolean
+}
+
+export const runFile = (node: string, run: string) => `runs/${node}/${run}.json`
+export const runLogFile = (node: string, run: string) => `runs/${node}/${run}.log`

@@ -1,0 +1,114 @@
+// `dkt node run` (definition part): validate a node, compute its deterministic ID, and record it.
+import {createHash} from 'node:crypto'
+import {existsSync, readFileSync, statSync} from 'node:fs'
+import * as path from 'node:path'
+
+import {loadDriver} from '../../kinds/registry.js'
+import {readConfig} from '../config.js'
+import {CycleError, InvalidArgumentError} from '../errors.js'
+import {findCycle} from '../graph.js'
+import {nodeId, shortId} from '../ids.js'
+import {fieldReferences} from '../interpolate.js'
+import type {MetaRepo} from '../meta-repo.js'
+import {NODE_FORMAT, type NodeDef, nodeFile, type StoredScript} from '../model/node.js'
+import {loadSource} from '../source/store.js'
+import {loadAllNodes} from './store.js'
+
+export interface DefineNodeOptions {
+  command: string[]
+  labels: string[]
+  inputs: string[]
+  outputs: string[]
+  image?: string
+  onSuccess?: string
+  onFailure?: string
+  /** Where the user typed the command: a script path in CMD is relative to it. */
+  cwd: string
+}
+
+/** Fields every kind gives (see each driver's fetch/prepareOutput), for checking `${NAME:FIELD}` early. */
+const KIND_FIELDS: Record<string, string[]> = {path: ['ROOT'], git: ['ROOT', 'COMMIT']}
+
+/** The script the command names, when it is a file inside the project: its content becomes part of the node. */
+function readScript(command: string, cwd: string, root: string): StoredScript | undefined {
+  const file = path.resolve(cwd, command)
+  const rel = path.relative(root, file)
+  if (rel.startsWith('..') || path.isAbsolute(rel) || !existsSync(file) || !statSync(file).isFile()) return undefined
+  const content = readFileSync(file, 'utf8')
+  return {path: rel.split(path.sep).join('/'), digest: createHash('sha256').update(content).digest('hex'), content}
+}
+
+function unique(list: string[]): string[] {
+  return [...new Set(list.map((item) => item.trim()).filter(Boolean))]
+}
+
+export async function planNode(repo: MetaRepo, options: DefineNodeOptions): Promise<NodeDef> {
+  if (options.command.length === 0) throw new InvalidArgumentError('a node needs a command: dkt node run [FLAGS] CMD [ARGS…]')
+  const inputs = unique(options.inputs)
+  const outputs = unique(options.outputs)
+  const kinds = new Map<string, string>()
+  for (const name of [...inputs, ...outputs]) kinds.set(name, (await loadSource(repo, name)).kind)
+  await Promise.all([...new Set(kinds.values())].map((kind) => loadDriver(kind)))
+
+  const script = readScript(options.command[0], options.cwd, repo.project.root)
+  const command = script ? [script.path, ...options.command.slice(1)] : options.command
+  const identity = {
+    command,
+    scriptDigest: script?.digest,
+    labels: unique(options.labels).sort(),
+    inputs: inputs.sort(),
+    outputs: outputs.sort(),
+    image: options.image,
+    onSuccess: options.onSuccess,
+    onFailure: options.onFailure,
+  }
+  const node: NodeDef = {format: NODE_FORMAT, id: nodeId(identity), ...identity, script}
+  delete (node as {scriptDigest?: string}).scriptDigest
+
+  // `${NAME:FIELD}` must name an input or output and a field of its kind, or `run` (hooks only).
+  const texts = [...command, script?.content ?? '', options.onSuccess ?? '', options.onFailure ?? '']
+  for (const ref of texts.flatMap((text) => fieldReferences(text))) {
+    if (ref.source === 'run' && ['ID', 'STATUS'].includes(ref.field)) continue
+    const kind = kinds.get(ref.source)
+    if (!kind) throw new InvalidArgumentError(`\`\${${ref.source}:${ref.field}}\` names \`${ref.source}\`, which is not an input or output of this node`)
+    const fields = KIND_FIELDS[kind] ?? ['ROOT']
+    if (!fields.includes(ref.field)) {
+      throw new InvalidArgumentError(`\`\${${ref.source}:${ref.field}}\`: a ${kind} source has no field ${ref.field} (it has ${fields.join(', ')})`)
+    }
+  }
+
+  // `${KEY}` in the command line must be a private field of this project (in scripts it is a shell variable).
+  const config = await readConfig(repo.project)
+  for (const token of command) {
+    for (const match of token.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
+      if (config[match[1]] === undefined) {
+        throw new InvalidArgumentError(`\`\${${match[1]}}\` is not a private field; set it with \`dkt config set ${match[1]} VALUE\``)
+      }
+    }
+  }
+
+  const others = (await loadAllNodes(repo)).filter((other) => other.id !== node.id)
+  const cycle = findCycle(others, node)
+  if (cycle) {
+    throw new CycleError(
+      `node would create a cycle: its output \`${cycle[0]}\` flows back into its input \`${cycle.at(-1)}\` (${cycle.join(' → ')}); a node cannot depend on itself`,
+      {cycle},
+    )
+  }
+  return node
+}
+
+/** Records the node (one commit) unless the same definition exists already; returns it and whether it is new. */
+export async function defineNode(repo: MetaRepo, options: DefineNodeOptions): Promise<{node: NodeDef; created: boolean}> {
+  const node = await planNode(repo, options)
+  return repo.transaction(`node add ${shortId(node.id)} (${node.command.join(' ')})`, async (tx) => {
+    const exists = (await repo.readJson(nodeFile(node.id))) !== undefined
+    if (!exists) {
+      // Re-check under the lock: another writer may have added a node that closes a cycle.
+      const cycle = findCycle(await loadAllNodes(repo), node)
+      if (cycle) throw new CycleError(`node would create a cycle through ${cycle.join(' → ')}`, {cycle})
+      tx.writeJson(nodeFile(node.id), node)
+    }
+    return {node, created: !exists}
+  })
+}

@@ -1,0 +1,59 @@
+// Reading nodes and runs from the metadata repository; the current input versions of a node.
+import {InvalidArgumentError} from '../errors.js'
+import type {MetaRepo} from '../meta-repo.js'
+import {type NodeDef, nodeFile} from '../model/node.js'
+import {type RunRecord, runFile} from '../model/run.js'
+import {expandId} from '../prefix.js'
+import {lastObserved, loadSource} from '../source/store.js'
+import type {Version} from '../version.js'
+
+export async function loadAllNodes(repo: MetaRepo): Promise<NodeDef[]> {
+  const ids = await repo.listJson('nodes')
+  const nodes = await Promise.all(ids.map((id) => repo.readJson<NodeDef>(nodeFile(id))))
+  return nodes.filter((node): node is NodeDef => node !== undefined)
+}
+
+/** The node a (prefix of an) ID names. */
+export async function resolveNode(repo: MetaRepo, text: string): Promise<NodeDef> {
+  const id = expandId(text, await repo.listJson('nodes'), 'node', 'dkt node list')
+  return (await repo.readJson<NodeDef>(nodeFile(id))) as NodeDef
+}
+
+/** Every run of a node, newest first (by start time, then attempt). */
+export async function loadRuns(repo: MetaRepo, node: string): Promise<RunRecord[]> {
+  const ids = await repo.listJson(`runs/${node}`)
+  const runs = (await Promise.all(ids.map((id) => repo.readJson<RunRecord>(runFile(node, id))))).filter(
+    (run): run is RunRecord => run !== undefined,
+  )
+  return runs.sort((a, b) => (a.startedAt === b.startedAt ? b.attempt - a.attempt : a.startedAt < b.startedAt ? 1 : -1))
+}
+
+/** The run a (prefix of an) ID names, among the runs of every node. */
+export async function resolveRun(repo: MetaRepo, text: string): Promise<RunRecord> {
+  const nodes = await repo.listJson('runs')
+  const owner = new Map<string, string>()
+  for (const node of nodes) for (const run of await repo.listJson(`runs/${node}`)) owner.set(run, node)
+  const id = expandId(text, owner.keys(), 'run', 'dkt node log NODE')
+  return (await repo.readJson<RunRecord>(runFile(owner.get(id) as string, id))) as RunRecord
+}
+
+/** The version each input would be read at now: its pin, else its last observed version. */
+export async function currentInputs(repo: MetaRepo, node: NodeDef): Promise<{versions: Record<string, Version>; missing: string[]}> {
+  const versions: Record<string, Version> = {}
+  const missing: string[] = []
+  for (const name of node.inputs) {
+    const def = await loadSource(repo, name)
+    const version = def.pin ?? (await lastObserved(repo, name))
+    if (version) versions[name] = version
+    else missing.push(name)
+  }
+  return {versions, missing}
+}
+
+export async function requireInputs(repo: MetaRepo, node: NodeDef): Promise<Record<string, Version>> {
+  const {versions, missing} = await currentInputs(repo, node)
+  if (missing.length > 0) {
+    throw new InvalidArgumentError(`input ${missing.map((m) => `\`${m}\``).join(', ')} of node ${node.id.slice(0, 8)} has no version yet; run \`dkt source update\``)
+  }
+  return versions
+}

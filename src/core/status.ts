@@ -1,0 +1,58 @@
+// `dkt status`: which nodes would run now, and why (per input: what changed since the node's last run).
+import {runId, shortId} from './ids.js'
+import type {MetaRepo} from './meta-repo.js'
+import {currentInputs, loadAllNodes, loadRuns} from './node/store.js'
+import {loadSource} from './source/store.js'
+import {shortVersion} from './version.js'
+
+export interface NodeStatus {
+  node: string
+  command: string[]
+  labels: string[]
+  due: boolean
+  /** One entry per reason: `dmg 82a53d4e → 0e500a4e`, `never run`, `failed last time`, … */
+  reasons: string[]
+}
+
+export async function projectStatus(repo: MetaRepo): Promise<NodeStatus[]> {
+  const statuses: NodeStatus[] = []
+  for (const node of await loadAllNodes(repo)) {
+    const base = {node: node.id, command: node.command, labels: node.labels}
+    const {versions, missing} = await currentInputs(repo, node)
+    if (missing.length > 0) {
+      statuses.push({...base, due: false, reasons: missing.map((name) => `waiting for ${name} (no version yet)`)})
+      continue
+    }
+    const runs = await loadRuns(repo, node.id)
+    const key = runId(node.id, versions)
+    const onCurrent = runs.filter((run) => run.key === key)
+    if (onCurrent.some((run) => run.status === 'success')) {
+      statuses.push({...base, due: false, reasons: ['up to date']})
+      continue
+    }
+    if (onCurrent.some((run) => run.status === 'running')) {
+      statuses.push({...base, due: false, reasons: [`running (run ${shortId(onCurrent.find((r) => r.status === 'running')?.id ?? '')})`]})
+      continue
+    }
+    if (onCurrent.length > 0) {
+      const last = onCurrent[0]
+      statuses.push({...base, due: true, reasons: [last.status === 'failure' ? 'failed last time' : `${last.status} last time`]})
+      continue
+    }
+    if (runs.length === 0) {
+      statuses.push({...base, due: true, reasons: ['never run']})
+      continue
+    }
+    const last = runs[0]
+    const reasons: string[] = []
+    for (const [name, version] of Object.entries(versions)) {
+      const before = last.inputs[name]
+      if (before === version) continue
+      const pinned = (await loadSource(repo, name)).pin !== undefined
+      const change = before ? `${name} ${shortVersion(before)} → ${shortVersion(version)}` : `${name} new input`
+      reasons.push(pinned ? `${change} (pinned input changed)` : change)
+    }
+    statuses.push({...base, due: true, reasons: reasons.length > 0 ? reasons : ['inputs changed']})
+  }
+  return statuses
+}
