@@ -15,21 +15,28 @@ const STATUS_COLORS: Record<string, string> = {
 /** Pure: the same provenance gives the same DOT text. */
 export function provenanceDot(provenance: Provenance): string {
   const graph = digraph('provenance', {[_.rankdir]: 'LR', [_.label]: `provenance of ${provenance.target}`, [_.fontname]: 'Helvetica'})
+  // Graph nodes are referenced as objects: a string ID with `:` (source:algo:hex) would be read as a port.
+  const graphNodes = new Map<string, ReturnType<typeof graph.createNode>>()
   for (const entry of provenance.entries) {
     if (isRunEntry(entry)) {
-      graph.createNode(entry.run, {
-        [_.shape]: 'ellipse',
-        [_.style]: 'filled',
-        [_.fillcolor]: STATUS_COLORS[entry.status] ?? '#ffffff',
-        [_.fontcolor]: 'white',
-        [_.label]: `${entry.command.join(' ')}\nnode ${entry.node} · run ${entry.ID}\n${entry.status}`,
-      })
+      graphNodes.set(
+        entry.run,
+        graph.createNode(`run ${entry.run}`, {
+          [_.shape]: 'ellipse',
+          [_.style]: 'filled',
+          [_.fillcolor]: STATUS_COLORS[entry.status] ?? '#ffffff',
+          [_.fontcolor]: 'white',
+          [_.label]: `${entry.command.join(' ')}\nnode ${entry.node} · run ${entry.ID}\n${entry.status}`,
+        }),
+      )
     } else {
-      graph.createNode(entry.version, {[_.shape]: 'box', [_.label]: `${entry.source} (${entry.kind})\n${entry.ID}`})
+      graphNodes.set(entry.version, graph.createNode(entry.version, {[_.shape]: 'box', [_.label]: `${entry.source} (${entry.kind})\n${entry.ID}`}))
     }
   }
   for (const edge of provenance.edges) {
-    graph.createEdge([edge.from, edge.to], edge.link ? {[_.style]: 'dashed', [_.label]: 'link'} : {})
+    const from = graphNodes.get(edge.from)
+    const to = graphNodes.get(edge.to)
+    if (from && to) graph.createEdge([from, to], edge.link ? {[_.style]: 'dashed', [_.label]: 'link'} : {})
   }
   return toDot(graph)
 }
