@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A guided tour of dkt's data sources. Run it with `npm run example` from the repository root.
+# A guided tour of dkt: data sources, then a small pipeline of two compute nodes and the provenance of its result.
+# Run it with `npm run example` from the repository root.
 # Everything happens in a fresh temporary workspace; nothing is written inside the repository.
 set -euo pipefail
 set -o errtrace # so that the ERR trap below also fires inside functions
@@ -60,13 +61,14 @@ commit_snapshot 1-initial "2024-01-01T10:00:00Z" "Initial app with a smoke test"
 commit_snapshot 2-greeting "2024-01-02T10:00:00Z" "Change the greeting (app only, tests untouched)"
 commit_snapshot 3-more-tests "2024-01-03T10:00:00Z" "Test the greeting by name (tests only)"
 
-# The project folder, with a small local data set in it.
+# The project folder, with a small local data set and the two scripts of the pipeline in it.
 mkdir -p "$PROJECT"
 cp -R "$EXAMPLE/data" "$PROJECT/data"
+cp -R "$EXAMPLE/scripts" "$PROJECT/scripts"
 
 say "Welcome to dkt! This walkthrough works in a fresh temporary workspace:" \
     "  $UPSTREAM  a small git repository (an app with a tests/ folder, 3 commits)" \
-    "  $PROJECT   the dkt project, which starts with only a data/ folder" \
+    "  $PROJECT   the dkt project, which starts with a data/ folder and two scripts" \
     "" \
     "The upstream repository's history:"
 run git -C "$UPSTREAM" log --oneline
@@ -113,30 +115,108 @@ run dkt source update data
 say "A path source keeps no history of its own: its log lists the versions dkt has observed."
 run dkt source log data
 
-# --- Pins and links ---------------------------------------------------------------------------------------------
-OLD_APP="$(dkt source log app --json | json 'j[1].version')"
+# --- A pin -----------------------------------------------------------------------------------------------------
+OLD_APP="$(dkt source log app --json | json 'j[j.length - 1].version')"
 OLD_APP_ID="${OLD_APP#*:}"
 OLD_APP_ID="${OLD_APP_ID:0:8}"
 say "Every command also prints JSON with --json; this script reads \`dkt source log app --json\`" \
-    "to pick the commit before the latest one ($OLD_APP_ID) and pin \`app\` to it."
+    "to pick its first commit ($OLD_APP_ID), the app before its greeting changed." \
+    "Pin \`app\` to it (say, the release in production): the pipeline below will use it until we unpin."
 run dkt source pin app "$OLD_APP_ID"
 
 say "A pinned source carries a * in the list and stays at its pinned version."
 run dkt source list
 
-DATA_ID="$(dkt source list --json | json 'j.find((s) => s.name === "data").latest.split(":")[1].slice(0, 8)')"
-say "Record an out-of-band relation between two versions, e.g. \"this app commit was tested with this data\"."
-run dkt source link "app:$OLD_APP_ID" "data:$DATA_ID"
+# --- A pipeline of two compute nodes ----------------------------------------------------------------------------
+say "Now a small pipeline: data + app -> [node 1: scripts/count.sh] -> report -> [node 2: scripts/summarize.sh] -> summary." \
+    "A node writes its results into output sources; here two folders of the project."
+run mkdir report summary
+run dkt source add report ./report
+run dkt source add summary ./summary
 
-say "Unpin \`app\`: it follows its latest commit again."
+say "Node 1 runs this script of the project. dkt stores its content with the node, and expands each" \
+    "\${SOURCE:FIELD} in it before a run: ROOT is a source's folder at the version being run, COMMIT a git commit."
+run cat scripts/count.sh
+
+say "Define node 1 and run it now: dkt prints the node's ID (a hash of its command, script, inputs and outputs)," \
+    "then the run's progress (on stderr) and the script's own output."
+run dkt node run --input data,app --output report scripts/count.sh
+
+say "Its result. The greeting comes from the pinned app ($OLD_APP_ID), so it has no \"from dkt\" yet."
+run cat report/cities.txt
+
+say "Node 2 reads \`report\` and writes \`summary\`. Every field is also an environment variable NAME_FIELD:" \
+    "this script uses \$report_ROOT and \$summary_ROOT."
+run cat scripts/summarize.sh
+run dkt node run --input report --output summary scripts/summarize.sh
+
+say "The nodes of the project."
+run dkt node list
+
+NODE1="$(dkt node list --json | json 'j.find((n) => n.command[0] === "scripts/count.sh").id.slice(0, 8)')"
+NODE2="$(dkt node list --json | json 'j.find((n) => n.command[0] === "scripts/summarize.sh").id.slice(0, 8)')"
+RUN1="$(dkt node log "$NODE1" --json | json 'j.runs[0].id.slice(0, 8)')"
+say "The runs of node 1 ($NODE1), newest first: the input versions each run read, the output versions it wrote."
+run dkt node log "$NODE1"
+
+say "What run $RUN1 printed (stdout and stderr are kept with the run)."
+run dkt node output "$RUN1"
+
+say "Running the same node on the same input versions again does not execute it: the run is memoized."
+run dkt node run --input data,app --output report scripts/count.sh
+
+# --- Something changes upstream ---------------------------------------------------------------------------------
+say "Now two things change upstream of node 1: a new, larger city in data/ (recorded with \`source update\`)," \
+    "and \`app\` is unpinned, so it follows its latest commit again."
+run_line 'echo "Tokyo,Japan,37194000" >> data/cities.csv'
+run dkt source update data
 run dkt source unpin app
 
+say "\`dkt status\` tells which nodes would run now, and why: both inputs of node 1 have new versions." \
+    "(Node 2 is not due yet: its input \`report\` only changes when node 1 runs.)"
+run dkt status
+
+say "Rerun node 1, and with --downstream every node fed by its outputs (node 2), in dependency order."
+run dkt node rerun "$NODE1" --downstream
+
+say "The new summary: Tokyo is now the largest city, and the latest app greets it \"from dkt\"."
+run cat summary/summary.txt
+
+say "Node 2 has two runs now, one for each version of \`report\`."
+run dkt node log "$NODE2"
+
+# --- Provenance -------------------------------------------------------------------------------------------------
+SUMMARY="$(dkt source list --json | json 'j.find((s) => s.name === "summary").latest.split(":")[1].slice(0, 8)')"
+say "Where does this summary come from? \`dkt inspect\` walks its provenance back to the sources nobody computed:" \
+    "the app commit and the data digest, the run of node 1, the report it wrote, the run of node 2."
+run dkt inspect "summary:$SUMMARY"
+
+# --- A link -----------------------------------------------------------------------------------------------------
+TESTS="$(dkt source list --json | json 'j.find((s) => s.name === "app-tests").latest.split(":")[1].slice(0, 8)')"
+say "Record a relation that dkt cannot see by itself, e.g. \"this summary was checked with the app's tests" \
+    "at this commit\": a link between two source versions."
+run dkt source link "app-tests:$TESTS" "summary:$SUMMARY"
+
+say "The same graph in Graphviz's DOT language: runs are ellipses, source versions are boxes, and the link" \
+    "just recorded is a dashed edge."
+run dkt inspect "summary:$SUMMARY" --dot
+
+say "Or rendered as an SVG picture, written to a file (no Graphviz install needed)."
+run dkt inspect "summary:$SUMMARY" --svg provenance.svg
+
+APP_USED="$(dkt inspect "summary:$SUMMARY" --json | json 'j.find((e) => e.source === "app").ID')"
+say "The manifest names the exact app commit behind the summary ($APP_USED); \`source fetch\` gets its files back," \
+    "e.g. to audit it or to reproduce a run by hand."
+run dkt source fetch "app:$APP_USED" ../app-at-summary
+run cat ../app-at-summary/hello.sh
+
 # --- History ----------------------------------------------------------------------------------------------------
-say "Every change above is one commit in the metadata repository, with a clear message" \
-    "(try \`git -C .dkt log -p\` to see the JSON files behind them)."
+say "Every change above is one commit in the metadata repository, with a clear message: sources, pins, links," \
+    "nodes and runs (try \`git -C .dkt log -p\` to see the JSON files behind them)."
 run git -C .dkt log --oneline
 
 say "Done! The workspace is left for you to explore:" \
+    "  $PROJECT/provenance.svg  the provenance graph of the summary (open it in a browser)" \
     "  cd $PROJECT" \
     "  alias dkt='node $REPO/bin/run.js'" \
     "  dkt --help" \

@@ -43,7 +43,8 @@ export function summarize(samples) {
  */
 export function run(command, args, {cwd, env} = {}) {
   const start = process.hrtime.bigint()
-  const result = spawnSync(command, args, {cwd, env: env ?? process.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
+  // maxBuffer: a deep `dkt inspect` prints megabytes (spawnSync's default, 1 MiB, would fail with ENOBUFS).
+  const result = spawnSync(command, args, {cwd, env: env ?? process.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024})
   const ms = Number(process.hrtime.bigint() - start) / 1e6
   if (result.error) throw result.error
   if (result.status !== 0) {

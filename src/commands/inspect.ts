@@ -4,7 +4,8 @@ import {Args, Flags} from '@oclif/core'
 
 import {DktCommand} from '../cli/base-command.js'
 import {provenanceDot, renderSvg} from '../core/inspect/dot.js'
-import {inspectVersion} from '../core/inspect/walk.js'
+import {inspectVersion, type VersionEntry} from '../core/inspect/walk.js'
+import {InvalidArgumentError} from '../core/errors.js'
 
 export default class Inspect extends DktCommand {
   static override summary = 'Show the provenance of a source version, back to the global sources.'
@@ -20,12 +21,17 @@ export default class Inspect extends DktCommand {
     const provenance = await inspectVersion(this.repo, {target: args.target})
     if (flags.svg) {
       const file = path.resolve(flags.svg)
-      await writeFile(file, await renderSvg(provenanceDot(provenance)))
+      const svg = await renderSvg(provenanceDot(provenance))
+      await writeFile(file, svg).catch((error: NodeJS.ErrnoException) => {
+        const why = error.code === 'ENOENT' ? `folder ${path.dirname(file)} does not exist` : (error.message.split(':')[0] ?? error.code)
+        throw new InvalidArgumentError(`cannot write ${flags.svg}: ${why}`)
+      })
       this.logToStderr(`wrote ${file}`)
     }
     if (flags.dot) this.log(provenanceDot(provenance).trimEnd())
     else if (!flags.svg) {
-      this.log(`# manifest for ${args.target}`)
+      const target = provenance.entries.at(-1) as VersionEntry
+      this.log(`# manifest for ${target.source}:${target.ID}`)
       this.log(JSON.stringify(provenance.entries, null, 2))
     }
     return provenance.entries

@@ -113,6 +113,17 @@ export class MetaRepo {
     }
   }
 
+  /** Names of the sub-folders of a metadata folder, sorted. */
+  async listDirs(relDir: string): Promise<string[]> {
+    try {
+      const entries = await fs.readdir(this.abs(relDir), {withFileTypes: true})
+      return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort()
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw error
+    }
+  }
+
   async git(args: string[], env?: Record<string, string>): Promise<string> {
     return (await runGit(args, {cwd: this.dir, env})).stdout
   }

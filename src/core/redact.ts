@@ -2,7 +2,8 @@
 
 /** `https://user:token@host/x` → `https://***@host/x`. */
 export function redactUrlCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@')
+  // Bounded quantifiers keep this linear on long runs of letters (a run's output can be a megabyte of `x`).
+  return text.replace(/\b([a-z][a-z0-9+.-]{0,31}:\/\/)[^/@\s]{1,256}@/gi, '$1***@')
 }
 
 /** Replaces every occurrence of each secret value (and URL credentials) with `***`. */

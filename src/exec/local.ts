@@ -62,7 +62,13 @@ export async function runLocal(options: LocalRunOptions): Promise<RunOutcome> {
     }
     if (result.failed && result.exitCode === undefined && !result.signal) {
       // Could not start at all (missing program, not executable).
-      const reason = (result.originalMessage || result.shortMessage || 'the command could not be started').split('\n')[0]
+      const code = (result.cause as NodeJS.ErrnoException | undefined)?.code
+      const reason =
+        code === 'ENOENT'
+          ? `command not found: ${options.file}`
+          : code === 'EACCES'
+            ? `permission denied: ${options.file} is not executable`
+            : (result.originalMessage || result.shortMessage || 'the command could not be started').split('\n')[0]
       return {...base, status: 'error', exitCode: null, signal: null, reason}
     }
     const ok = result.exitCode === 0

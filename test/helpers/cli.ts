@@ -60,5 +60,8 @@ export async function dktOk(args: string[], options: {cwd: string; env?: Record<
 
 /** Runs dkt with --json and parses its output. */
 export async function dktJson<T = unknown>(args: string[], options: {cwd: string; env?: Record<string, string | undefined>}): Promise<T> {
-  return JSON.parse(await dktOk([...args, '--json'], options)) as T
+  // Flags go before `--`: what follows it is a node's command.
+  const dash = args.indexOf('--')
+  const withJson = dash < 0 ? [...args, '--json'] : [...args.slice(0, dash), '--json', ...args.slice(dash)]
+  return JSON.parse(await dktOk(withJson, options)) as T
 }

@@ -1,5 +1,5 @@
 import {DktCommand} from '../../cli/base-command.js'
-import {table} from '../../cli/render.js'
+import {commandText, table} from '../../cli/render.js'
 import {listNodes} from '../../core/node/list.js'
 
 export default class NodeList extends DktCommand {
@@ -10,7 +10,7 @@ export default class NodeList extends DktCommand {
     await this.parse(NodeList)
     const nodes = await listNodes(this.repo)
     const join = (items: string[]) => (items.length > 0 ? items.join(',') : '-')
-    this.log(table(['ID', 'CMD', 'LABEL(S)', 'INPUT(S)', 'OUTPUT(S)'], nodes.map((n) => [n.id.slice(0, 8), n.command.join(' '), join(n.labels), join(n.inputs), join(n.outputs)])))
+    this.log(table(['ID', 'CMD', 'LABEL(S)', 'INPUT(S)', 'OUTPUT(S)'], nodes.map((n) => [n.id.slice(0, 8), commandText(n.command), join(n.labels), join(n.inputs), join(n.outputs)])))
     return nodes
   }
 }

@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {DktCommand} from '../../cli/base-command.js'
 import {executeOptions} from '../../cli/run-options.js'
 import {InvalidArgumentError} from '../../core/errors.js'
-import {defineNode} from '../../core/node/define.js'
+import {defineNode, nodeExists, planNode} from '../../core/node/define.js'
 import {executeRun} from '../../core/node/execute.js'
 
 const list = (values: string[] | undefined) => (values ?? []).flatMap((value) => value.split(',')).map((v) => v.trim()).filter(Boolean)
@@ -32,23 +32,31 @@ data, never as code. Put -- before CMD when its arguments look like flags.`
   }
 
   async run() {
-    const {argv, flags} = await this.parse(NodeRun)
+    const {raw, flags} = await this.parse(NodeRun)
+    // The command's tokens in the order typed: oclif's non-strict argv is re-sorted by first occurrence, which
+    // moves a word repeated from earlier on the line (`--input a -- ls a`).
+    const command = raw.filter((token) => token.type === 'arg').map((token) => token.input)
     if (flags.image) throw new InvalidArgumentError('--image is not supported yet: containers come in a later release; run the command locally')
-    const {node, created} = await defineNode(this.repo, {
-      command: argv as string[],
+    const definition = {
+      command,
       labels: list(flags.labels),
       inputs: list(flags.input),
       outputs: list(flags.output),
       onSuccess: flags['on-success'],
       onFailure: flags['on-failure'],
       cwd: process.cwd(),
-    })
+    }
+    if (flags.detach) {
+      const {node, created} = await defineNode(this.repo, definition)
+      this.log(node.id.slice(0, 8))
+      return {node: node.id, created, run: null, memoized: false}
+    }
+    const node = await planNode(this.repo, definition)
+    const created = !(await nodeExists(this.repo, node.id))
     this.log(node.id.slice(0, 8))
-    if (!created) this.logToStderr(`node ${node.id.slice(0, 8)} already exists`)
-    if (flags.detach) return {node: node.id, created, run: null, memoized: false}
     const options = executeOptions(this, this.jsonEnabled())
     try {
-      const {run, memoized} = await executeRun(this.repo, node, options)
+      const {run, memoized} = await executeRun(this.repo, node, {...options, define: true})
       if (run.status !== 'success') process.exitCode = 1
       return {node: node.id, created, run, memoized}
     } finally {

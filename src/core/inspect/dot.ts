@@ -38,7 +38,8 @@ export function provenanceDot(provenance: Provenance): string {
     const to = graphNodes.get(edge.to)
     if (from && to) graph.createEdge([from, to], edge.link ? {[_.style]: 'dashed', [_.label]: 'link'} : {})
   }
-  return toDot(graph)
+  // No cap on the graph's size: a deep chain (thousands of runs) is a legitimate provenance.
+  return toDot(graph, {convert: {maxASTNodes: 0}} as never)
 }
 
 /** Renders DOT to SVG with Graphviz compiled to WebAssembly: no system Graphviz needed. */

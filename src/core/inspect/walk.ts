@@ -15,8 +15,10 @@ export interface VersionEntry {
   url: string
   commit?: Version
   digest?: Version
-  /** IDs of what it came from: the run that produced it, versions linked to it. */
+  /** ID of the run that produced it (none for a global source). */
   inputs: string[]
+  /** Versions related to it out of band (`dkt source link`), as `source:ID`. */
+  links: string[]
   /** Full identifiers, for machines: `source:version`. */
   version: string
 }
@@ -69,6 +71,7 @@ export async function inspectVersion(repo: MetaRepo, options: {target: string}):
     visited.add(key)
     const def = await loadSource(repo, name).catch(() => undefined)
     const inputs: string[] = []
+    const linked: string[] = []
     const run = await producer(name, v)
     if (run) {
       inputs.push(await visitRun(run))
@@ -76,11 +79,11 @@ export async function inspectVersion(repo: MetaRepo, options: {target: string}):
     }
     for (const link of links.filter((l) => l.to.source === name && l.to.version === v)) {
       const from = await visitVersion(link.from.source, link.from.version)
-      inputs.push(from.id)
+      linked.push(`${link.from.source}:${from.id}`)
       edges.push({from: from.key, to: key, link: true})
     }
     const field = versionAlgorithm(v) === 'sha1' ? 'commit' : 'digest'
-    entries.push({ID: id, source: name, kind: def?.kind ?? 'removed', url: def?.location ?? '', [field]: v, inputs, version: key})
+    entries.push({ID: id, source: name, kind: def?.kind ?? 'removed', url: def?.location ?? '', [field]: v, inputs, links: linked, version: key})
     return {id, key}
   }
 

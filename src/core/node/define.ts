@@ -66,14 +66,22 @@ export async function planNode(repo: MetaRepo, options: DefineNodeOptions): Prom
   delete (node as {scriptDigest?: string}).scriptDigest
 
   // `${NAME:FIELD}` must name an input or output and a field of its kind, or `run` (hooks only).
-  const texts = [...command, script?.content ?? '', options.onSuccess ?? '', options.onFailure ?? '']
-  for (const ref of texts.flatMap((text) => fieldReferences(text))) {
-    if (ref.source === 'run' && ['ID', 'STATUS'].includes(ref.field)) continue
-    const kind = kinds.get(ref.source)
-    if (!kind) throw new InvalidArgumentError(`\`\${${ref.source}:${ref.field}}\` names \`${ref.source}\`, which is not an input or output of this node`)
-    const fields = KIND_FIELDS[kind] ?? ['ROOT']
-    if (!fields.includes(ref.field)) {
-      throw new InvalidArgumentError(`\`\${${ref.source}:${ref.field}}\`: a ${kind} source has no field ${ref.field} (it has ${fields.join(', ')})`)
+  const texts: [string, string][] = [
+    ...command.map((token): [string, string] => ['the command', token]),
+    [`script ${script?.path}`, script?.content ?? ''],
+    ['--on-success', options.onSuccess ?? ''],
+    ['--on-failure', options.onFailure ?? ''],
+  ]
+  for (const [where, text] of texts) {
+    for (const ref of fieldReferences(text)) {
+      if (ref.source === 'run' && ['ID', 'STATUS'].includes(ref.field)) continue
+      const kind = kinds.get(ref.source)
+      const shown = `\`\${${ref.source}:${ref.field}}\` (in ${where})`
+      if (!kind) throw new InvalidArgumentError(`${shown} names \`${ref.source}\`, which is not an input or output of this node`)
+      const fields = KIND_FIELDS[kind] ?? ['ROOT']
+      if (!fields.includes(ref.field)) {
+        throw new InvalidArgumentError(`${shown}: a ${kind} source has no field ${ref.field} (it has ${fields.join(', ')})`)
+      }
     }
   }
 
@@ -111,4 +119,8 @@ export async function defineNode(repo: MetaRepo, options: DefineNodeOptions): Pr
     }
     return {node, created: !exists}
   })
+}
+
+export async function nodeExists(repo: MetaRepo, id: string): Promise<boolean> {
+  return (await repo.readJson(nodeFile(id))) !== undefined
 }

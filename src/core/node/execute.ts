@@ -11,8 +11,8 @@ import {readConfig} from '../config.js'
 import {DktError, EXIT_BAD_INPUT} from '../errors.js'
 import {runId, shortId} from '../ids.js'
 import {expandArgv, type FieldValues, fieldEnvironment, rewriteShellText} from '../interpolate.js'
-import type {MetaRepo} from '../meta-repo.js'
-import type {NodeDef} from '../model/node.js'
+import type {MetaRepo, Transaction} from '../meta-repo.js'
+import {type NodeDef, nodeFile} from '../model/node.js'
 import {RUN_FORMAT, type RunRecord, type RunStatus, runFile, runLogFile} from '../model/run.js'
 import {versionsFile} from '../model/source.js'
 import {redact} from '../redact.js'
@@ -29,6 +29,11 @@ export type RunEvent =
 export interface ExecuteOptions {
   /** Run even if a run on these inputs already succeeded (a new attempt). */
   force?: boolean
+  /**
+   * Record the node definition with the run's first commit if it is not recorded yet (`dkt node run`): a run
+   * rejected before it starts then leaves no trace at all.
+   */
+  define?: boolean
   dktVersion: string
   now?: () => Date
   signal?: AbortSignal
@@ -85,7 +90,12 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
   const key = runId(node.id, inputs)
   const previous = (await loadRuns(repo, node.id)).filter((run) => run.key === key)
   const succeeded = previous.find((run) => run.status === 'success')
+  const defineIn = async (tx: Transaction) => {
+    if (options.define && !(await repo.readJson(nodeFile(node.id)))) tx.writeJson(nodeFile(node.id), node)
+  }
   if (succeeded && !options.force) {
+    // The node may have been removed and defined again: its definition is recorded, its runs were kept.
+    await repo.transaction(`node add ${shortId(node.id)} (${node.command.join(' ')})`, defineIn)
     options.onEvent?.({type: 'run-memoized', run: succeeded})
     return {run: succeeded, memoized: true}
   }
@@ -131,6 +141,7 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
       outputTruncated: outcome.truncated ?? false,
     }
     await repo.transaction(`node run ${shortId(node.id)}: run ${shortId(id)} ${status}`, async (tx) => {
+      await defineIn(tx)
       tx.writeJson(runFile(node.id, id), final)
       tx.writeText(runLogFile(node.id, id), redact(log, secretValues))
       for (const [name, version] of Object.entries(outputs)) {
@@ -162,7 +173,10 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
     const {file, args} = await commandLine(node, values, workDir)
     const env = fieldEnvironment(values)
 
-    await repo.transaction(`node run ${shortId(node.id)}: run ${shortId(id)} running`, (tx) => tx.writeJson(runFile(node.id, id), record))
+    await repo.transaction(`node run ${shortId(node.id)}: run ${shortId(id)} running`, async (tx) => {
+      await defineIn(tx)
+      tx.writeJson(runFile(node.id, id), record)
+    })
     started = true
     options.onEvent?.({type: 'run-started', run: record})
     const outcome = await runLocal({file, args, cwd: repo.project.root, env, signal: options.signal, onOutput: options.onOutput})

@@ -30,7 +30,8 @@ export async function loadRuns(repo: MetaRepo, node: string): Promise<RunRecord[
 
 /** The run a (prefix of an) ID names, among the runs of every node. */
 export async function resolveRun(repo: MetaRepo, text: string): Promise<RunRecord> {
-  const nodes = await repo.listJson('runs')
+  // Runs stay in history after their node is removed: look in every folder of runs/, not only current nodes.
+  const nodes = await repo.listDirs('runs')
   const owner = new Map<string, string>()
   for (const node of nodes) for (const run of await repo.listJson(`runs/${node}`)) owner.set(run, node)
   const id = expandId(text, owner.keys(), 'run', 'dkt node log NODE')

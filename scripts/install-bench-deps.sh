@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the system packages the benchmarks need on a Debian machine (run as root; a no-op when present):
+# datalad (which pulls in git-annex), the baseline of bench/node-run.bench.mjs.
+set -euo pipefail
+
+missing=()
+command -v git >/dev/null 2>&1 || missing+=(git)
+command -v datalad >/dev/null 2>&1 || missing+=(datalad)
+command -v git-annex >/dev/null 2>&1 || missing+=(git-annex)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing packages: ${missing[*]}; run as root or: sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "bench packages ok: datalad $(datalad --version 2>/dev/null | awk '{print $2}'), git-annex $(git annex version --raw 2>/dev/null || echo '?')"
