@@ -31,7 +31,7 @@ async function check(schema: string, args: string[], cwd = dir): Promise<void> {
 describe('--json schemas', () => {
   it('has one schema per command', () => {
     expect([...validators.keys()].sort()).toEqual(
-      ['clone', 'config-list', 'config-set', 'config-unset', 'init', 'source-add', 'source-link', 'source-list', 'source-log', 'source-pause', 'source-pin', 'source-resume', 'source-rm', 'source-unpin', 'source-update'],
+      ['clone', 'config-list', 'config-set', 'config-unset', 'init', 'inspect', 'node-list', 'node-log', 'node-output', 'node-rerun', 'node-rm', 'node-run', 'source-add', 'source-fetch', 'source-link', 'source-list', 'source-log', 'source-pause', 'source-pin', 'source-resume', 'source-rm', 'source-unpin', 'source-update', 'status'],
     )
   })
 
@@ -52,6 +52,20 @@ describe('--json schemas', () => {
     await check('source-resume', ['source', 'resume', 'data'])
     await check('source-update', ['source', 'update', 'data'])
     await check('source-link', ['source', 'link', `app:${repo.commits[0].slice(0, 8)}`, 'data:' + (JSON.parse(await dktOk(['source', 'list', '--json'], {cwd: dir}))[1].latest as string).slice(4, 12)])
+    writeFiles(dir, {'out/.keep': '', 'go.sh': '#!/bin/sh\necho hi > "${out:ROOT}/f"\n'})
+    await check('source-add', ['source', 'add', 'out', 'out'])
+    const ran = JSON.parse(await dktOk(['node', 'run', '--json', '--labels', 'l', '--input', 'data', '--output', 'out', '--on-success', 'true', 'go.sh'], {cwd: dir}))
+    expect(validators.get('node-run')?.(ran), ajv.errorsText(validators.get('node-run')?.errors)).toBe(true)
+    await check('node-run', ['node', 'run', '--detach', '--input', 'data', 'true'])
+    await check('node-list', ['node', 'list'])
+    await check('node-log', ['node', 'log', ran.node.slice(0, 8)])
+    await check('node-output', ['node', 'output', ran.run.id.slice(0, 8)])
+    await check('node-rerun', ['node', 'rerun', ran.node.slice(0, 8), '--downstream'])
+    await check('status', ['status'])
+    const out = (JSON.parse(await dktOk(['source', 'list', '--json'], {cwd: dir})) as {name: string; latest: string}[]).find((s) => s.name === 'out')?.latest as string
+    await check('inspect', ['inspect', `out:${out.slice(4, 12)}`])
+    await check('source-fetch', ['source', 'fetch', `app:${repo.commits[0].slice(0, 8)}`, tempDir()])
+    await check('node-rm', ['node', 'rm', ran.node.slice(0, 8)])
     await check('source-rm', ['source', 'rm', 'app'])
     const parent = tempDir()
     await check('clone', ['clone', dir, 'copy'], parent)
