@@ -1,12 +1,11 @@
 // inspect-chain benchmark: `dkt inspect` (JSON manifest and --dot) of the last version of a 1000-deep provenance
 // chain s0 → n1 → s1 → … → n1000 → s1000, generated directly on disk with dkt's own ID functions and committed once.
-import {spawnSync} from 'node:child_process'
 import {mkdirSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import {ROOT, benchRuns, dkt, ensureBuilt, formatTable, makeTempDir, packageVersion, run, summarize, writeResults} from './lib.mjs'
+import {ROOT, benchRuns, dkt, ensureBuilt, formatTable, makeTempDir, packageVersion, run, summarize, writeResults, environment} from './lib.mjs'
 
 const DEPTH = chainDepth()
 const WARMUP = 1
@@ -243,14 +242,7 @@ async function main() {
   const results = {
     benchmark: 'inspect-chain',
     date: new Date().toISOString(),
-    environment: {
-      node: process.version,
-      platform: `${process.platform} ${os.release()} ${process.arch}`,
-      cpus: os.cpus().length,
-      cpu_model: os.cpus()[0]?.model ?? 'unknown',
-      git: spawnSync('git', ['--version'], {encoding: 'utf8'}).stdout.trim(),
-      dkt: packageVersion(ROOT),
-    },
+    environment: environment(),
     config: {runs: RUNS, warmup: WARMUP, depth: DEPTH, depths: DEPTHS, target: target(DEPTH)},
     project: {
       sources: DEPTH + 1,

@@ -190,3 +190,16 @@ export function formatTable(rows) {
   const line = (r) => r.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join('  ')
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n')
 }
+
+/** Where and with what a benchmark ran, for its results file; `extra` adds tool versions. */
+export function environment(extra = {}) {
+  return {
+    node: process.version,
+    platform: `${process.platform} ${os.release()} ${process.arch}`,
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model ?? 'unknown',
+    git: spawnSync('git', ['--version'], {encoding: 'utf8'}).stdout.trim(),
+    dkt: packageVersion(ROOT),
+    ...extra,
+  }
+}

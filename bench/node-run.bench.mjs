@@ -5,7 +5,7 @@ import {readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync} from 'node:
 import os from 'node:os'
 import path from 'node:path'
 
-import {ROOT, benchRuns, dkt, ensureBuilt, formatTable, makeTempDir, packageVersion, run, summarize, writeResults, median} from './lib.mjs'
+import {ROOT, benchRuns, dkt, ensureBuilt, formatTable, makeTempDir, packageVersion, run, summarize, writeResults, median, environment} from './lib.mjs'
 
 const WARMUP = 2
 const RUNS = benchRuns(15)
@@ -149,15 +149,7 @@ function main() {
   const results = {
     benchmark: 'node-run',
     date: new Date().toISOString(),
-    environment: {
-      node: process.version,
-      platform: `${process.platform} ${os.release()} ${process.arch}`,
-      cpus: os.cpus().length,
-      cpu_model: os.cpus()[0]?.model ?? 'unknown',
-      git: spawnSync('git', ['--version'], {encoding: 'utf8'}).stdout.trim(),
-      dkt: packageVersion(ROOT),
-      ...tools,
-    },
+    environment: environment(tools),
     config: {
       runs: RUNS,
       warmup: WARMUP,

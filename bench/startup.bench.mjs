@@ -1,6 +1,4 @@
 // Startup benchmark: median wall-clock latency of `dkt source list` / `dkt source add` on a 50-source project vs. a minimal oclif CLI and `git log -1`.
-import {spawnSync} from 'node:child_process'
-import os from 'node:os'
 import path from 'node:path'
 
 import {
@@ -18,6 +16,7 @@ import {
   run,
   summarize,
   writeResults,
+  environment,
 } from './lib.mjs'
 
 const SOURCES = 50
@@ -91,15 +90,7 @@ function main() {
   const results = {
     benchmark: 'startup',
     date: new Date().toISOString(),
-    environment: {
-      node: process.version,
-      platform: `${process.platform} ${os.release()} ${process.arch}`,
-      cpus: os.cpus().length,
-      cpu_model: os.cpus()[0]?.model ?? 'unknown',
-      git: spawnSync('git', ['--version'], {encoding: 'utf8'}).stdout.trim(),
-      dkt: packageVersion(ROOT),
-      oclif_core: packageVersion(path.join(ROOT, 'node_modules', '@oclif', 'core')),
-    },
+    environment: environment({oclif_core: packageVersion(path.join(ROOT, 'node_modules', '@oclif', 'core'))}),
     config: {runs: RUNS, warmup: WARMUP, sources: SOURCES, dkt_bin: path.relative(ROOT, DKT_BIN)},
     commands,
     ratios,

@@ -1,4 +1,6 @@
 // A compute node definition (`nodes/ID.json`): its command (and stored script), labels, inputs, outputs, hooks.
+import type {NodeIdentity} from '../ids.js'
+
 export const NODE_FORMAT = 1
 
 export interface StoredScript {
@@ -9,18 +11,12 @@ export interface StoredScript {
   content: string
 }
 
-export interface NodeDef {
+/** The node's identity (see core/ids.ts) as recorded, with its stored script instead of the script's digest. */
+export interface NodeDef extends Omit<NodeIdentity, 'scriptDigest'> {
   format: number
-  /** sha256 hex of the canonical identity (see core/ids.ts). */
+  /** sha256 hex of the canonical identity. */
   id: string
-  command: string[]
   script?: StoredScript
-  labels: string[]
-  inputs: string[]
-  outputs: string[]
-  image?: string
-  onSuccess?: string
-  onFailure?: string
 }
 
 export const nodeFile = (id: string) => `nodes/${id}.json`

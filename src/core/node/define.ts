@@ -7,21 +7,14 @@ import {loadDriver} from '../../kinds/registry.js'
 import {readConfig} from '../config.js'
 import {CycleError, InvalidArgumentError} from '../errors.js'
 import {findCycle} from '../graph.js'
-import {nodeId, shortId} from '../ids.js'
+import {nodeId, type NodeIdentity, shortId} from '../ids.js'
 import {fieldReferences} from '../interpolate.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {NODE_FORMAT, type NodeDef, nodeFile, type StoredScript} from '../model/node.js'
 import {loadSource} from '../source/store.js'
 import {loadAllNodes} from './store.js'
 
-export interface DefineNodeOptions {
-  command: string[]
-  labels: string[]
-  inputs: string[]
-  outputs: string[]
-  image?: string
-  onSuccess?: string
-  onFailure?: string
+export interface DefineNodeOptions extends Omit<NodeIdentity, 'scriptDigest'> {
   /** Where the user typed the command: a script path in CMD is relative to it. */
   cwd: string
 }
@@ -62,8 +55,9 @@ export async function planNode(repo: MetaRepo, options: DefineNodeOptions): Prom
     onSuccess: options.onSuccess,
     onFailure: options.onFailure,
   }
-  const node: NodeDef = {format: NODE_FORMAT, id: nodeId(identity), ...identity, script}
-  delete (node as {scriptDigest?: string}).scriptDigest
+  // The record keeps the script itself; its digest is only part of the ID.
+  const {scriptDigest: _digest, ...recorded} = identity
+  const node: NodeDef = {format: NODE_FORMAT, id: nodeId(identity), ...recorded, script}
 
   // `${NAME:FIELD}` must name an input or output and a field of its kind, or `run` (hooks only).
   const texts: [string, string][] = [
