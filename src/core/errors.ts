@@ -48,3 +48,4 @@ class OperationError extends DktError {
 export class RemoteUnreachableError extends OperationError {}
 export class GitFailedError extends OperationError {}
 export class BusyError extends OperationError {}
+export class AlreadyRunningError extends OperationError {}

@@ -1,5 +1,6 @@
 // `dkt status`: which nodes would run now, and why (per input: what changed since the node's last run).
 import {runId, shortId} from './ids.js'
+import {defaultLabels, missingLabels} from './labels.js'
 import type {MetaRepo} from './meta-repo.js'
 import {currentInputs, loadAllNodes, loadRuns} from './node/store.js'
 import {loadSource} from './source/store.js'
@@ -14,7 +15,18 @@ export interface NodeStatus {
   reasons: string[]
 }
 
-export async function projectStatus(repo: MetaRepo): Promise<NodeStatus[]> {
+export async function projectStatus(repo: MetaRepo, options: {workerLabels?: string[]} = {}): Promise<NodeStatus[]> {
+  const workerLabels = options.workerLabels ?? defaultLabels()
+  const statuses = await nodeStatuses(repo)
+  // A due node whose labels this machine lacks stays pending until a worker that has them runs it.
+  for (const status of statuses) {
+    const missing = missingLabels(status.labels, workerLabels)
+    if (status.due && missing.length > 0) status.reasons.push(`waits for a worker labelled ${missing.join(',')}`)
+  }
+  return statuses
+}
+
+async function nodeStatuses(repo: MetaRepo): Promise<NodeStatus[]> {
   const statuses: NodeStatus[] = []
   for (const node of await loadAllNodes(repo)) {
     const base = {node: node.id, command: node.command, labels: node.labels}

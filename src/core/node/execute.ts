@@ -8,7 +8,7 @@ import type {OutputListener, RunOutcome} from '../../exec/outcome.js'
 import type {Fields} from '../../kinds/driver.js'
 import {compactJson} from '../canonical-json.js'
 import {readConfig} from '../config.js'
-import {DktError, EXIT_BAD_INPUT} from '../errors.js'
+import {AlreadyRunningError, DktError, EXIT_BAD_INPUT} from '../errors.js'
 import {runId, shortId} from '../ids.js'
 import {expandArgv, type FieldValues, fieldEnvironment, rewriteShellText} from '../interpolate.js'
 import type {MetaRepo, Transaction} from '../meta-repo.js'
@@ -19,6 +19,7 @@ import {redact} from '../redact.js'
 import {readSecrets} from '../secrets.js'
 import {driverFor, lastObserved, loadSource, toSpec} from '../source/store.js'
 import type {Version} from '../version.js'
+import {claimRun} from './claims.js'
 import {loadRuns, requireInputs} from './store.js'
 
 export type RunEvent =
@@ -34,12 +35,21 @@ export interface ExecuteOptions {
    * rejected before it starts then leaves no trace at all.
    */
   define?: boolean
+  /**
+   * Commit the run's `running` state when it starts (default). The scheduler only claims the run locally (see
+   * claims.ts) and commits its final state through its own recorder, batched with other runs.
+   */
+  commitStart?: boolean
+  /** Makes the final state of a run durable (one commit); resolves once it is. Default: its own commit. */
+  recorder?: RunRecorder
   dktVersion: string
   now?: () => Date
   signal?: AbortSignal
   onOutput?: OutputListener
   onEvent?: (event: RunEvent) => void
 }
+
+export type RunRecorder = (message: string, apply: (tx: Transaction) => Promise<void>) => Promise<void>
 
 export interface ExecuteResult {
   run: RunRecord
@@ -124,6 +134,17 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
     hooks: {},
     outputTruncated: false,
   }
+  const claim = await claimRun(repo.project, record)
+  if ('heldBy' in claim) {
+    throw new AlreadyRunningError(`run ${shortId(id)} of node ${shortId(node.id)} is already running (pid ${claim.heldBy.pid} on ${claim.heldBy.host})`)
+  }
+  // Another worker may have finished this very run between our first look and the claim.
+  const done = options.force ? undefined : (await loadRuns(repo, node.id)).find((run) => run.key === key && run.status === 'success')
+  if (done) {
+    await claim.release()
+    options.onEvent?.({type: 'run-memoized', run: done})
+    return {run: done, memoized: true}
+  }
   const workDir = path.join(repo.project.cacheDir, 'runs', id)
   await rm(workDir, {recursive: true, force: true})
   await mkdir(workDir, {recursive: true})
@@ -140,7 +161,8 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
       endedAt: now().toISOString(),
       outputTruncated: outcome.truncated ?? false,
     }
-    await repo.transaction(`node run ${shortId(node.id)}: run ${shortId(id)} ${status}`, async (tx) => {
+    const recorder: RunRecorder = options.recorder ?? (async (message, apply) => void (await repo.transaction(message, apply)))
+    await recorder(`node run ${shortId(node.id)}: run ${shortId(id)} ${status}`, async (tx) => {
       await defineIn(tx)
       tx.writeJson(runFile(node.id, id), final)
       tx.writeText(runLogFile(node.id, id), redact(log, secretValues))
@@ -173,10 +195,12 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
     const {file, args} = await commandLine(node, values, workDir)
     const env = fieldEnvironment(values)
 
-    await repo.transaction(`node run ${shortId(node.id)}: run ${shortId(id)} running`, async (tx) => {
-      await defineIn(tx)
-      tx.writeJson(runFile(node.id, id), record)
-    })
+    if (options.commitStart !== false) {
+      await repo.transaction(`node run ${shortId(node.id)}: run ${shortId(id)} running`, async (tx) => {
+        await defineIn(tx)
+        tx.writeJson(runFile(node.id, id), record)
+      })
+    }
     started = true
     options.onEvent?.({type: 'run-started', run: record})
     const outcome = await runLocal({file, args, cwd: repo.project.root, env, signal: options.signal, onOutput: options.onOutput})
@@ -213,5 +237,6 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
     throw error
   } finally {
     await rm(workDir, {recursive: true, force: true})
+    await claim.release()
   }
 }

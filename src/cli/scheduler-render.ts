@@ -1,0 +1,61 @@
+// What the scheduler prints: one line per event (new version, run started, run finished with status and
+// duration), a live summary line on a terminal, or JSON lines for machines.
+import type {SchedulerEvent, SchedulerResult} from '../scheduler/scheduler.js'
+import {shortVersion} from '../core/version.js'
+import {versionsText} from './run-render.js'
+
+export class SchedulerPrinter {
+  private liveShown = false
+
+  constructor(private readonly options: {json: boolean; live: boolean}) {}
+
+  private line(text: string): void {
+    if (this.liveShown) process.stderr.write('\r\u001B[2K')
+    this.liveShown = false
+    process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${text}\n`)
+  }
+
+  print(event: SchedulerEvent): void {
+    if (this.options.json) {
+      if (event.type !== 'summary') process.stdout.write(`${JSON.stringify({time: new Date().toISOString(), ...event})}\n`)
+      return
+    }
+    switch (event.type) {
+      case 'version-found':
+        this.line(`new version  ${event.source}:${shortVersion(event.version)}${event.previous ? ` (was ${shortVersion(event.previous)})` : ''}`)
+        break
+      case 'source-error':
+        this.line(`unreachable  ${event.source}: ${event.message} (retry in ${event.retryInSeconds} s)`)
+        break
+      case 'recovered':
+        for (const run of event.runs) this.line(`interrupted  run ${run.id.slice(0, 8)} of node ${run.node.slice(0, 8)} recorded as error; due again`)
+        break
+      case 'run-started':
+        this.line(`started      run ${event.run.id.slice(0, 8)} of node ${event.run.node.slice(0, 8)} on ${versionsText(event.run.inputs)}`)
+        break
+      case 'run-finished': {
+        const exit = event.run.exitCode === null ? '' : ` (exit ${event.run.exitCode})`
+        const took = event.durationMs < 1000 ? `${event.durationMs} ms` : `${(event.durationMs / 1000).toFixed(1)} s`
+        this.line(`${event.run.status.padEnd(12)} run ${event.run.id.slice(0, 8)} of node ${event.run.node.slice(0, 8)}${exit} in ${took}; outputs ${versionsText(event.run.outputs)}`)
+        break
+      }
+      case 'run-error':
+        this.line(`error        node ${event.node.slice(0, 8)}: ${event.message}`)
+        break
+      case 'stopping':
+        this.line(`stopping     waiting for ${event.running} running run(s); Ctrl-C again to cancel them`)
+        break
+      case 'summary':
+        if (this.options.live) {
+          process.stderr.write(`\r\u001B[2K[running ${event.running} | pending ${event.pending} | done ${event.done}${event.failed ? ` | failed ${event.failed}` : ''}${event.waitingForLabels ? ` | for other workers ${event.waitingForLabels}` : ''}]`)
+          this.liveShown = true
+        }
+        break
+    }
+  }
+
+  end(result: SchedulerResult): void {
+    if (this.liveShown) process.stderr.write('\r\u001B[2K')
+    if (!this.options.json) this.line(`done         ${result.runs.length} run(s), ${result.failed} not successful`)
+  }
+}

@@ -1,0 +1,91 @@
+// Claims on runs (`.dkt/cache/claims/RUN.json`, never committed): which live process is executing a run, so that
+// two workers never execute the same run, and a run whose process died (kill -9) is found and recorded.
+import {hostname} from 'node:os'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+
+import type {RunRecord} from '../model/run.js'
+import type {Project} from '../project.js'
+
+export interface Claim {
+  pid: number
+  host: string
+  /** The run as it started: what gets recorded if its process died. */
+  run: RunRecord
+}
+
+const claimsDir = (project: Project) => path.join(project.cacheDir, 'claims')
+const claimFile = (project: Project, run: string) => path.join(claimsDir(project), `${run}.json`)
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function isLive(claim: Claim): boolean {
+  return claim.host !== hostname() || processAlive(claim.pid)
+}
+
+async function readClaim(file: string): Promise<Claim | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as Claim
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Claims a run for this process. Returns a release function, or the live claim of another process. A claim left
+ * by a dead process is taken over (the caller records that run anyway).
+ */
+export async function claimRun(project: Project, run: RunRecord): Promise<{release: () => Promise<void>} | {heldBy: Claim}> {
+  await fs.mkdir(claimsDir(project), {recursive: true})
+  const file = claimFile(project, run.id)
+  const claim: Claim = {pid: process.pid, host: hostname(), run}
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const handle = await fs.open(file, 'wx')
+      try {
+        await handle.writeFile(JSON.stringify(claim))
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+      return {release: () => fs.rm(file, {force: true})}
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+    const held = await readClaim(file)
+    if (held && isLive(held)) return {heldBy: held}
+    await fs.rm(file, {force: true})
+  }
+  const held = await readClaim(file)
+  return held ? {heldBy: held} : {release: () => fs.rm(file, {force: true})}
+}
+
+/** Claims whose process is gone (on this machine): runs that were interrupted. */
+export async function staleClaims(project: Project): Promise<{claim: Claim; remove: () => Promise<void>}[]> {
+  const names = await fs.readdir(claimsDir(project)).catch(() => [] as string[])
+  const stale: {claim: Claim; remove: () => Promise<void>}[] = []
+  for (const name of names.filter((n) => n.endsWith('.json'))) {
+    const file = path.join(claimsDir(project), name)
+    const claim = await readClaim(file)
+    if (claim && !isLive(claim)) stale.push({claim, remove: () => fs.rm(file, {force: true})})
+  }
+  return stale
+}
+
+/** Runs this machine is executing right now, by run ID. */
+export async function liveClaims(project: Project): Promise<Map<string, Claim>> {
+  const names = await fs.readdir(claimsDir(project)).catch(() => [] as string[])
+  const live = new Map<string, Claim>()
+  for (const name of names.filter((n) => n.endsWith('.json'))) {
+    const claim = await readClaim(path.join(claimsDir(project), name))
+    if (claim && isLive(claim)) live.set(claim.run.id, claim)
+  }
+  return live
+}

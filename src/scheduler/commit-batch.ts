@@ -1,0 +1,46 @@
+// Group commit: runs that finish while a commit is being made are recorded together in the next one, so the
+// scheduler is not bound by one git commit per run; each run is reported finished only once it is committed.
+import type {MetaRepo, Transaction} from '../core/meta-repo.js'
+import type {RunRecorder} from '../core/node/execute.js'
+
+interface Pending {
+  message: string
+  apply: (tx: Transaction) => Promise<void>
+  resolve: () => void
+  reject: (error: unknown) => void
+}
+
+export class GroupCommitter {
+  private pending: Pending[] = []
+  private committing: Promise<void> | undefined
+
+  constructor(private readonly repo: MetaRepo) {}
+
+  readonly record: RunRecorder = (message, apply) =>
+    new Promise<void>((resolve, reject) => {
+      this.pending.push({message, apply, resolve, reject})
+      this.committing ??= this.drain().finally(() => {
+        this.committing = undefined
+      })
+    })
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0)
+      const message = batch.length === 1 ? batch[0].message : `scheduler: ${batch.length} runs\n\n${batch.map((p) => p.message).join('\n')}`
+      try {
+        await this.repo.transaction(message, async (tx) => {
+          for (const item of batch) await item.apply(tx)
+        })
+        for (const item of batch) item.resolve()
+      } catch (error) {
+        for (const item of batch) item.reject(error)
+      }
+    }
+  }
+
+  /** Resolves when everything recorded so far is committed. */
+  async flush(): Promise<void> {
+    while (this.committing) await this.committing
+  }
+}

@@ -1,0 +1,135 @@
+// The scheduler: keeps sources up to date and runs every due node, in dependency order, up to a concurrency
+// limit, as a worker for the nodes whose labels it has. Stops on request; cancels running runs on a second one.
+import {AlreadyRunningError} from '../core/errors.js'
+import type {MetaRepo} from '../core/meta-repo.js'
+import type {RunRecord} from '../core/model/run.js'
+import {executeRun} from '../core/node/execute.js'
+import {recoverInterrupted} from '../core/node/recover.js'
+import {GroupCommitter} from './commit-batch.js'
+import {nodeStates} from './due.js'
+import {planRuns} from './plan.js'
+import {type SourceEvent, SourceWatcher} from './sources.js'
+
+export type SchedulerEvent =
+  | SourceEvent
+  | {type: 'recovered'; runs: RunRecord[]}
+  | {type: 'run-started'; run: RunRecord}
+  | {type: 'run-finished'; run: RunRecord; durationMs: number}
+  | {type: 'run-error'; node: string; message: string}
+  | {type: 'summary'; running: number; pending: number; waitingForLabels: number; done: number; failed: number}
+  | {type: 'stopping'; running: number}
+
+export interface SchedulerOptions {
+  labels: string[]
+  concurrency: number
+  /** Run until nothing is due, then return. */
+  once: boolean
+  /** Polling interval for remote sources, in seconds (overrides the per-kind defaults). */
+  intervalSeconds?: number
+  dktVersion: string
+  /** Aborted: start no new runs, wait for the running ones, return. */
+  stop: AbortSignal
+  /** Aborted: cancel the running runs (their process groups are killed; they are recorded `cancelled`). */
+  cancel: AbortSignal
+  onEvent: (event: SchedulerEvent) => void
+}
+
+export interface SchedulerResult {
+  runs: RunRecord[]
+  failed: number
+}
+
+export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): Promise<SchedulerResult> {
+  const finished: RunRecord[] = []
+  const running = new Map<string, Promise<void>>()
+  // Runs that could not start in this session (bad input): not retried until something changes their inputs.
+  const rejected = new Set<string>()
+  let errors = 0
+  const committer = new GroupCommitter(repo)
+  let wake: () => void = () => {}
+  let dirty = true
+  const poke = () => {
+    dirty = true
+    wake()
+  }
+  const watcher = new SourceWatcher(repo, {intervalSeconds: options.intervalSeconds, onEvent: options.onEvent, onChange: poke})
+  options.stop.addEventListener('abort', () => {
+    options.onEvent({type: 'stopping', running: running.size})
+    wake()
+  })
+
+  const recovered = await recoverInterrupted(repo, {now: new Date()})
+  if (recovered.length > 0) options.onEvent({type: 'recovered', runs: recovered})
+  await watcher.check((await watcher.followed()).map((def) => def.name))
+  if (!options.once) await watcher.start()
+
+  const start = (nodeId: string, state: Awaited<ReturnType<typeof nodeStates>>[number]) => {
+    const begun = Date.now()
+    const task = executeRun(repo, state.node, {
+      dktVersion: options.dktVersion,
+      commitStart: false,
+      recorder: committer.record,
+      signal: options.cancel,
+      onEvent: (event) => {
+        if (event.type === 'run-started') options.onEvent({type: 'run-started', run: event.run})
+      },
+    })
+      .then(({run, memoized}) => {
+        if (memoized) return
+        finished.push(run)
+        options.onEvent({type: 'run-finished', run, durationMs: Date.now() - begun})
+      })
+      .catch((error: unknown) => {
+        // Claimed by another worker meanwhile: that worker records it.
+        if (error instanceof AlreadyRunningError) return
+        errors++
+        rejected.add(`${nodeId}:${state.key}`)
+        options.onEvent({type: 'run-error', node: nodeId, message: (error as Error).message})
+      })
+      .finally(() => {
+        running.delete(nodeId)
+        poke()
+      })
+    running.set(nodeId, task)
+  }
+
+  try {
+    for (;;) {
+      if (dirty && !options.stop.aborted) {
+        dirty = false
+        const states = await nodeStates(repo)
+        const plan = planRuns(
+          states.map((s) => ({...s, running: s.running || running.has(s.id)})),
+          options.labels,
+        )
+        const byId = new Map(states.map((s) => [s.id, s]))
+        const ready = plan.ready.filter((id) => !rejected.has(`${id}:${byId.get(id)?.key}`))
+        for (const id of ready) {
+          if (running.size >= options.concurrency) break
+          start(id, byId.get(id) as (typeof states)[number])
+        }
+        options.onEvent({
+          type: 'summary',
+          running: running.size,
+          pending: Math.max(0, ready.length + plan.waiting.length - running.size),
+          waitingForLabels: plan.otherWorker.length,
+          done: finished.length,
+          failed: finished.filter((r) => r.status !== 'success').length + errors,
+        })
+        if (options.once && running.size === 0 && ready.length === 0) break
+      }
+      if (options.stop.aborted && running.size === 0) break
+      if (options.once && running.size === 0 && !dirty) break
+      await new Promise<void>((resolve) => {
+        wake = resolve
+        if (dirty && !options.stop.aborted) resolve()
+      })
+      wake = () => {}
+    }
+  } finally {
+    await Promise.allSettled(running.values())
+    await watcher.close()
+    await committer.flush()
+  }
+  return {runs: finished, failed: finished.filter((r) => r.status !== 'success').length + errors}
+}

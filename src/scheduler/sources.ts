@@ -1,0 +1,143 @@
+// Keeps sources up to date while the scheduler runs: local ones (path, local git) by watching the filesystem,
+// debounced; remote ones by polling on a per-kind interval, with exponential backoff when they cannot be reached.
+import {existsSync} from 'node:fs'
+import * as path from 'node:path'
+
+import {readConfig} from '../core/config.js'
+import type {DktError} from '../core/errors.js'
+import type {MetaRepo} from '../core/meta-repo.js'
+import type {SourceDef} from '../core/model/source.js'
+import {loadAllSources} from '../core/source/store.js'
+import {updateSources} from '../core/source/update.js'
+import type {Version} from '../core/version.js'
+import {isRemoteUrl} from '../kinds/git/mirror.js'
+import {sourceRoot} from '../kinds/path/index.js'
+import {backoffDelay} from './backoff.js'
+
+/** Default polling interval per kind, in seconds (`.dkt/config`: `scheduler.poll.KIND`). */
+export const DEFAULT_POLL_SECONDS: Record<string, number> = {git: 60, docker: 300, s3: 300, hockeyapp: 600}
+const BACKOFF_CAP_MS = 3_600_000
+const DEBOUNCE_MS = 300
+
+export type SourceEvent =
+  | {type: 'version-found'; source: string; version: Version; previous: Version | null}
+  | {type: 'source-error'; source: string; message: string; retryInSeconds: number}
+
+/** The folders whose changes mean a new version of a local source, or undefined for a remote one. */
+export function watchedPaths(def: SourceDef, root: string): string[] | undefined {
+  if (def.kind === 'path') return [sourceRoot(def, {baseDir: root, cacheDir: '', secrets: {}, settings: {}})]
+  if (def.kind === 'git' && (!isRemoteUrl(def.location) || def.location.startsWith('file://'))) {
+    const repo = path.resolve(root, def.location.replace(/^file:\/\//, ''))
+    const gitDir = existsSync(path.join(repo, '.git')) ? path.join(repo, '.git') : repo
+    return [path.join(gitDir, 'refs'), path.join(gitDir, 'packed-refs'), path.join(gitDir, 'HEAD')]
+  }
+  return undefined
+}
+
+export class SourceWatcher {
+  private readonly timers = new Set<NodeJS.Timeout>()
+  private readonly failures = new Map<string, number>()
+  private closeWatcher: (() => Promise<void>) | undefined
+  private closed = false
+  /** Serializes checks so that two watchers firing at once do not race for the same source. */
+  private queue: Promise<void> = Promise.resolve()
+
+  constructor(
+    private readonly repo: MetaRepo,
+    private readonly options: {intervalSeconds?: number; onEvent: (event: SourceEvent) => void; onChange: () => void},
+  ) {}
+
+  /** The sources the scheduler follows: unpaused and unpinned. */
+  async followed(): Promise<SourceDef[]> {
+    return (await loadAllSources(this.repo)).filter((def) => !def.paused && !def.pin)
+  }
+
+  /** Checks the given sources now; reports new versions and failures (with the backoff before the next try). */
+  check(names: string[]): Promise<void> {
+    const run = this.queue.then(async () => {
+      if (this.closed || names.length === 0) return
+      const {results, failures} = await updateSources(this.repo, {names, now: new Date()})
+      let changed = false
+      for (const result of results) {
+        this.failures.delete(result.name)
+        if (result.changed) {
+          changed = true
+          this.options.onEvent({type: 'version-found', source: result.name, version: result.version, previous: result.previous})
+        }
+      }
+      for (const failure of failures) this.fail(failure.name, failure.error)
+      if (changed) this.options.onChange()
+    })
+    this.queue = run.catch(() => {})
+    return run
+  }
+
+  private fail(name: string, error: DktError): void {
+    const failures = (this.failures.get(name) ?? 0) + 1
+    this.failures.set(name, failures)
+    const delay = backoffDelay(failures, 5_000, BACKOFF_CAP_MS)
+    this.options.onEvent({type: 'source-error', source: name, message: error.message, retryInSeconds: Math.round(delay / 1000)})
+    this.schedule(() => this.check([name]), delay)
+  }
+
+  private schedule(fn: () => Promise<void>, delayMs: number): void {
+    if (this.closed) return
+    const timer = setTimeout(() => {
+      this.timers.delete(timer)
+      void fn()
+    }, delayMs)
+    this.timers.add(timer)
+  }
+
+  /** Starts watching local sources and polling remote ones. */
+  async start(): Promise<void> {
+    const defs = await this.followed()
+    const settings = await readConfig(this.repo.project)
+    const local = new Map<string, string[]>()
+    for (const def of defs) {
+      const paths = watchedPaths(def, this.repo.project.root)
+      if (paths) local.set(def.name, paths)
+      else {
+        const seconds = this.options.intervalSeconds ?? Number(settings[`scheduler.poll.${def.kind}`] ?? DEFAULT_POLL_SECONDS[def.kind] ?? 60)
+        const poll = async () => {
+          if (!this.failures.has(def.name)) await this.check([def.name])
+          this.schedule(poll, seconds * 1000)
+        }
+        this.schedule(poll, seconds * 1000)
+      }
+    }
+    if (local.size === 0) return
+    const {watch} = await import('chokidar')
+    const owners = new Map<string, string>()
+    for (const [name, paths] of local) for (const p of paths) owners.set(path.resolve(p), name)
+    const debounce = new Map<string, NodeJS.Timeout>()
+    const watcher = watch([...owners.keys()], {
+      ignoreInitial: true,
+      // dkt's own metadata inside a watched folder changes on every command: never a new version.
+      ignored: (file: string) => file.split(path.sep).includes('.dkt'),
+    })
+    const touched = (file: string) => {
+      const resolved = path.resolve(file)
+      for (const [root, name] of owners) {
+        if (resolved === root || resolved.startsWith(`${root}${path.sep}`)) {
+          clearTimeout(debounce.get(name))
+          debounce.set(name, setTimeout(() => void this.check([name]), DEBOUNCE_MS))
+        }
+      }
+    }
+    watcher.on('all', (_event, file) => touched(file))
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()))
+    this.closeWatcher = async () => {
+      for (const timer of debounce.values()) clearTimeout(timer)
+      await watcher.close()
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    for (const timer of this.timers) clearTimeout(timer)
+    this.timers.clear()
+    await this.closeWatcher?.()
+    await this.queue
+  }
+}
