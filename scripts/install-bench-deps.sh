@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system packages the benchmarks need on a Debian machine (run as root; a no-op when present):
-# datalad (which pulls in git-annex), the baseline of bench/node-run.bench.mjs.
+# datalad (which pulls in git-annex), the baseline of bench/node-run.bench.mjs; GNU make and snakemake, the
+# baselines of bench/scheduler.bench.mjs.
 set -euo pipefail
 
 missing=()
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v datalad >/dev/null 2>&1 || missing+=(datalad)
 command -v git-annex >/dev/null 2>&1 || missing+=(git-annex)
+command -v make >/dev/null 2>&1 || missing+=(make)
+command -v snakemake >/dev/null 2>&1 || missing+=(snakemake)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -17,4 +20,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "bench packages ok: datalad $(datalad --version 2>/dev/null | awk '{print $2}'), git-annex $(git annex version --raw 2>/dev/null || echo '?')"
+echo "bench packages ok: datalad $(datalad --version 2>/dev/null | awk '{print $2}'), git-annex $(git annex version --raw 2>/dev/null || echo '?'), $(make --version 2>/dev/null | head -1 || echo 'make ?'), snakemake $(snakemake --version 2>/dev/null || echo '?')"
