@@ -51,7 +51,7 @@ export function run(command, args, {cwd, env} = {}) {
     const shown = [command, ...args].join(' ')
     throw new Error(`\`${shown}\` (in ${cwd}) exited with ${result.status ?? result.signal}:\n${result.stderr || result.stdout}`)
   }
-  return {ms, stdout: result.stdout}
+  return {ms, stdout: result.stdout, stderr: result.stderr}
 }
 
 /** Runs `node bin/run.js ...args` of dkt in cwd. */

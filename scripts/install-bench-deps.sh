@@ -20,4 +20,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "bench packages ok: datalad $(datalad --version 2>/dev/null | awk '{print $2}'), git-annex $(git annex version --raw 2>/dev/null || echo '?'), $(make --version 2>/dev/null | head -1 || echo 'make ?'), snakemake $(snakemake --version 2>/dev/null || echo '?')"
+echo "bench packages ok: datalad $(datalad --version 2>/dev/null | awk '{print $2}'), git-annex $(git annex version --raw 2>/dev/null || echo '?'), $(make --version 2>/dev/null | sed -n 1p), snakemake $(snakemake --version 2>/dev/null || echo '?')"

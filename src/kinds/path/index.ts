@@ -1,5 +1,5 @@
 // The `path` kind: a local folder (or a new temporary one); its version is the md5 digest of the tree.
-import {createHash} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import {existsSync, statSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import {homedir, tmpdir} from 'node:os'
@@ -31,7 +31,8 @@ async function digest(source: SourceSpec, ctx: DriverContext): Promise<Version> 
   const cache = JSON.parse(await fs.readFile(cacheFile, 'utf8').catch(() => '{}')) as HashCache
   const result = await hashTree(root, cache)
   await fs.mkdir(ctx.cacheDir, {recursive: true})
-  const tmp = `${cacheFile}.${process.pid}`
+  // Unique per call: one process may hash the same folder for two runs at once.
+  const tmp = `${cacheFile}.${process.pid}.${randomBytes(4).toString('hex')}`
   await fs.writeFile(tmp, JSON.stringify(result.cache))
   await fs.rename(tmp, cacheFile)
   return result.version
