@@ -1,5 +1,5 @@
 // Every command's --json output matches its JSON Schema in schemas/ (the stable machine interface).
-import {readdirSync, readFileSync} from 'node:fs'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {Ajv} from 'ajv'
 import {beforeAll, describe, expect, it} from 'vitest'
@@ -11,9 +11,9 @@ import {tempDir} from '../helpers/tmp.js'
 
 const ajv = new Ajv({allErrors: true, strict: true})
 const schemaDir = path.join(REPO_ROOT, 'schemas')
-const validators = new Map(
-  readdirSync(schemaDir).map((file) => [file.replace(/\.json$/, ''), ajv.compile(JSON.parse(readFileSync(path.join(schemaDir, file), 'utf8')))]),
-)
+const schemaFiles = readdirSync(schemaDir)
+for (const file of schemaFiles) ajv.addSchema(JSON.parse(readFileSync(path.join(schemaDir, file), 'utf8')), file)
+const validators = new Map(schemaFiles.map((file) => [file.replace(/\.json$/, ''), ajv.getSchema(file) as NonNullable<ReturnType<typeof ajv.getSchema>>]))
 
 let dir: string
 beforeAll(async () => {
@@ -31,7 +31,7 @@ async function check(schema: string, args: string[], cwd = dir): Promise<void> {
 describe('--json schemas', () => {
   it('has one schema per command', () => {
     expect([...validators.keys()].sort()).toEqual(
-      ['clone', 'config-list', 'config-set', 'config-unset', 'init', 'inspect', 'node-list', 'node-log', 'node-output', 'node-rerun', 'node-rm', 'node-run', 'source-add', 'source-fetch', 'source-link', 'source-list', 'source-log', 'source-pause', 'source-pin', 'source-resume', 'source-rm', 'source-unpin', 'source-update', 'status'],
+      ['clone', 'config-list', 'config-set', 'config-unset', 'init', 'inspect', 'node-list', 'node-log', 'node-output', 'node-rerun', 'node-rm', 'node-run', 'scheduler-event', 'source-add', 'source-fetch', 'source-link', 'source-list', 'source-log', 'source-pause', 'source-pin', 'source-resume', 'source-rm', 'source-unpin', 'source-update', 'status'],
     )
   })
 
@@ -65,6 +65,10 @@ describe('--json schemas', () => {
     const out = (JSON.parse(await dktOk(['source', 'list', '--json'], {cwd: dir})) as {name: string; latest: string}[]).find((s) => s.name === 'out')?.latest as string
     await check('inspect', ['inspect', `out:${out.slice(4, 12)}`])
     await check('source-fetch', ['source', 'fetch', `app:${repo.commits[0].slice(0, 8)}`, tempDir()])
+    writeFileSync(path.join(dir, 'data/x'), 'changed')
+    const events = (await dktOk(['scheduler', '--once', '--json'], {cwd: dir})).trim().split('\n').map((line) => JSON.parse(line))
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['version-found', 'run-started', 'run-finished']))
+    for (const event of events) expect(validators.get('scheduler-event')?.(event), ajv.errorsText(validators.get('scheduler-event')?.errors)).toBe(true)
     await check('node-rm', ['node', 'rm', ran.node.slice(0, 8)])
     await check('source-rm', ['source', 'rm', 'app'])
     const parent = tempDir()
