@@ -42,9 +42,19 @@ export async function listConfigKeys(project: Project): Promise<string[]> {
   return Object.keys((await openConfig(project)).store).sort()
 }
 
-/** All private fields; for the core only (interpolation, drivers), never for rendering. */
+let cached: {file: string; mtimeMs: number; size: number; values: Record<string, string>} | undefined
+
+/**
+ * All private fields; for the core only (interpolation, drivers), never for rendering. Read as plain JSON and
+ * cached while the file is unchanged: runs and drivers ask for it many times per command.
+ */
 export async function readConfig(project: Project): Promise<Record<string, string>> {
-  const {existsSync} = await import('node:fs')
-  if (!existsSync(`${project.dktDir}/config`)) return {}
-  return {...(await openConfig(project)).store}
+  const {readFile, stat} = await import('node:fs/promises')
+  const file = `${project.dktDir}/config`
+  const info = await stat(file).catch(() => undefined)
+  if (!info) return {}
+  if (cached?.file === file && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return {...cached.values}
+  const values = JSON.parse(await readFile(file, 'utf8')) as Record<string, string>
+  cached = {file, mtimeMs: info.mtimeMs, size: info.size, values}
+  return {...values}
 }

@@ -21,18 +21,23 @@ export function settles(run: RunRecord): boolean {
   return !(run.status === 'cancelled' || (run.status === 'error' && run.reason === INTERRUPTED))
 }
 
+/** The state of one node, given which nodes are running somewhere (live claims). */
+export async function nodeState(repo: MetaRepo, node: NodeDef, running: boolean): Promise<NodeState> {
+  const base = {id: node.id, inputs: node.inputs, outputs: node.outputs, labels: node.labels, node, running}
+  const {versions, missing} = await currentInputs(repo, node)
+  if (missing.length > 0) return {...base, due: false, inputVersions: versions, key: null}
+  const key = runId(node.id, versions)
+  const runs = await loadRuns(repo, node.id)
+  const due = !runs.some((run) => run.key === key && settles(run))
+  return {...base, due, inputVersions: versions, key}
+}
+
+/** Nodes being run right now by any process on this machine (live claims). */
+export async function runningNodes(repo: MetaRepo): Promise<Set<string>> {
+  return new Set([...(await liveClaims(repo.project)).values()].map((claim) => claim.run.node))
+}
+
 export async function nodeStates(repo: MetaRepo): Promise<NodeState[]> {
-  const [nodes, claims] = await Promise.all([loadAllNodes(repo), liveClaims(repo.project)])
-  const runningNodes = new Set([...claims.values()].map((claim) => claim.run.node))
-  return Promise.all(
-    nodes.map(async (node): Promise<NodeState> => {
-      const base = {id: node.id, inputs: node.inputs, outputs: node.outputs, labels: node.labels, node, running: runningNodes.has(node.id)}
-      const {versions, missing} = await currentInputs(repo, node)
-      if (missing.length > 0) return {...base, due: false, inputVersions: versions, key: null}
-      const key = runId(node.id, versions)
-      const runs = await loadRuns(repo, node.id)
-      const due = !runs.some((run) => run.key === key && settles(run))
-      return {...base, due, inputVersions: versions, key}
-    }),
-  )
+  const [nodes, running] = await Promise.all([loadAllNodes(repo), runningNodes(repo)])
+  return Promise.all(nodes.map((node) => nodeState(repo, node, running.has(node.id))))
 }

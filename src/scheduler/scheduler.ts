@@ -6,7 +6,7 @@ import type {RunRecord} from '../core/model/run.js'
 import {executeRun} from '../core/node/execute.js'
 import {recoverInterrupted} from '../core/node/recover.js'
 import {GroupCommitter} from './commit-batch.js'
-import {nodeStates} from './due.js'
+import {type NodeState, nodeState, nodeStates, runningNodes} from './due.js'
 import {planRuns} from './plan.js'
 import {type SourceEvent, SourceWatcher} from './sources.js'
 
@@ -52,7 +52,15 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
     dirty = true
     wake()
   }
-  const watcher = new SourceWatcher(repo, {intervalSeconds: options.intervalSeconds, onEvent: options.onEvent, onChange: poke})
+  let refreshAfter: (sources: string[], node?: string) => void = () => {}
+  const watcher = new SourceWatcher(repo, {
+    intervalSeconds: options.intervalSeconds,
+    onEvent: (event) => {
+      if (event.type === 'version-found') refreshAfter([event.source])
+      options.onEvent(event)
+    },
+    onChange: poke,
+  })
   options.stop.addEventListener('abort', () => {
     options.onEvent({type: 'stopping', running: running.size})
     wake()
@@ -63,7 +71,7 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
   await watcher.check((await watcher.followed()).map((def) => def.name))
   if (!options.once) await watcher.start()
 
-  const start = (nodeId: string, state: Awaited<ReturnType<typeof nodeStates>>[number]) => {
+  const start = (nodeId: string, state: NodeState) => {
     const begun = Date.now()
     const task = executeRun(repo, state.node, {
       dktVersion: options.dktVersion,
@@ -75,6 +83,7 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
       },
     })
       .then(({run, memoized}) => {
+        refreshAfter(Object.keys(run.outputs), nodeId)
         if (memoized) return
         finished.push(run)
         options.onEvent({type: 'run-finished', run, durationMs: Date.now() - begun})
@@ -84,6 +93,7 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
         if (error instanceof AlreadyRunningError) return
         errors++
         rejected.add(`${nodeId}:${state.key}`)
+        refreshAfter([], nodeId)
         options.onEvent({type: 'run-error', node: nodeId, message: (error as Error).message})
       })
       .finally(() => {
@@ -93,20 +103,45 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
     running.set(nodeId, task)
   }
 
+  // Node states are kept between planning rounds and refreshed only where something changed (a run finished,
+  // a source got a new version): a full scan per finished run would make a big DAG quadratic. A full scan is
+  // still made at start, when the set of nodes changes, and before concluding that nothing is due (another
+  // worker may have changed things).
+  let states = new Map<string, NodeState>()
+  let fullScan = true
+  let scannedFully = false
+  const stale = new Set<string>()
+  const consumersOf = (sources: string[]) => [...states.values()].filter((s) => s.inputs.some((input) => sources.includes(input))).map((s) => s.id)
+  refreshAfter = (sources, node) => {
+    if (node) stale.add(node)
+    for (const id of consumersOf(sources)) stale.add(id)
+  }
   try {
     for (;;) {
       if (dirty && !options.stop.aborted) {
         dirty = false
-        const states = await nodeStates(repo)
+        const ids = await repo.listJson('nodes')
+        if (fullScan || ids.length !== states.size || ids.some((id) => !states.has(id))) {
+          states = new Map((await nodeStates(repo)).map((s) => [s.id, s]))
+          fullScan = false
+          scannedFully = true
+          stale.clear()
+        } else if (stale.size > 0) {
+          const elsewhere = await runningNodes(repo)
+          for (const id of [...stale]) {
+            stale.delete(id)
+            const state = states.get(id)
+            if (state) states.set(id, await nodeState(repo, state.node, elsewhere.has(id)))
+          }
+        }
         const plan = planRuns(
-          states.map((s) => ({...s, running: s.running || running.has(s.id)})),
+          [...states.values()].map((s) => ({...s, running: s.running || running.has(s.id)})),
           options.labels,
         )
-        const byId = new Map(states.map((s) => [s.id, s]))
-        const ready = plan.ready.filter((id) => !rejected.has(`${id}:${byId.get(id)?.key}`))
+        const ready = plan.ready.filter((id) => !rejected.has(`${id}:${states.get(id)?.key}`))
         for (const id of ready) {
           if (running.size >= options.concurrency) break
-          start(id, byId.get(id) as (typeof states)[number])
+          start(id, states.get(id) as NodeState)
         }
         options.onEvent({
           type: 'summary',
@@ -116,10 +151,17 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
           done: finished.length,
           failed: finished.filter((r) => r.status !== 'success').length + errors,
         })
-        if (options.once && running.size === 0 && ready.length === 0) break
+        if (running.size === 0 && ready.length === 0) {
+          if (!scannedFully) {
+            fullScan = true
+            dirty = true
+            continue
+          }
+          if (options.once) break
+        }
+        scannedFully = false
       }
       if (options.stop.aborted && running.size === 0) break
-      if (options.once && running.size === 0 && !dirty) break
       await new Promise<void>((resolve) => {
         wake = resolve
         if (dirty && !options.stop.aborted) resolve()

@@ -1,5 +1,6 @@
 // Claims on runs (`.dkt/cache/claims/RUN.json`, never committed): which live process is executing a run, so that
 // two workers never execute the same run, and a run whose process died (kill -9) is found and recorded.
+import {randomBytes} from 'node:crypto'
 import {hostname} from 'node:os'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
@@ -47,17 +48,23 @@ export async function claimRun(project: Project, run: RunRecord): Promise<{relea
   const file = claimFile(project, run.id)
   const claim: Claim = {pid: process.pid, host: hostname(), run}
   for (let attempt = 0; attempt < 3; attempt++) {
+    // Written whole under a temporary name, then linked into place: link() fails if the claim exists, and a
+    // claim is never seen half-written, even after a kill -9 between the two steps.
+    const tmp = path.join(claimsDir(project), `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+    const handle = await fs.open(tmp, 'w')
     try {
-      const handle = await fs.open(file, 'wx')
-      try {
-        await handle.writeFile(JSON.stringify(claim))
-        await handle.sync()
-      } finally {
-        await handle.close()
-      }
+      await handle.writeFile(JSON.stringify(claim))
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    try {
+      await fs.link(tmp, file)
       return {release: () => fs.rm(file, {force: true})}
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    } finally {
+      await fs.rm(tmp, {force: true})
     }
     const held = await readClaim(file)
     if (held && isLive(held)) return {heldBy: held}
@@ -71,6 +78,10 @@ export async function claimRun(project: Project, run: RunRecord): Promise<{relea
 export async function staleClaims(project: Project): Promise<{claim: Claim; remove: () => Promise<void>}[]> {
   const names = await fs.readdir(claimsDir(project)).catch(() => [] as string[])
   const stale: {claim: Claim; remove: () => Promise<void>}[] = []
+  // Temporary files of processes that died between writing a claim and linking it into place.
+  for (const name of names.filter((n) => n.startsWith('.tmp-'))) {
+    if (!processAlive(Number(name.split('-')[1]))) await fs.rm(path.join(claimsDir(project), name), {force: true})
+  }
   for (const name of names.filter((n) => n.endsWith('.json'))) {
     const file = path.join(claimsDir(project), name)
     const claim = await readClaim(file)
