@@ -210,6 +210,13 @@ say "The manifest names the exact app commit behind the summary ($APP_USED); \`s
 run dkt source fetch "app:$APP_USED" ../app-at-summary
 run cat ../app-at-summary/hello.sh
 
+say "You rarely run nodes by hand: the scheduler watches the sources and runs whatever is due, in dependency" \
+    "order. Here a new city arrives; \`dkt scheduler --once\` records the new version of \`data\`, runs node 1," \
+    "then node 2 on node 1's new output, and exits when nothing is left (without --once it keeps watching)."
+run_line 'echo "Lima,Peru,10719000" >> data/cities.csv'
+run dkt scheduler --once
+run cat summary/summary.txt
+
 # --- History ----------------------------------------------------------------------------------------------------
 say "Every change above is one commit in the metadata repository, with a clear message: sources, pins, links," \
     "nodes and runs (try \`git -C .dkt log -p\` to see the JSON files behind them)."
