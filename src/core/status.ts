@@ -2,6 +2,7 @@
 import {runId, shortId} from './ids.js'
 import {defaultLabels, missingLabels} from './labels.js'
 import type {MetaRepo} from './meta-repo.js'
+import {liveClaims} from './node/claims.js'
 import {currentInputs, loadAllNodes, loadRuns} from './node/store.js'
 import {loadSource} from './source/store.js'
 import {shortVersion} from './version.js'
@@ -28,6 +29,7 @@ export async function projectStatus(repo: MetaRepo, options: {workerLabels?: str
 
 async function nodeStatuses(repo: MetaRepo): Promise<NodeStatus[]> {
   const statuses: NodeStatus[] = []
+  const claimed = [...(await liveClaims(repo.project)).values()].map((claim) => claim.run)
   for (const node of await loadAllNodes(repo)) {
     const base = {node: node.id, command: node.command, labels: node.labels}
     const {versions, missing} = await currentInputs(repo, node)
@@ -42,8 +44,9 @@ async function nodeStatuses(repo: MetaRepo): Promise<NodeStatus[]> {
       statuses.push({...base, due: false, reasons: ['up to date']})
       continue
     }
-    if (onCurrent.some((run) => run.status === 'running')) {
-      statuses.push({...base, due: false, reasons: [`running (run ${shortId(onCurrent.find((r) => r.status === 'running')?.id ?? '')})`]})
+    const running = claimed.find((run) => run.node === node.id && run.key === key) ?? onCurrent.find((run) => run.status === 'running')
+    if (running) {
+      statuses.push({...base, due: false, reasons: [`running (run ${shortId(running.id)})`]})
       continue
     }
     if (onCurrent.length > 0) {

@@ -63,6 +63,9 @@ describe('dkt scheduler (long-running)', () => {
     const scheduler = startScheduler(dir)
     await scheduler.until((e) => e.type === 'run-started', 'the run to start')
     await waitFor(() => readdirSync(path.dirname(marker)).includes('started'), 'the command to start')
+    // while it runs, node log and status say so (the run is committed only when it ends)
+    expect((await dktJson<{runs: {status: string}[]}>(['node', 'log', node], {cwd: dir})).runs.map((r) => r.status)).toEqual(['running'])
+    expect((await dktJson<{reasons: string[]}[]>(['status'], {cwd: dir}))[0].reasons[0]).toMatch(/^running \(run [0-9a-f]{8}\)$/)
     scheduler.child.kill('SIGINT')
     await scheduler.until((e) => e.type === 'stopping', 'the scheduler to say it is stopping')
     // still waiting for the run

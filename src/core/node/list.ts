@@ -4,6 +4,7 @@ import type {MetaRepo} from '../meta-repo.js'
 import type {NodeDef} from '../model/node.js'
 import type {RunStatus} from '../model/run.js'
 import type {Version} from '../version.js'
+import {liveClaims} from './claims.js'
 import {currentInputs, loadAllNodes, loadRuns, resolveNode} from './store.js'
 
 export async function listNodes(repo: MetaRepo): Promise<NodeDef[]> {
@@ -33,6 +34,12 @@ export async function logNode(repo: MetaRepo, options: {node: string}): Promise<
     endedAt: run.endedAt,
     exitCode: run.exitCode,
   }))
+  // Runs being executed right now (a scheduler commits a run only when it ends): shown as running.
+  for (const claim of (await liveClaims(repo.project)).values()) {
+    if (claim.run.node !== node.id || runs.some((run) => run.id === claim.run.id)) continue
+    const {run} = claim
+    runs.unshift({id: run.id, status: 'running', inputs: run.inputs, outputs: {}, attempt: run.attempt, startedAt: run.startedAt, endedAt: null, exitCode: null})
+  }
   // The run the node is due for (its inputs' current versions), if it has not been started yet.
   const {versions, missing} = await currentInputs(repo, node)
   if (missing.length === 0) {
