@@ -41,7 +41,11 @@ export interface SchedulerResult {
 
 export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): Promise<SchedulerResult> {
   const finished: RunRecord[] = []
+  // Nodes with a run in progress, until its record is committed (their outputs are not recorded before that).
   const running = new Map<string, Promise<void>>()
+  // Runs whose command is still executing: what --concurrency limits. A run that has ended frees its slot while
+  // its record waits for the next group commit, so quick runs are committed many at a time.
+  const executing = new Set<string>()
   // Runs that could not start in this session (bad input): not retried until something changes their inputs.
   const rejected = new Set<string>()
   let errors = 0
@@ -78,6 +82,10 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
       commitStart: false,
       recorder: committer.record,
       signal: options.cancel,
+      onExecuted: () => {
+        executing.delete(nodeId)
+        poke()
+      },
       onEvent: (event) => {
         if (event.type === 'run-started') options.onEvent({type: 'run-started', run: event.run})
       },
@@ -97,9 +105,11 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
         options.onEvent({type: 'run-error', node: nodeId, message: (error as Error).message})
       })
       .finally(() => {
+        executing.delete(nodeId)
         running.delete(nodeId)
         poke()
       })
+    executing.add(nodeId)
     running.set(nodeId, task)
   }
 
@@ -128,7 +138,15 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
           stale.clear()
         } else if (stale.size > 0) {
           const elsewhere = await runningNodes(repo)
+          // A node with something upstream still due or running is refreshed once that settles: refreshing a
+          // node with a thousand inputs after each of a thousand runs upstream would be quadratic.
+          const producers = new Map<string, NodeState[]>()
+          for (const state of states.values()) for (const out of state.outputs) producers.set(out, [...(producers.get(out) ?? []), state])
+          const busyUpstream = (state: NodeState) =>
+            state.inputs.some((input) => (producers.get(input) ?? []).some((p) => p.id !== state.id && (p.due || running.has(p.id))))
           for (const id of [...stale]) {
+            const current = states.get(id)
+            if (current && busyUpstream(current)) continue
             stale.delete(id)
             const state = states.get(id)
             if (state) states.set(id, await nodeState(repo, state.node, elsewhere.has(id)))
@@ -140,7 +158,7 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
         )
         const ready = plan.ready.filter((id) => !rejected.has(`${id}:${states.get(id)?.key}`))
         for (const id of ready) {
-          if (running.size >= options.concurrency) break
+          if (executing.size >= options.concurrency) break
           start(id, states.get(id) as NodeState)
         }
         options.onEvent({

@@ -42,6 +42,8 @@ export interface ExecuteOptions {
   commitStart?: boolean
   /** Makes the final state of a run durable (one commit); resolves once it is. Default: its own commit. */
   recorder?: RunRecorder
+  /** Called when the command (and its hook) has ended and its outputs are published, before it is recorded. */
+  onExecuted?: () => void
   dktVersion: string
   now?: () => Date
   signal?: AbortSignal
@@ -228,6 +230,7 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
       record.hooks = status === 'success' ? {onSuccess: hookRecord} : {onFailure: hookRecord}
       log += hookOutcome.output
     }
+    options.onExecuted?.()
     const final = await finish(status, {...outcome, reason}, outputs, log)
     return {run: final, memoized: false}
   } catch (error) {
