@@ -1,24 +1,15 @@
 import {existsSync, readFileSync} from 'node:fs'
 import * as path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {dkt, dktJson, dktOk} from '../helpers/cli.js'
 import {git, gitRepo, metaState} from '../helpers/git.js'
-import {type GitDaemon, startGitDaemon} from '../helpers/git-daemon.js'
+import {gitDaemonForSuite} from '../helpers/git-daemon.js'
 import {newProject, writeFiles} from '../helpers/project.js'
 import {tempDir} from '../helpers/tmp.js'
 
 const TOKEN = 'ghp_CLONE_SECRET_987654321'
-let daemon: GitDaemon
-let served: string
-
-beforeAll(async () => {
-  served = tempDir('dkt-served-')
-  daemon = await startGitDaemon(served)
-})
-afterAll(async () => {
-  await daemon?.stop()
-})
+const daemon = gitDaemonForSuite()
 
 describe('dkt clone', () => {
   it('clones a project from its folder; secrets and config never travel', async () => {
@@ -44,7 +35,7 @@ describe('dkt clone', () => {
   it('clones from a git URL (git daemon), with tokens given again', async () => {
     const origin = await newProject()
     await dktOk(['source', 'add', 'tmp'], {cwd: origin})
-    git(served, ['clone', '-q', '--bare', path.join(origin, '.dkt'), path.join(served, 'meta.git')])
+    git(daemon.served, ['clone', '-q', '--bare', path.join(origin, '.dkt'), path.join(daemon.served, 'meta.git')])
     const parent = tempDir()
     await dktOk(['clone', `${daemon.url}/meta.git`, '--github-token', TOKEN], {cwd: parent})
     const copy = path.join(parent, 'meta')

@@ -1,9 +1,11 @@
 // A real `git daemon` on 127.0.0.1 serving a folder of repositories; started on a free port, stopped by PID.
-import {type ChildProcess, spawn} from 'node:child_process'
+import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import * as net from 'node:net'
 import * as path from 'node:path'
-import {execFileSync} from 'node:child_process'
+import {afterAll, beforeAll} from 'vitest'
+
+import {tempDir} from './tmp.js'
 
 export interface GitDaemon {
   port: number
@@ -64,6 +66,29 @@ export async function startGitDaemon(basePath: string): Promise<GitDaemon> {
         process.kill(-child.pid, 'SIGTERM')
         await exited
       }
+    },
+  }
+}
+
+/**
+ * A git daemon for the current test suite: started before its tests on a new folder (`served`), stopped after.
+ * Use inside a describe block or at the top of a file; read `url` and `served` inside tests.
+ */
+export function gitDaemonForSuite(): {readonly url: string; readonly served: string} {
+  const state: {daemon?: GitDaemon; served?: string} = {}
+  beforeAll(async () => {
+    state.served = tempDir('dkt-served-')
+    state.daemon = await startGitDaemon(state.served)
+  })
+  afterAll(async () => {
+    await state.daemon?.stop()
+  })
+  return {
+    get url() {
+      return (state.daemon as GitDaemon).url
+    },
+    get served() {
+      return state.served as string
     },
   }
 }

@@ -1,23 +1,15 @@
 import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {dktJson, dktOk} from '../helpers/cli.js'
 import {commit, git, gitRepo} from '../helpers/git.js'
-import {type GitDaemon, startGitDaemon, waitFor} from '../helpers/git-daemon.js'
+import {gitDaemonForSuite, waitFor} from '../helpers/git-daemon.js'
 import {newProject, writeFiles} from '../helpers/project.js'
 import {startScheduler} from '../helpers/scheduler.js'
 import {tempDir} from '../helpers/tmp.js'
 
-let daemon: GitDaemon
-let served: string
-beforeAll(async () => {
-  served = tempDir('dkt-served-')
-  daemon = await startGitDaemon(served)
-})
-afterAll(async () => {
-  await daemon?.stop()
-})
+const daemon = gitDaemonForSuite()
 
 const finishedOn = (source: string, version: string) => (e: {type: string; run?: unknown}) =>
   e.type === 'run-finished' && (e.run as {inputs: Record<string, string>}).inputs[source] === version
@@ -27,7 +19,7 @@ describe('dkt scheduler (long-running)', () => {
     const dir = await newProject()
     writeFiles(dir, {'data/x': '1'})
     const local = gitRepo([{'a': '1'}])
-    const remote = gitRepo([{'b': '1'}], {dir: path.join(served, 'remote')})
+    const remote = gitRepo([{'b': '1'}], {dir: path.join(daemon.served, 'remote')})
     await dktOk(['source', 'add', 'data', 'data'], {cwd: dir})
     await dktOk(['source', 'add', 'local', local.dir, '-k', 'git'], {cwd: dir})
     await dktOk(['source', 'add', 'remote', `${daemon.url}/remote`], {cwd: dir})

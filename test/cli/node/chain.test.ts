@@ -1,10 +1,10 @@
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {dkt, dktJson, dktOk} from '../../helpers/cli.js'
 import {git, gitRepo, metaState} from '../../helpers/git.js'
-import {type GitDaemon, startGitDaemon} from '../../helpers/git-daemon.js'
+import {gitDaemonForSuite} from '../../helpers/git-daemon.js'
 import {newProject, writeFiles} from '../../helpers/project.js'
 import {tempDir} from '../../helpers/tmp.js'
 
@@ -142,21 +142,13 @@ describe('a chain of nodes', () => {
 })
 
 describe('git inputs and outputs, and source fetch', () => {
-  let daemon: GitDaemon
-  let served: string
-  beforeAll(async () => {
-    served = tempDir('dkt-served-')
-    daemon = await startGitDaemon(served)
-  })
-  afterAll(async () => {
-    await daemon?.stop()
-  })
+  const daemon = gitDaemonForSuite()
 
   it('a git input is a checkout of its version at PATH, with COMMIT; a git output is committed (run ID in the message) and pushed', async () => {
-    const app = gitRepo([{'src/main.c': 'int main;\n', 'README': 'r'}, {'README': 'r2'}], {dir: path.join(served, 'app')})
-    git(served, ['init', '-q', '--bare', '--initial-branch=main', 'results.git'])
+    const app = gitRepo([{'src/main.c': 'int main;\n', 'README': 'r'}, {'README': 'r2'}], {dir: path.join(daemon.served, 'app')})
+    git(daemon.served, ['init', '-q', '--bare', '--initial-branch=main', 'results.git'])
     const seed = gitRepo([{'.keep': ''}])
-    git(seed.dir, ['push', '-q', path.join(served, 'results.git'), 'HEAD:main'])
+    git(seed.dir, ['push', '-q', path.join(daemon.served, 'results.git'), 'HEAD:main'])
     const dir = await newProject()
     await dktOk(['source', 'add', 'app', `${daemon.url}/app`], {cwd: dir})
     await dktOk(['source', 'add', 'src', 'app', '-p', 'src'], {cwd: dir})
@@ -167,7 +159,7 @@ describe('git inputs and outputs, and source fetch', () => {
       {cwd: dir},
     )
     expect(run.run.status).toBe('success')
-    const upstream = path.join(served, 'results.git')
+    const upstream = path.join(daemon.served, 'results.git')
     expect(git(upstream, ['show', 'main:listing'])).toBe(`main.c\n${app.commits[0]}\nr`)
     expect(git(upstream, ['log', '-1', '--format=%B', 'main'])).toContain(`dkt run ${run.run.id}`)
     expect(run.run.outputs.results).toBe(`sha1:${git(upstream, ['rev-parse', 'main'])}`)
