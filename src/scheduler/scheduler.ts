@@ -142,8 +142,12 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
           // node with a thousand inputs after each of a thousand runs upstream would be quadratic.
           const producers = new Map<string, NodeState[]>()
           for (const state of states.values()) for (const out of state.outputs) producers.set(out, [...(producers.get(out) ?? []), state])
+          // Read producers' states from `states`, which this loop updates: a producer refreshed a moment ago is
+          // no longer due (a chain would otherwise fall back to a full scan per run).
           const busyUpstream = (state: NodeState) =>
-            state.inputs.some((input) => (producers.get(input) ?? []).some((p) => p.id !== state.id && (p.due || running.has(p.id))))
+            state.inputs.some((input) =>
+              (producers.get(input) ?? []).some((p) => p.id !== state.id && (states.get(p.id)?.due || running.has(p.id))),
+            )
           for (const id of [...stale]) {
             const current = states.get(id)
             if (current && busyUpstream(current)) continue
