@@ -11,13 +11,5 @@ command -v git-annex >/dev/null 2>&1 || missing+=(git-annex)
 command -v make >/dev/null 2>&1 || missing+=(make)
 command -v snakemake >/dev/null 2>&1 || missing+=(snakemake)
 
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "missing packages: ${missing[*]}; run as root or: sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
-    exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+"$(dirname "$0")/apt-install.sh" ${missing[@]+"${missing[@]}"}
 echo "bench packages ok: datalad $(datalad --version 2>/dev/null | awk '{print $2}'), git-annex $(git annex version --raw 2>/dev/null || echo '?'), $(make --version 2>/dev/null | sed -n 1p), snakemake $(snakemake --version 2>/dev/null || echo '?')"

@@ -26,3 +26,6 @@ export const kindFlag = Flags.string({char: 'k', description: 'kind of the sourc
 
 /** The NAME argument of the source commands. */
 export const sourceNameArg = Args.string({required: true, description: 'source name'})
+
+/** The ID argument of the node commands. */
+export const nodeIdArg = Args.string({required: true, description: 'node ID (any unique prefix)'})

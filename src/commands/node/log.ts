@@ -1,6 +1,5 @@
-import {Args} from '@oclif/core'
-
 import {DktCommand} from '../../cli/base-command.js'
+import {nodeIdArg} from '../../cli/flags.js'
 import {table} from '../../cli/render.js'
 import {versionsText} from '../../cli/run-render.js'
 import {logNode} from '../../core/node/list.js'
@@ -8,7 +7,7 @@ import {logNode} from '../../core/node/list.js'
 export default class NodeLog extends DktCommand {
   static override summary = 'List the runs of a node, newest first (pending, running, success, failure, error, cancelled).'
   static override examples = ['<%= config.bin %> node log de728e45']
-  static override args = {node: Args.string({required: true, description: 'node ID (any unique prefix)'})}
+  static override args = {node: nodeIdArg}
 
   async run() {
     const {args} = await this.parse(NodeLog)
