@@ -49,3 +49,7 @@ export class RemoteUnreachableError extends OperationError {}
 export class GitFailedError extends OperationError {}
 export class BusyError extends OperationError {}
 export class AlreadyRunningError extends OperationError {}
+/** A remote refused our credentials (or has none): fix the token in `.dkt/secrets/`. */
+export class AuthFailedError extends OperationError {}
+/** The container engine could not run a container (missing image, engine error). */
+export class ContainerFailedError extends OperationError {}

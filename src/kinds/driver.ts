@@ -39,6 +39,13 @@ export interface KindDriver {
   readonly kind: string
   /** `own`: the kind has a history of its own (git); `observed`: dkt's observations are the history. */
   readonly history: 'own' | 'observed'
+  /** The fields `fetch` and `prepareOutput` give (`ROOT`, `COMMIT`, …): what `${NAME:FIELD}` may name. */
+  readonly fields: readonly string[]
+  /**
+   * Columns `dkt source log` shows between ID and FULL (hockeyapp: `BUILD`), taken from what `describe` recorded
+   * with each version.
+   */
+  readonly logColumns?: readonly string[]
   /** Turns user input into a stored location (shortcuts expanded, default tag found); validates it exists. */
   resolve(input: {location?: string; tag?: string; cwd: string}, ctx: DriverContext): Promise<ResolvedLocation>
   /**
@@ -46,18 +53,24 @@ export interface KindDriver {
    * followed by every newer version.
    */
   check(source: SourceSpec, from: Version | undefined, ctx: DriverContext): Promise<Version[]>
+  /**
+   * Facts about a version worth recording with its observation (hockeyapp: `{BUILD: '42'}`), keyed by `logColumns`.
+   * Called right after `check` returned it, so a driver may answer from what `check` just read.
+   */
+  describe?(source: SourceSpec, version: Version, ctx: DriverContext): Promise<Record<string, string>>
   /** For `own` history kinds: every version up to `latest`, newest first. */
   log?(source: SourceSpec, latest: Version, ctx: DriverContext): Promise<Version[]>
   /** Materializes exactly `version` into `dir` and returns its fields (ROOT, COMMIT, …). */
   fetch(source: SourceSpec, version: Version, dir: string, ctx: DriverContext): Promise<Fields>
   /**
+   * Only for kinds a run may write (`--output`: path, git, s3); read-only kinds (docker, hockeyapp) leave it out.
    * Makes a writable folder for a run to put the source's next version in (path: the folder itself; git: a work
    * tree at the tip of TAG) and returns its fields (ROOT at least). `dir` is scratch space the driver may use.
    */
-  prepareOutput(source: SourceSpec, dir: string, ctx: DriverContext): Promise<Fields>
+  prepareOutput?(source: SourceSpec, dir: string, ctx: DriverContext): Promise<Fields>
   /**
    * Publishes what a run left in the folder `prepareOutput` returned as a new version (idempotent: nothing new gives
    * the current version) and returns the version produced. `message` names the run, for kinds that keep one.
    */
-  publish(source: SourceSpec, dir: string, ctx: DriverContext, options: {message: string}): Promise<Version>
+  publish?(source: SourceSpec, dir: string, ctx: DriverContext, options: {message: string}): Promise<Version>
 }

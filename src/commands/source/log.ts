@@ -10,9 +10,10 @@ export default class SourceLog extends DktCommand {
 
   async run() {
     const {args} = await this.parse(SourceLog)
-    const entries = await logSource(this.repo, {name: args.name})
+    const {columns, entries} = await logSource(this.repo, {name: args.name})
     // The pinned version carries a `*`, as pinned names do in `source list`.
-    this.log(table(['ID', 'FULL'], entries.map((e) => [`${shortId(e.version)}${e.pinned ? '*' : ''}`, e.version])))
+    const rows = entries.map((e) => [`${shortId(e.version)}${e.pinned ? '*' : ''}`, ...columns.map((c) => e.info[c] ?? ''), e.version])
+    this.log(table(['ID', ...columns, 'FULL'], rows))
     return entries
   }
 }

@@ -26,6 +26,8 @@ export interface Observation {
   run?: string
   /** That run's node. */
   node?: string
+  /** What the driver told about this version when it was observed (hockeyapp: `{BUILD: '42'}`). */
+  info?: Record<string, string>
 }
 
 export const sourceFile = (name: string) => `sources/${name}.json`

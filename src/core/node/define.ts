@@ -19,9 +19,6 @@ export interface DefineNodeOptions extends Omit<NodeIdentity, 'scriptDigest'> {
   cwd: string
 }
 
-/** Fields every kind gives (see each driver's fetch/prepareOutput), for checking `${NAME:FIELD}` early. */
-const KIND_FIELDS: Record<string, string[]> = {path: ['ROOT'], git: ['ROOT', 'COMMIT']}
-
 /** The script the command names, when it is a file inside the project: its content becomes part of the node. */
 function readScript(command: string, cwd: string, root: string): StoredScript | undefined {
   const file = path.resolve(cwd, command)
@@ -41,7 +38,13 @@ export async function planNode(repo: MetaRepo, options: DefineNodeOptions): Prom
   const outputs = unique(options.outputs)
   const kinds = new Map<string, string>()
   for (const name of [...inputs, ...outputs]) kinds.set(name, (await loadSource(repo, name)).kind)
-  await Promise.all([...new Set(kinds.values())].map((kind) => loadDriver(kind)))
+  const drivers = new Map(await Promise.all([...new Set(kinds.values())].map(async (kind) => [kind, await loadDriver(kind)] as const)))
+  for (const name of outputs) {
+    const kind = kinds.get(name) as string
+    if (!drivers.get(kind)?.publish) {
+      throw new InvalidArgumentError(`\`${name}\` is a ${kind} source, which a run cannot write; outputs must be path, git or s3 sources`)
+    }
+  }
 
   const script = readScript(options.command[0], options.cwd, repo.project.root)
   const command = script ? [script.path, ...options.command.slice(1)] : options.command
@@ -72,7 +75,7 @@ export async function planNode(repo: MetaRepo, options: DefineNodeOptions): Prom
       const kind = kinds.get(ref.source)
       const shown = `\`\${${ref.source}:${ref.field}}\` (in ${where})`
       if (!kind) throw new InvalidArgumentError(`${shown} names \`${ref.source}\`, which is not an input or output of this node`)
-      const fields = KIND_FIELDS[kind] ?? ['ROOT']
+      const fields = drivers.get(kind)?.fields ?? ['ROOT']
       if (!fields.includes(ref.field)) {
         throw new InvalidArgumentError(`${shown}: a ${kind} source has no field ${ref.field} (it has ${fields.join(', ')})`)
       }

@@ -8,7 +8,7 @@ import type {OutputListener, RunOutcome} from '../../exec/outcome.js'
 import type {Fields} from '../../kinds/driver.js'
 import {compactJson} from '../canonical-json.js'
 import {readConfig} from '../config.js'
-import {AlreadyRunningError, DktError, EXIT_BAD_INPUT} from '../errors.js'
+import {AlreadyRunningError, DktError, EXIT_BAD_INPUT, InvalidArgumentError} from '../errors.js'
 import {runId, shortId} from '../ids.js'
 import {expandArgv, type FieldValues, fieldEnvironment, rewriteShellText} from '../interpolate.js'
 import type {MetaRepo, Transaction} from '../meta-repo.js'
@@ -191,6 +191,7 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
       const def = await loadSource(repo, name)
       const {driver, ctx} = await driverFor(repo, def.kind)
       outputDirs[name] = path.join(workDir, 'out', name)
+      if (!driver.prepareOutput) throw new InvalidArgumentError(`\`${name}\` is a ${def.kind} source, which a run cannot write`)
       fields[name] = await driver.prepareOutput(toSpec(def), outputDirs[name], ctx)
     }
     const values: FieldValues = {fields, config}
@@ -215,6 +216,7 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
         for (const name of node.outputs) {
           const def = await loadSource(repo, name)
           const {driver, ctx} = await driverFor(repo, def.kind)
+          if (!driver.publish) throw new InvalidArgumentError(`\`${name}\` is a ${def.kind} source, which a run cannot write`)
           outputs[name] = await driver.publish(toSpec(def), outputDirs[name], ctx, {message: `dkt run ${id}\n\nnode ${node.id}`})
         }
       } catch (error) {

@@ -11,7 +11,7 @@ import {compactJson} from '../canonical-json.js'
 import {SOURCE_FORMAT, type SourceDef, sourceFile, versionsFile} from '../model/source.js'
 import {assertSourceName} from '../names.js'
 import {joinSubPath} from '../sub-path.js'
-import {driverContext, findSource, type SourceView, toSpec, toView} from './store.js'
+import {describeVersion, driverContext, findSource, type SourceView, toSpec, toView} from './store.js'
 
 export interface AddSourceOptions {
   name: string
@@ -68,12 +68,15 @@ export async function addSource(repo: MetaRepo, options: AddSourceOptions): Prom
       path: planned.path,
       parent: planned.parent,
     }
-    const [version] = await (await loadDriver(def.kind)).check(toSpec(def), undefined, await driverContext(repo, def.kind))
+    const checker = await loadDriver(def.kind)
+    const checkCtx = await driverContext(repo, def.kind)
+    const [version] = await checker.check(toSpec(def), undefined, checkCtx)
+    const info = await describeVersion(checker, toSpec(def), version, checkCtx)
     const origin = def.parent ? `from ${def.parent}${def.path ? `, path ${def.path}` : ''}` : `${def.kind} ${def.location}`
     return await repo.transaction(`source add ${def.name} (${origin})`, async (tx) => {
       await assertNameFree(repo, def.name)
       tx.writeJson(sourceFile(def.name), def)
-      tx.appendLine(versionsFile(def.name), compactJson({observed: options.now.toISOString(), version}))
+      tx.appendLine(versionsFile(def.name), compactJson({observed: options.now.toISOString(), version, info}))
       return toView(def, version)
     })
   } catch (error) {

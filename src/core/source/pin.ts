@@ -9,7 +9,7 @@ import {InvalidArgumentError} from '../errors.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type SourceDef, sourceFile, versionsFile} from '../model/source.js'
 import {shortVersion, type Version, versionAlgorithm} from '../version.js'
-import {driverContext, lastObserved, loadAllSources, loadSource, resolveSourceVersion, type SourceView, toSpec, toView} from './store.js'
+import {describeVersion, driverContext, lastObserved, loadAllSources, loadSource, resolveSourceVersion, type SourceView, toSpec, toView} from './store.js'
 
 const label = (version: Version) => `${versionAlgorithm(version)}:${shortVersion(version)}`
 
@@ -53,6 +53,7 @@ export async function repointSource(
   const ctx = await driverContext(repo, next.kind)
   const driver = await loadDriver(next.kind)
   const [latest] = await driver.check(toSpec(next), undefined, ctx)
+  const info = await describeVersion(driver, toSpec(next), latest, ctx)
   if (def.pin) {
     try {
       await resolveSourceVersion(repo, {...next, name: def.name}, def.pin)
@@ -71,7 +72,7 @@ export async function repointSource(
       tx.writeJson(sourceFile(child.name), {...child, kind: next.kind, location: next.location})
     }
     if ((await lastObserved(repo, def.name)) !== latest) {
-      tx.appendLine(versionsFile(def.name), compactJson({observed: options.now.toISOString(), version: latest}))
+      tx.appendLine(versionsFile(def.name), compactJson({observed: options.now.toISOString(), version: latest, info}))
     }
     return toView(next, latest)
   })

@@ -81,8 +81,22 @@ export async function driverFor(repo: MetaRepo, kind: string): Promise<{driver: 
   return {driver, ctx}
 }
 
+/** What a driver tells about a version worth keeping with its observation (see KindDriver.describe), if anything. */
+export async function describeVersion(
+  driver: KindDriver,
+  source: SourceSpec,
+  version: Version,
+  ctx: DriverContext,
+): Promise<Record<string, string> | undefined> {
+  const info = driver.describe ? await driver.describe(source, version, ctx) : {}
+  return Object.keys(info).length > 0 ? info : undefined
+}
+
 /** Every version of a source, newest first: its own history (git) or dkt's observations, de-duplicated. */
-export async function sourceVersions(repo: MetaRepo, def: SourceDef): Promise<{version: Version; observed?: string}[]> {
+export async function sourceVersions(
+  repo: MetaRepo,
+  def: SourceDef,
+): Promise<{version: Version; observed?: string; info?: Record<string, string>}[]> {
   const observations = await readObservations(repo, def.name)
   const {driver, ctx} = await driverFor(repo, def.kind)
   if (driver.history === 'own' && driver.log) {
@@ -91,9 +105,9 @@ export async function sourceVersions(repo: MetaRepo, def: SourceDef): Promise<{v
     const seen = new Map(observations.map((o) => [o.version, o.observed]))
     return (await driver.log(toSpec(def), latest, ctx)).map((version) => ({version, observed: seen.get(version)}))
   }
-  const newestFirst = new Map<Version, string>()
-  for (const o of [...observations].reverse()) if (!newestFirst.has(o.version)) newestFirst.set(o.version, o.observed)
-  return [...newestFirst].map(([version, observed]) => ({version, observed}))
+  const newestFirst = new Map<Version, Observation>()
+  for (const o of [...observations].reverse()) if (!newestFirst.has(o.version)) newestFirst.set(o.version, o)
+  return [...newestFirst.values()].map(({version, observed, info}) => ({version, observed, info}))
 }
 
 /** Nodes that read or write a source, and sources derived from it: what `source rm` must not break. */

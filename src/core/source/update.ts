@@ -4,13 +4,15 @@ import {DktError, GitFailedError} from '../errors.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type SourceDef, versionsFile} from '../model/source.js'
 import {shortVersion, type Version} from '../version.js'
-import {driverFor, lastObserved, loadSource, toSpec} from './store.js'
+import {describeVersion, driverFor, lastObserved, loadSource, toSpec} from './store.js'
 
 export interface UpdateResult {
   name: string
   previous: Version | null
   version: Version
   changed: boolean
+  /** What the driver told about a new version (see KindDriver.describe). */
+  info?: Record<string, string>
 }
 
 export interface UpdateFailure {
@@ -23,7 +25,9 @@ async function checkOne(repo: MetaRepo, def: SourceDef): Promise<UpdateResult> {
   const {driver, ctx} = await driverFor(repo, def.kind)
   const versions = await driver.check(toSpec(def), previous ?? undefined, ctx)
   const version = versions.at(-1) as Version
-  return {name: def.name, previous, version, changed: version !== previous}
+  const changed = version !== previous
+  const info = changed ? await describeVersion(driver, toSpec(def), version, ctx) : undefined
+  return {name: def.name, previous, version, changed, info}
 }
 
 function toDktError(error: unknown): DktError {
@@ -66,7 +70,7 @@ export async function updateSources(
       // Another writer may have recorded the same version meanwhile: append only what is still new.
       if ((await lastObserved(repo, result.name)) === result.version) continue
       if (!(await repo.readJson(`sources/${result.name}.json`))) continue
-      tx.appendLine(versionsFile(result.name), compactJson({observed: options.now.toISOString(), version: result.version}))
+      tx.appendLine(versionsFile(result.name), compactJson({observed: options.now.toISOString(), version: result.version, info: result.info}))
     }
   })
   return {results, failures}

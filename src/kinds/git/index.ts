@@ -40,6 +40,7 @@ export async function resolveGitLocation(location: string, tag: string | undefin
 
 export const driver: KindDriver = {
   kind: 'git',
+  fields: ['ROOT', 'COMMIT'],
   history: 'own',
 
   async resolve(input, ctx) {

@@ -40,6 +40,7 @@ async function digest(source: SourceSpec, ctx: DriverContext): Promise<Version> 
 
 export const driver: KindDriver = {
   kind: 'path',
+  fields: ['ROOT'],
   history: 'observed',
 
   async resolve(input, ctx): Promise<ResolvedLocation> {
