@@ -21,6 +21,17 @@ export interface DriverContext {
   /** Settings from `.dkt/config` (e.g. `github.url`). */
   settings: Record<string, string>
   signal?: AbortSignal
+  /** Progress of a long transfer (an s3 fetch, a build download); the CLI shows it on a terminal. */
+  onProgress?: (progress: TransferProgress) => void
+}
+
+export interface TransferProgress {
+  /** What is being transferred, e.g. `s3://bucket/prefix`. */
+  what: string
+  doneBytes: number
+  totalBytes: number
+  doneFiles: number
+  totalFiles: number
 }
 
 /** What `dkt source add` resolved from the user's input: the stored location and the default tag. */
