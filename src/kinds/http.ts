@@ -41,7 +41,7 @@ export async function httpRequest(url: string, what: string, request: HttpReques
   } catch (error) {
     if (request.signal?.aborted) throw error
     const reason = timeout.aborted ? `no answer within ${Math.round((request.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS) / 1000)} s` : networkReason(error)
-    throw new RemoteUnreachableError(`cannot reach ${what}: ${reason}`, {data: {url: redactUrl(url)}, cause: error})
+    throw new RemoteUnreachableError(`cannot reach ${what}: ${reason}`, {data: {url: redactUrl(url)}})
   }
 }
 

@@ -3,13 +3,15 @@ import {UnknownKindError} from '../core/errors.js'
 import type {KindDriver} from './driver.js'
 
 const LOADERS: Record<string, () => Promise<{driver: KindDriver}>> = {
+  docker: () => import('./docker/index.js'),
   git: () => import('./git/index.js'),
   github: () => import('./github/index.js'),
+  hockeyapp: () => import('./hockeyapp/index.js'),
   path: () => import('./path/index.js'),
 }
 
 /** Kinds of the design that this release does not read yet. */
-const PLANNED = ['docker', 's3', 'hockeyapp']
+const PLANNED = ['s3']
 
 export const KNOWN_KINDS = Object.keys(LOADERS)
 
