@@ -6,6 +6,8 @@ import {DktError} from '../core/errors.js'
 import {MetaRepo} from '../core/meta-repo.js'
 import {findProject} from '../core/project.js'
 import {redactUrlCredentials} from '../core/redact.js'
+import {setTransferProgressListener} from '../core/source/store.js'
+import {terminalProgress} from './progress.js'
 
 type OclifError = Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}
 
@@ -33,7 +35,11 @@ export abstract class DktCommand extends Command {
 
   /** The project around the working directory (NotAProjectError outside one). */
   protected get repo(): MetaRepo {
-    this.metaRepo ??= new MetaRepo(findProject(process.cwd()))
+    if (!this.metaRepo) {
+      this.metaRepo = new MetaRepo(findProject(process.cwd()))
+      // Long transfers (s3) draw their progress on a terminal only: a piped stderr keeps just the errors.
+      if (process.stderr.isTTY) setTransferProgressListener(terminalProgress(process.stderr))
+    }
     return this.metaRepo
   }
 

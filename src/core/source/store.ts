@@ -71,9 +71,16 @@ export function toSpec(def: SourceDef): SourceSpec {
   return {name: def.name, kind: def.kind, location: def.location, tag: def.tag, path: def.path}
 }
 
+let transferProgress: DriverContext['onProgress']
+
+/** Where drivers report the progress of long transfers (the CLI draws it on a terminal); undefined: nowhere. */
+export function setTransferProgressListener(listener: DriverContext['onProgress']): void {
+  transferProgress = listener
+}
+
 export async function driverContext(repo: MetaRepo, kind: string, signal?: AbortSignal): Promise<DriverContext> {
   const [secrets, settings] = await Promise.all([readSecrets(repo.project), readConfig(repo.project)])
-  return {cacheDir: path.join(repo.project.cacheDir, kind), baseDir: repo.project.root, secrets, settings, signal}
+  return {cacheDir: path.join(repo.project.cacheDir, kind), baseDir: repo.project.root, secrets, settings, signal, onProgress: transferProgress}
 }
 
 export async function driverFor(repo: MetaRepo, kind: string): Promise<{driver: KindDriver; ctx: DriverContext}> {

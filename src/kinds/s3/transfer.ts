@@ -1,0 +1,229 @@
+// Listing, downloading and uploading objects under a prefix: paginated, a few at a time, verified, with progress.
+import {createHash} from 'node:crypto'
+import {createReadStream, createWriteStream} from 'node:fs'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import {Transform} from 'node:stream'
+import {pipeline} from 'node:stream/promises'
+
+import {InvalidArgumentError, NotFoundError} from '../../core/errors.js'
+import type {TransferProgress} from '../driver.js'
+import {type S3Connection, s3Failure} from './client.js'
+import {type ListedObject, normalizeEtag} from './listing.js'
+import {keyPath, type S3Place, s3Url} from './location.js'
+
+/** Parallel requests of one transfer: enough to hide latency, few enough for a small server. */
+const PARALLEL = 8
+/** The largest single PUT S3 accepts. */
+const MAX_PUT_BYTES = 5 * 1024 ** 3
+const PROGRESS_EVERY_MS = 200
+
+export interface Listing {
+  objects: ListedObject[]
+  /** ListObjectsV2 requests it took (one per 1,000 keys). */
+  requests: number
+}
+
+/** Every object under the prefix, keys relative to it, read page by page without downloading anything. */
+export async function listObjects(connection: S3Connection, place: S3Place): Promise<Listing> {
+  const {ListObjectsV2Command} = await import('@aws-sdk/client-s3')
+  const objects: ListedObject[] = []
+  let token: string | undefined
+  let requests = 0
+  do {
+    let page
+    try {
+      page = await connection.client.send(
+        new ListObjectsV2Command({Bucket: place.bucket, Prefix: place.prefix || undefined, ContinuationToken: token}),
+        {abortSignal: connection.signal},
+      )
+    } catch (error) {
+      throw s3Failure(error, place, connection)
+    }
+    requests++
+    for (const item of page.Contents ?? []) {
+      if (item.Key === undefined || !item.Key.startsWith(place.prefix)) continue
+      objects.push({key: item.Key.slice(place.prefix.length), size: item.Size ?? 0, etag: normalizeEtag(item.ETag)})
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined
+  } while (token)
+  return {objects, requests}
+}
+
+/** Runs `work` on every item, at most `limit` at once; the first failure stops new work and is thrown. */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  let failed = false
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++]
+      try {
+        await work(item)
+      } catch (error) {
+        failed = true
+        throw error
+      }
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
+}
+
+/** Progress of one transfer, reported at most every 200 ms, and once at the end. */
+function progressReporter(what: string, files: number, bytes: number, onProgress?: (progress: TransferProgress) => void) {
+  const state: TransferProgress = {what, doneBytes: 0, totalBytes: bytes, doneFiles: 0, totalFiles: files}
+  let last = Date.now()
+  return {
+    bytes(n: number) {
+      state.doneBytes += n
+      if (onProgress && Date.now() - last >= PROGRESS_EVERY_MS) {
+        last = Date.now()
+        onProgress({...state})
+      }
+    },
+    file() {
+      state.doneFiles++
+    },
+    done() {
+      onProgress?.({...state, doneBytes: state.totalBytes, doneFiles: state.totalFiles})
+    },
+  }
+}
+
+/** Files and folders an object list becomes on disk; refuses keys that cannot be paths, and file/folder clashes. */
+export function diskLayout(objects: readonly ListedObject[], place: S3Place): {files: ListedObject[]; folders: string[]} {
+  const files: ListedObject[] = []
+  const folders = new Set<string>()
+  for (const object of objects) {
+    const target = keyPath(object.key)
+    if (target.kind === 'unsafe') {
+      throw new InvalidArgumentError(`object \`${place.prefix}${object.key}\` in bucket \`${place.bucket}\` cannot be a file name (${target.reason}); dkt cannot copy ${s3Url(place)}`)
+    }
+    if (target.kind === 'folder') {
+      if (target.path) folders.add(target.path)
+    } else files.push(object)
+  }
+  const filePaths = new Set(files.map((f) => f.key))
+  for (const file of files) {
+    for (let i = file.key.indexOf('/'); i >= 0; i = file.key.indexOf('/', i + 1)) {
+      if (filePaths.has(file.key.slice(0, i))) {
+        throw new InvalidArgumentError(`objects \`${place.prefix}${file.key.slice(0, i)}\` and \`${place.prefix}${file.key}\` in bucket \`${place.bucket}\` cannot both be files; dkt cannot copy ${s3Url(place)}`)
+      }
+    }
+  }
+  return {files, folders: [...folders]}
+}
+
+/**
+ * Downloads the listed objects into `root` and returns the md5 of each file. Every object must still have the
+ * listed ETag and size: otherwise the listing's version is gone, and this says so.
+ */
+export async function downloadObjects(
+  connection: S3Connection,
+  place: S3Place,
+  objects: readonly ListedObject[],
+  root: string,
+  onProgress?: (progress: TransferProgress) => void,
+): Promise<Map<string, string>> {
+  const {GetObjectCommand} = await import('@aws-sdk/client-s3')
+  const {files, folders} = diskLayout(objects, place)
+  await fs.mkdir(root, {recursive: true})
+  for (const folder of folders) await fs.mkdir(path.join(root, folder), {recursive: true})
+  const progress = progressReporter(s3Url(place), files.length, files.reduce((sum, f) => sum + f.size, 0), onProgress)
+  const md5s = new Map<string, string>()
+  const changed = (object: ListedObject) =>
+    new NotFoundError(`object \`${place.prefix}${object.key}\` changed while ${s3Url(place)} was being fetched, so that version is gone; run again`)
+  await eachLimited(files, PARALLEL, async (object) => {
+    let response
+    try {
+      response = await connection.client.send(new GetObjectCommand({Bucket: place.bucket, Key: place.prefix + object.key}), {abortSignal: connection.signal})
+    } catch (error) {
+      if ((error as {name?: string}).name === 'NoSuchKey') throw changed(object)
+      throw s3Failure(error, place, connection)
+    }
+    if ((response.ETag !== undefined && normalizeEtag(response.ETag) !== object.etag) || (response.ContentLength !== undefined && response.ContentLength !== object.size)) {
+      ;(response.Body as {destroy?: () => void} | undefined)?.destroy?.()
+      throw changed(object)
+    }
+    const file = path.join(root, object.key)
+    await fs.mkdir(path.dirname(file), {recursive: true})
+    const hash = createHash('md5')
+    let bytes = 0
+    const tap = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk)
+        bytes += chunk.length
+        progress.bytes(chunk.length)
+        callback(null, chunk)
+      },
+    })
+    try {
+      await pipeline(response.Body as NodeJS.ReadableStream, tap, createWriteStream(file), {signal: connection.signal})
+    } catch (error) {
+      throw s3Failure(error, place, connection)
+    }
+    if (bytes !== object.size) throw changed(object)
+    md5s.set(object.key, hash.digest('hex'))
+    progress.file()
+  })
+  progress.done()
+  return md5s
+}
+
+/** Uploads files (relative key → local file, size, md5) and returns each new ETag. */
+export async function uploadFiles(
+  connection: S3Connection,
+  place: S3Place,
+  files: readonly {key: string; file: string; size: number; md5: string}[],
+  onProgress?: (progress: TransferProgress) => void,
+): Promise<Map<string, string>> {
+  const {PutObjectCommand} = await import('@aws-sdk/client-s3')
+  const tooBig = files.find((f) => f.size > MAX_PUT_BYTES)
+  if (tooBig) throw new InvalidArgumentError(`\`${tooBig.key}\` is larger than 5 GiB, which dkt cannot upload to S3 yet`)
+  const progress = progressReporter(s3Url(place), files.length, files.reduce((sum, f) => sum + f.size, 0), onProgress)
+  const etags = new Map<string, string>()
+  await eachLimited(files, PARALLEL, async (upload) => {
+    const body = createReadStream(upload.file)
+    body.on('data', (chunk) => progress.bytes(chunk.length))
+    try {
+      const result = await connection.client.send(
+        new PutObjectCommand({
+          Bucket: place.bucket,
+          Key: place.prefix + upload.key,
+          Body: body,
+          ContentLength: upload.size,
+          // S3 checks the body against it; the metadata keeps the content digest next to the object for later readers.
+          ContentMD5: Buffer.from(upload.md5, 'hex').toString('base64'),
+          Metadata: {'dkt-md5': upload.md5},
+        }),
+        {abortSignal: connection.signal},
+      )
+      etags.set(upload.key, normalizeEtag(result.ETag))
+    } catch (error) {
+      throw s3Failure(error, place, connection)
+    } finally {
+      body.destroy()
+    }
+    progress.file()
+  })
+  progress.done()
+  return etags
+}
+
+/** Deletes objects (relative keys), 1,000 per request. */
+export async function deleteObjects(connection: S3Connection, place: S3Place, keys: readonly string[]): Promise<void> {
+  const {DeleteObjectsCommand} = await import('@aws-sdk/client-s3')
+  for (let i = 0; i < keys.length; i += 1000) {
+    const batch = keys.slice(i, i + 1000)
+    let result
+    try {
+      result = await connection.client.send(
+        new DeleteObjectsCommand({Bucket: place.bucket, Delete: {Objects: batch.map((key) => ({Key: place.prefix + key})), Quiet: true}}),
+        {abortSignal: connection.signal},
+      )
+    } catch (error) {
+      throw s3Failure(error, place, connection)
+    }
+    const failed = result.Errors?.[0]
+    if (failed) throw s3Failure(Object.assign(new Error(failed.Message ?? 'delete failed'), {name: failed.Code ?? 'DeleteFailed', $metadata: {httpStatusCode: 500}}), place, connection)
+  }
+}
