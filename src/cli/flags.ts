@@ -22,7 +22,7 @@ export function secretsFromFlags(flags: {[K in keyof typeof tokenFlags]?: string
   }
 }
 
-export const kindFlag = Flags.string({char: 'k', description: 'kind of the source: git, github or path (inferred when omitted)'})
+export const kindFlag = Flags.string({char: 'k', description: 'kind of the source: git, github, path, docker, s3 or hockeyapp (inferred when omitted)'})
 
 /** The NAME argument of the source commands. */
 export const sourceNameArg = Args.string({required: true, description: 'source name'})
