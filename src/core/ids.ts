@@ -20,6 +20,8 @@ export interface NodeIdentity {
   inputs: string[]
   outputs: string[]
   image?: string
+  /** Docker network mode for a container run (absent: no network). */
+  network?: string
   onSuccess?: string
   onFailure?: string
 }
@@ -34,6 +36,7 @@ export function nodeId(identity: NodeIdentity): string {
       inputs: sorted(identity.inputs),
       outputs: sorted(identity.outputs),
       image: identity.image,
+      network: identity.network,
       onSuccess: identity.onSuccess,
       onFailure: identity.onFailure,
     }),

@@ -1,5 +1,5 @@
 // A private dockerd and a real Debian docker-registry for tests; busybox images built locally (there is no internet).
-import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
+import {type ChildProcess, execFileSync, spawn, spawnSync} from 'node:child_process'
 import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {afterAll, beforeAll} from 'vitest'
@@ -75,6 +75,16 @@ async function loadDockerode(): Promise<typeof Docker> {
   return (await import('dockerode')).default
 }
 
+/** Unmounts what an engine left mounted under its folder (the host netns bind under exec/netns), deepest first. */
+function unmountUnder(dir: string): void {
+  const points = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1])
+    .filter((point): point is string => Boolean(point) && (point === dir || point.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length)
+  for (const point of points) spawnSync('umount', ['-l', point], {stdio: 'ignore'})
+}
+
 export async function startDockerd(): Promise<Dockerd> {
   const dir = shortTempDir('dkd-')
   const socket = path.join(dir, 'd.sock')
@@ -90,8 +100,12 @@ export async function startDockerd(): Promise<Dockerd> {
   const Dockerode = await loadDockerode()
   const docker = new Dockerode({socketPath: socket})
   const stop = async () => {
-    await stopChild(child, readPid(pidfile), 'dockerd')
-    rmSync(dir, {recursive: true, force: true})
+    try {
+      await stopChild(child, readPid(pidfile), 'dockerd')
+    } finally {
+      unmountUnder(dir)
+      rmSync(dir, {recursive: true, force: true})
+    }
   }
   try {
     await waitFor(async () => {

@@ -11,7 +11,7 @@ import {nodeId, type NodeIdentity, shortId} from '../ids.js'
 import {fieldReferences} from '../interpolate.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {NODE_FORMAT, type NodeDef, nodeFile, type StoredScript} from '../model/node.js'
-import {loadSource} from '../source/store.js'
+import {findSource, loadSource} from '../source/store.js'
 import {loadAllNodes} from './store.js'
 
 export interface DefineNodeOptions extends Omit<NodeIdentity, 'scriptDigest'> {
@@ -34,7 +34,13 @@ function unique(list: string[]): string[] {
 
 export async function planNode(repo: MetaRepo, options: DefineNodeOptions): Promise<NodeDef> {
   if (options.command.length === 0) throw new InvalidArgumentError('a node needs a command: dkt node run [FLAGS] CMD [ARGS…]')
-  const inputs = unique(options.inputs)
+  if (options.network !== undefined && !options.image) throw new InvalidArgumentError('--network applies to container runs only; add --image IMG')
+  // An image that names a docker source is an input: the run uses (and records) its version, and a new one makes the node due.
+  const imageSource = options.image ? await findSource(repo, options.image) : undefined
+  if (imageSource && imageSource.kind !== 'docker') {
+    throw new InvalidArgumentError(`--image \`${options.image}\` names a ${imageSource.kind} source; give an image reference or a docker source`)
+  }
+  const inputs = unique(imageSource ? [...options.inputs, options.image as string] : options.inputs)
   const outputs = unique(options.outputs)
   const kinds = new Map<string, string>()
   for (const name of [...inputs, ...outputs]) kinds.set(name, (await loadSource(repo, name)).kind)
@@ -55,6 +61,7 @@ export async function planNode(repo: MetaRepo, options: DefineNodeOptions): Prom
     inputs: inputs.sort(),
     outputs: outputs.sort(),
     image: options.image,
+    network: options.network,
     onSuccess: options.onSuccess,
     onFailure: options.onFailure,
   }

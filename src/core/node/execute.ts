@@ -20,6 +20,7 @@ import {readSecrets} from '../secrets.js'
 import {driverFor, lastObserved, loadSource, toSpec} from '../source/store.js'
 import type {Version} from '../version.js'
 import {claimRun} from './claims.js'
+import {CONTAINER_PATHS, planContainer} from './container.js'
 import {loadRuns, requireInputs} from './store.js'
 
 export type RunEvent =
@@ -70,18 +71,22 @@ function machine() {
   return {hostname: hostname(), os: process.platform, arch: process.arch}
 }
 
-/** The program and argv to execute, with every field expanded safely (see core/interpolate.ts). */
-async function commandLine(node: NodeDef, values: FieldValues, workDir: string): Promise<{file: string; args: string[]}> {
+/**
+ * The program and argv to execute, with every field expanded safely (see core/interpolate.ts). A stored script is
+ * written in `scriptDir`, which the command sees as `scriptDirSeen` (a container mount).
+ */
+async function commandLine(node: NodeDef, values: FieldValues, scriptDir: string, scriptDirSeen = scriptDir): Promise<{file: string; args: string[]}> {
   const args = expandArgv(node.command.slice(1), values)
   if (!node.script) {
     const [file] = expandArgv([node.command[0]], values)
     return {file, args}
   }
   const shell = isShellScript(node.script.content)
-  const scriptFile = path.join(workDir, path.basename(node.script.path))
+  const scriptFile = path.join(scriptDir, path.basename(node.script.path))
   await writeFile(scriptFile, shell ? rewriteShellText(node.script.content, values) : node.script.content)
   await chmod(scriptFile, 0o755)
-  return node.script.content.startsWith('#!') ? {file: scriptFile, args} : {file: '/bin/sh', args: [scriptFile, ...args]}
+  const seen = path.posix.join(scriptDirSeen, path.basename(node.script.path))
+  return node.script.content.startsWith('#!') ? {file: seen, args} : {file: '/bin/sh', args: [seen, ...args]}
 }
 
 async function runHook(command: string, values: FieldValues, env: Record<string, string>, cwd: string, options: ExecuteOptions) {
@@ -195,8 +200,16 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
       fields[name] = await driver.prepareOutput(toSpec(def), outputDirs[name], ctx)
     }
     const values: FieldValues = {fields, config}
-    const {file, args} = await commandLine(node, values, workDir)
     const env = fieldEnvironment(values)
+    // In a container the command sees its inputs and outputs at mount points; its image is resolved (pulled) and
+    // recorded by digest before the run counts as started.
+    const container = node.image
+      ? await planContainer(node, values, workDir, {dockerToken: (await readSecrets(repo.project))['docker-token'], signal: options.signal})
+      : undefined
+    if (container) record.image = container.image
+    const {file, args} = container
+      ? await commandLine(node, container.values, container.scriptDir, CONTAINER_PATHS.script)
+      : await commandLine(node, values, workDir)
 
     if (options.commitStart !== false) {
       await repo.transaction(`node run ${shortId(node.id)}: run ${shortId(id)} running`, async (tx) => {
@@ -206,7 +219,9 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
     }
     started = true
     options.onEvent?.({type: 'run-started', run: record})
-    const outcome = await runLocal({file, args, cwd: repo.project.root, env, signal: options.signal, onOutput: options.onOutput})
+    const outcome = container
+      ? await container.run({file, args, env: fieldEnvironment(container.values), signal: options.signal, onOutput: options.onOutput, runId: id})
+      : await runLocal({file, args, cwd: repo.project.root, env, signal: options.signal, onOutput: options.onOutput})
 
     let status: RunStatus = outcome.status
     let reason = outcome.reason

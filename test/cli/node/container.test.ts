@@ -1,10 +1,44 @@
 // node run --image: commands in containers of a real private dockerd, images from a real docker-registry.
-import {describe, expect, it} from 'vitest'
+import {spawn} from 'node:child_process'
+import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import * as path from 'node:path'
+import {beforeAll, describe, expect, it} from 'vitest'
 
+import {dkt, dktJson, dktOk, RUN_JS, testEnv} from '../../helpers/cli.js'
 import {buildBusyboxImage, dockerForSuite, pushImage, registryForSuite} from '../../helpers/docker.js'
+import {waitFor} from '../../helpers/git-daemon.js'
+import {newProject, writeFiles} from '../../helpers/project.js'
+
+/** Every run manifest of the project (`.dkt/runs/NODE/RUN.json`). */
+function recordedRuns(dir: string): RunJson[] {
+  const runs = path.join(dir, '.dkt', 'runs')
+  return readdirSync(runs).flatMap((node) =>
+    readdirSync(path.join(runs, node))
+      .filter((file) => file.endsWith('.json'))
+      .map((file) => JSON.parse(readFileSync(path.join(runs, node, file), 'utf8')) as RunJson),
+  )
+}
+
+/** The one error sentence of a failed command (after the run's own event line). */
+function errorLine(stderr: string): string {
+  const errors = stderr.trim().split('\n').filter((line) => line.startsWith('Error'))
+  expect(errors).toHaveLength(1)
+  return errors[0]
+}
+
+interface RunJson {
+  id: string
+  status: string
+  exitCode: number | null
+  reason: string | null
+  image: string | null
+  inputs: Record<string, string>
+  outputs: Record<string, string>
+}
+
+const docker = dockerForSuite()
 
 describe('docker test helpers', () => {
-  const docker = dockerForSuite()
   const registries = registryForSuite()
   const authed = registryForSuite({auth: {username: 'alice', password: 's3cret pass'}})
 
@@ -38,5 +72,127 @@ describe('docker test helpers', () => {
       },
     })
     expect(head.headers.get('docker-content-digest')).toBe(digest)
+  })
+})
+
+describe('node run --image', () => {
+  let imageId: string
+  const env = () => ({DOCKER_HOST: docker.dockerd.host})
+
+  beforeAll(async () => {
+    imageId = await buildBusyboxImage(docker.dockerd, 'bb:test')
+  }, 60_000)
+
+  async function containersLeft(): Promise<number> {
+    const client = await docker.dockerd.client()
+    return (await client.listContainers({all: true})).length
+  }
+
+  /** A project with an input `data` (a.txt) and an empty output folder `report`. */
+  async function project(): Promise<string> {
+    const dir = await newProject()
+    writeFiles(dir, {'data/a.txt': 'one\ntwo\n', 'report/.keep': ''})
+    await dktOk(['source', 'add', 'data', 'data'], {cwd: dir})
+    await dktOk(['source', 'add', 'report', 'report'], {cwd: dir})
+    return dir
+  }
+
+  it('mounts inputs read-only and outputs read-write at container paths, with no network, and removes the container', async () => {
+    const dir = await project()
+    const script = [
+      'echo "root=${data:ROOT} env=$data_ROOT out=$report_ROOT pwd=$(pwd)"',
+      'echo "net=$(ls /sys/class/net | tr "\\n" " ")"',
+      'touch "$data_ROOT/new" 2>&1 || echo "input is read-only"',
+      'cp "$data_ROOT/a.txt" "$report_ROOT/copy.txt"',
+      'echo "uid=$(id -u):$(id -g)"',
+    ].join('; ')
+    const result = await dkt(['node', 'run', '--image', 'bb:test', '--input', 'data', '--output', 'report', '--json', '--', 'sh', '-c', script], {cwd: dir, env: env()})
+    expect(result.exitCode, result.stderr).toBe(0)
+    const {run} = JSON.parse(result.stdout) as {run: RunJson}
+    expect(result.stderr).toContain('root=/dkt/in/data env=/dkt/in/data out=/dkt/out/report pwd=/dkt/work')
+    expect(result.stderr).toContain('net=lo \n')
+    expect(result.stderr).toMatch(/Read-only file system\ninput is read-only/)
+    expect(result.stderr).toContain(`uid=${process.getuid?.()}:${process.getgid?.()}`)
+    expect(existsSync(path.join(dir, 'data', 'new'))).toBe(false)
+    expect(readFileSync(path.join(dir, 'report', 'copy.txt'), 'utf8')).toBe('one\ntwo\n')
+    expect(statSync(path.join(dir, 'report', 'copy.txt')).uid).toBe(process.getuid?.())
+    expect(run).toMatchObject({status: 'success', exitCode: 0, image: imageId})
+    expect(run.outputs.report).toMatch(/^md5:[0-9a-f]{32}$/)
+    const log = await dktJson<Array<{version: string}>>(['source', 'log', 'report'], {cwd: dir})
+    expect(log[0].version).toBe(run.outputs.report)
+    expect(await containersLeft()).toBe(0)
+  })
+
+  it('records a failing command as failure with its exit code (exit 1)', async () => {
+    const dir = await project()
+    const result = await dkt(['node', 'run', '--image', 'bb:test', '--input', 'data', '--json', '--', 'sh', '-c', 'echo oops >&2; exit 3'], {cwd: dir, env: env()})
+    expect(result.exitCode).toBe(1)
+    const {run} = JSON.parse(result.stdout) as {run: RunJson}
+    expect(run).toMatchObject({status: 'failure', exitCode: 3})
+    expect(await dktOk(['node', 'output', run.id], {cwd: dir})).toContain('oops')
+    expect(await containersLeft()).toBe(0)
+  })
+
+  it('runs a stored script of the project, mounted into the container', async () => {
+    const dir = await project()
+    writeFiles(dir, {'count.sh': '#!/bin/sh\nwc -l < "${data:ROOT}/a.txt" > "${report:ROOT}/lines"\necho "args: $*"\n'})
+    const result = await dkt(['node', 'run', '--image', 'bb:test', '--input', 'data', '--output', 'report', './count.sh', 'a b', '$HOME'], {cwd: dir, env: env()})
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stdout).toContain('args: a b $HOME')
+    expect(readFileSync(path.join(dir, 'report', 'lines'), 'utf8').trim()).toBe('2')
+  })
+
+  it('gives the container a network only when --network asks, and that is part of the node', async () => {
+    const dir = await project()
+    const args = ['node', 'run', '--image', 'bb:test', '--json', '--', 'sh', '-c', 'ls /sys/class/net']
+    const none = JSON.parse((await dkt(args, {cwd: dir, env: env()})).stdout) as {node: string}
+    const host = await dkt([...args.slice(0, 4), '--network', 'host', ...args.slice(4)], {cwd: dir, env: env()})
+    expect(host.exitCode, host.stderr).toBe(0)
+    expect(host.stderr.trim().split('\n').length).toBeGreaterThan(1)
+    expect((JSON.parse(host.stdout) as {node: string}).node).not.toBe(none.node)
+  })
+
+  it('a missing image is one sentence, exit 1, and an error run', async () => {
+    const dir = await project()
+    const result = await dkt(['node', 'run', '--image', '127.0.0.1:9/nobody/nothing:v1', '--input', 'data', 'true'], {cwd: dir, env: env()})
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result.stderr)).toMatch(/^Error: image `127\.0\.0\.1:9\/nobody\/nothing:v1` is not on the Docker engine at `unix:\/\/.*` and could not be pulled \(.*\); build or pull it first, or check the name$/)
+    const runs = recordedRuns(dir)
+    expect(runs).toHaveLength(1)
+    expect(runs[0].status).toBe('error')
+    expect(runs[0].reason).toMatch(/could not be pulled/)
+  })
+
+  it('an unreachable engine is one sentence, exit 1', async () => {
+    const dir = await project()
+    const dead = path.join(docker.dockerd.dir, 'nobody-here.sock')
+    const result = await dkt(['node', 'run', '--image', 'bb:test', 'true'], {cwd: dir, env: {DOCKER_HOST: `unix://${dead}`}})
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result.stderr)).toMatch(/^Error: cannot reach the Docker engine at `unix:\/\/.*nobody-here\.sock` \(ENOENT\); start dockerd or point DOCKER_HOST at a running engine$/)
+    expect(recordedRuns(dir)).toMatchObject([{status: 'error', reason: expect.stringMatching(/^cannot reach the Docker engine/)}])
+  })
+
+  it('Ctrl-C stops and removes the container and records the run as cancelled', async () => {
+    const dir = await project()
+    const child = spawn(process.execPath, [RUN_JS, 'node', 'run', '--image', 'bb:test', '--', 'sh', '-c', 'echo started; sleep 60'], {
+      cwd: dir,
+      env: testEnv(env()),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => (stdout += chunk))
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+    await waitFor(() => stdout.includes('started'), 'the container to start', 30_000)
+    expect(await containersLeft()).toBe(1)
+    const sent = Date.now()
+    child.kill('SIGINT')
+    expect(await exited).toBe(1)
+    expect(Date.now() - sent).toBeLessThan(4000)
+    expect(stderr).toMatch(/: cancelled/)
+    const [run] = recordedRuns(dir)
+    expect(run).toMatchObject({status: 'cancelled', reason: 'cancelled by the user'})
+    expect(await containersLeft()).toBe(0)
   })
 })

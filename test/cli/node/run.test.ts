@@ -205,7 +205,8 @@ describe('rejected node definitions change nothing', () => {
     ['an unknown field', ['--input', 'data', 'echo', '${data:COMMIT}'], /a path source has no field COMMIT \(it has ROOT\)/],
     ['an unknown private field', ['--input', 'data', 'echo', '${NOPE}'], /`\$\{NOPE\}` is not a private field; set it with `dkt config set NOPE VALUE`/],
     ['a node reading what it writes', ['--input', 'data', '--output', 'data', 'true'], /would create a cycle/],
-    ['--image, not supported yet', ['--image', 'busybox', 'true'], /--image is not supported yet/],
+    ['--network without --image', ['--network', 'host', 'true'], /--network applies to container runs only; add --image IMG/],
+    ['--image naming a source that is not an image', ['--image', 'data', 'true'], /--image `data` names a path source; give an image reference or a docker source/],
     ['no command', ['--input', 'data'], /Missing 1 required arg/],
   ])('%s', async (_what, args, message) => {
     const dir = await pipeline()
