@@ -69,9 +69,9 @@ export const driver: KindDriver = {
     const ref = parseAppUrl(source.location)
     const cache = await BuildCache.open(ctx.cacheDir, ref)
     let root = await cache.verifiedRoot(version)
-    if (root === undefined) {
-      // Not in the cache (or changed since): download the build with these bytes again, newest upload first. A
-      // pinned version may lie outside TAG, so every build is a candidate.
+    if (root === undefined || cache.buildNumber(version) === undefined) {
+      // Not in the cache (or changed since, or its index was deleted): download the build with these bytes again,
+      // newest upload first. A pinned version may lie outside TAG, so every build is a candidate.
       const builds = (await listBuilds(ref, undefined, ctx)).reverse()
       const known = builds.filter((b) => cache.knownVersion(b) === version)
       for (const build of [...known, ...builds.filter((b) => cache.knownVersion(b) === undefined)]) {

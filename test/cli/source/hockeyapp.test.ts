@@ -151,6 +151,13 @@ describe('hockeyapp sources', () => {
     const fetched = await json<{fields: Record<string, string>}>(['source', 'fetch', `dmg:${short(versions['2246'])}`, path.join(tempDir(), 'out')], dir)
     expect(fetched.fields.BUILD).toBe('2246')
     expect(md5(readFileSync(path.join(fetched.fields.ROOT, 'Docker-2246.dmg')))).toBe(versions['2246'])
+    // With no cache at all, the build with these bytes is found by hashing the listed builds, newest first.
+    expect(hockey.server.downloads(appId)).toEqual({'2246': 3, '2247': 2})
+    // So is BUILD without the cache's index.
+    rmSync(path.join(cache, appCache, 'builds.json'))
+    const again = await json<{fields: Record<string, string>}>(['source', 'fetch', `dmg:${short(versions['2246'])}`, path.join(tempDir(), 'out')], dir)
+    expect(again.fields.BUILD).toBe('2246')
+    expect(hockey.server.downloads(appId)).toEqual({'2246': 4, '2247': 3})
   })
 
   it('refuses, with one sentence and nothing recorded: a missing app, no builds, a bad or missing token, an unreachable API', async () => {
