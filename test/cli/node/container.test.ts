@@ -195,4 +195,52 @@ describe('node run --image', () => {
     expect(run).toMatchObject({status: 'cancelled', reason: 'cancelled by the user'})
     expect(await containersLeft()).toBe(0)
   })
+
+  describe('with a docker source as the image', () => {
+    const registries = registryForSuite()
+    const auth = {username: 'bob', password: 'pull-me'}
+    const authed = registryForSuite({auth})
+
+    it('runs its version pinned by digest (pulled if the engine lacks it), and a new version makes the node due', async () => {
+      const dir = await project()
+      const ref = `${registries.registry.host}/team/web`
+      const first = await pushImage(docker.dockerd, await buildBusyboxImage(docker.dockerd, 'web-v1:latest', 'v1'), `${ref}:tag`)
+      // The engine must fetch the pinned digest from the registry.
+      const client = await docker.dockerd.client()
+      for (const tag of ['web-v1:latest', `${ref}:tag`]) await client.getImage(tag).remove()
+      await dktOk(['source', 'add', 'web', `${ref}:tag`, '-k', 'docker'], {cwd: dir})
+      const command = ['--', 'sh', '-c', 'echo "variant=$(cat /variant) image=${web:IMAGE}"']
+      const result = await dkt(['node', 'run', '--image', 'web', '--input', 'data', '--json', ...command], {cwd: dir, env: env()})
+      expect(result.exitCode, result.stderr).toBe(0)
+      expect(result.stderr).toContain(`variant=v1 image=${ref}@${first}`)
+      const {node, run} = JSON.parse(result.stdout) as {node: string; run: RunJson}
+      expect(run).toMatchObject({status: 'success', image: `${ref}@${first}`, inputs: {web: first}})
+      const [def] = await dktJson<Array<{image: string; inputs: string[]}>>(['node', 'list'], {cwd: dir})
+      expect(def).toMatchObject({image: 'web', inputs: ['data', 'web']})
+      expect(await dktJson<Array<{due: boolean}>>(['status'], {cwd: dir})).toMatchObject([{node, due: false}])
+
+      const second = await pushImage(docker.dockerd, await buildBusyboxImage(docker.dockerd, 'web-v2:latest', 'v2'), `${ref}:tag`)
+      await dktOk(['source', 'update', 'web'], {cwd: dir})
+      const status = await dktJson<Array<{node: string; due: boolean; reasons: string[]}>>(['status'], {cwd: dir})
+      expect(status).toMatchObject([{node, due: true}])
+      expect(status[0].reasons.join(' ')).toMatch(/web/)
+      const rerun = await dkt(['node', 'run', '--image', 'web', '--input', 'data', '--json', ...command], {cwd: dir, env: env()})
+      expect(rerun.stderr).toContain(`variant=v2 image=${ref}@${second}`)
+      expect((JSON.parse(rerun.stdout) as {run: RunJson}).run).toMatchObject({image: `${ref}@${second}`, inputs: {web: second}})
+    })
+
+    it('pulls from a registry that asks for credentials with the docker token', async () => {
+      const ref = `${authed.registry.host}/team/private`
+      const digest = await pushImage(docker.dockerd, await buildBusyboxImage(docker.dockerd, 'private-v1:latest', 'private'), `${ref}:v1`, auth)
+      const client = await docker.dockerd.client()
+      for (const tag of ['private-v1:latest', `${ref}:v1`]) await client.getImage(tag).remove()
+      const dir = await newProject(['--docker-token', `${auth.username}:${auth.password}`])
+      await dktOk(['source', 'add', 'app', `${ref}:v1`, '-k', 'docker'], {cwd: dir})
+      const result = await dkt(['node', 'run', '--image', 'app', '--json', '--', 'sh', '-c', 'cat /variant'], {cwd: dir, env: env()})
+      expect(result.exitCode, result.stderr).toBe(0)
+      expect(result.stderr).toContain('private')
+      expect((JSON.parse(result.stdout) as {run: RunJson}).run).toMatchObject({image: `${ref}@${digest}`})
+      expect(result.stdout + result.stderr).not.toContain(auth.password)
+    })
+  })
 })
