@@ -8,6 +8,7 @@ import {dkt, dktJson, dktOk, RUN_JS, testEnv} from '../../helpers/cli.js'
 import {buildBusyboxImage, dockerForSuite, pushImage, registryForSuite} from '../../helpers/docker.js'
 import {waitFor} from '../../helpers/git-daemon.js'
 import {newProject, writeFiles} from '../../helpers/project.js'
+import {startScheduler} from '../../helpers/scheduler.js'
 
 /** Every run manifest of the project (`.dkt/runs/NODE/RUN.json`). */
 function recordedRuns(dir: string): RunJson[] {
@@ -193,6 +194,26 @@ describe('node run --image', () => {
     expect(stderr).toMatch(/: cancelled/)
     const [run] = recordedRuns(dir)
     expect(run).toMatchObject({status: 'cancelled', reason: 'cancelled by the user'})
+    expect(await containersLeft()).toBe(0)
+  })
+
+  it('the scheduler runs container nodes, and its second Ctrl-C kills and removes the container (cancelled)', async () => {
+    const dir = await project()
+    await dktOk(['node', 'run', '--detach', '--image', 'bb:test', '--input', 'data', '--output', 'report', '--', 'sh', '-c', 'cp "$data_ROOT/a.txt" "$report_ROOT/"'], {cwd: dir})
+    const once = await dkt(['scheduler', '--once'], {cwd: dir, env: env()})
+    expect(once.exitCode, once.stderr).toBe(0)
+    expect(readFileSync(path.join(dir, 'report', 'a.txt'), 'utf8')).toBe('one\ntwo\n')
+
+    await dktOk(['node', 'run', '--detach', '--image', 'bb:test', '--input', 'data', '--', 'sh', '-c', 'echo started; sleep 60'], {cwd: dir})
+    const scheduler = startScheduler(dir, [], env())
+    await scheduler.until((e) => e.type === 'run-started', 'the run to start')
+    await waitFor(async () => (await containersLeft()) === 1, 'the container to exist', 30_000)
+    scheduler.child.kill('SIGINT')
+    await scheduler.until((e) => e.type === 'stopping', 'the scheduler to say it is stopping')
+    scheduler.child.kill('SIGINT')
+    const finished = await scheduler.until((e) => e.type === 'run-finished', 'the run to end')
+    expect((finished.run as {status: string}).status).toBe('cancelled')
+    expect(await scheduler.exited).toBe(1)
     expect(await containersLeft()).toBe(0)
   })
 
