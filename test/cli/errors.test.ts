@@ -40,6 +40,8 @@ const cases: [string, string[], number, RegExp][] = [
   ['unreachable git URL', ['source', 'add', 'x', 'git://127.0.0.1:9/nothing.git'], 1, /^cannot reach git repository `git:\/\/127\.0\.0\.1:9\/nothing\.git`: /],
   ['unknown kind', ['source', 'add', 'x', 'data', '-k', 'ftp'], 2, /^unknown kind `ftp`; supported kinds: docker, git, github, path/],
   ['a bad image reference', ['source', 'add', 'x', 'Team/Web', '-k', 'docker'], 2, /^`Team\/Web` is not a valid image reference: /],
+  ['a docker source with a PATH', ['source', 'add', 'x', '127.0.0.1:2/team/web', '-k', 'docker', '-p', 'sub'], 2, /^docker source `x` cannot have a PATH\n/],
+  ['a hockeyapp source with a PATH', ['source', 'add', 'x', '0123abcd', '-k', 'hockeyapp', '-p', 'sub'], 2, /^hockeyapp source `x` cannot have a PATH: a build is one file\n/],
   ['an unreachable registry', ['source', 'add', 'x', '127.0.0.1:2/team/web', '-k', 'docker'], 1, /^cannot reach registry 127\.0\.0\.1:2: connection refused\n/],
   ['user/repo without -k', ['source', 'add', 'x', 'docker/pinata'], 2, /could be a GitHub repository or a Docker image; pass -k github or -k docker/],
   ['derived source of a missing parent', ['source', 'add', 'x', 'ghost', '-p', 'sub'], 2, /^cannot infer the kind of `ghost`/],

@@ -50,6 +50,7 @@ export const driver: KindDriver = {
   },
 
   async check(source, from, ctx) {
+    if (source.path) throw new InvalidArgumentError(`hockeyapp source \`${source.name}\` cannot have a PATH: a build is one file`)
     const ref = parseAppUrl(source.location)
     const builds = await listedBuilds(source, ref, ctx)
     const cache = await BuildCache.open(ctx.cacheDir, ref)
