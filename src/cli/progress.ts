@@ -20,7 +20,7 @@ export function terminalProgress(stream: NodeJS.WriteStream): (p: TransferProgre
   return (p) => {
     const finished = p.doneFiles >= p.totalFiles && p.doneBytes >= p.totalBytes
     if (finished && !drawing.has(p.what)) return
-    const line = progressLine(p).slice(0, Math.max(20, (stream.columns ?? 80) - 1))
+    const line = progressLine(p).slice(0, Math.max(20, (stream.columns || 80) - 1))
     stream.write(`\r\u001B[K${line}`)
     if (finished) {
       stream.write('\r\u001B[K')
