@@ -64,14 +64,21 @@ function engineMessage(error: EngineError): string {
   return String(text).replace(/^\(HTTP code \d+\)\s*[^-]*-\s*/, '').trim().split('\n')[0]
 }
 
-/** Turns a failed connection into RemoteUnreachableError; leaves other errors as they are. */
-function unreachable(error: unknown): never {
+/** A failed connection (no HTTP answer) becomes RemoteUnreachableError; other errors pass. */
+function throwIfUnreachable(error: unknown): void {
   const failure = error as EngineError
   if (failure.statusCode === undefined && failure.code && UNREACHABLE.has(failure.code)) {
     // No `cause`: the code says it all, and the CLI would append the socket's raw message to the sentence.
     throw new RemoteUnreachableError(`cannot reach the Docker engine at ${engineName()} (${failure.code}); start dockerd or point DOCKER_HOST at a running engine`)
   }
-  throw error
+}
+
+/** Any other engine error as one sentence (`what` says what was refused); a failed connection stays unreachable. */
+function refused(what: string) {
+  return (error: unknown): never => {
+    throwIfUnreachable(error)
+    throw new ContainerFailedError(`${what}: ${engineMessage(error as EngineError)}`)
+  }
 }
 
 let engineCache: Docker | undefined
@@ -86,7 +93,7 @@ export async function connectEngine(): Promise<Docker> {
   } catch (error) {
     throw new RemoteUnreachableError(`cannot use the Docker engine at ${engineName()}: ${(error as Error).message}`, {cause: error})
   }
-  await docker.ping().catch(unreachable)
+  await docker.ping().catch(refused(`the Docker engine at ${engineName()} did not answer`))
   engineCache = docker
   return docker
 }
@@ -136,12 +143,12 @@ export async function resolveImage(ref: string, auth: PullAuth = {}, signal?: Ab
   try {
     image = await inspect()
   } catch (error) {
-    if ((error as EngineError).statusCode !== 404) unreachable(error)
+    if ((error as EngineError).statusCode !== 404) refused(`the Docker engine at ${engineName()} could not look up image \`${ref}\``)(error)
     try {
       await pull(docker, ref, auth, signal)
       image = await inspect()
     } catch (pullError) {
-      if ((pullError as EngineError).statusCode === undefined && UNREACHABLE.has((pullError as EngineError).code ?? '')) unreachable(pullError)
+      throwIfUnreachable(pullError)
       throw new ContainerFailedError(
         `image \`${ref}\` is not on the Docker engine at ${engineName()} and could not be pulled (${engineMessage(pullError as EngineError)}); build or pull it first, or check the name`,
       )
@@ -159,9 +166,8 @@ export async function runContainer(options: ContainerRunOptions): Promise<RunOut
   const capture = new BoundedCapture(options.captureLimit)
   const startedAt = new Date()
   const network = options.network ?? 'none'
-  let container: Docker.Container
-  try {
-    container = await docker.createContainer({
+  const container = await docker
+    .createContainer({
       Image: options.image,
       Cmd: [options.file, ...options.args],
       WorkingDir: options.workingDir,
@@ -183,9 +189,7 @@ export async function runContainer(options: ContainerRunOptions): Promise<RunOut
         AutoRemove: false,
       },
     })
-  } catch (error) {
-    unreachable(error)
-  }
+    .catch(refused(`the Docker engine at ${engineName()} refused to create the container`))
 
   const forward = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
     capture.add(chunk)
@@ -200,7 +204,7 @@ export async function runContainer(options: ContainerRunOptions): Promise<RunOut
   }
   try {
     // Attach before start, so that no output is lost.
-    const stream = await container.attach({stream: true, stdout: true, stderr: true})
+    const stream = await container.attach({stream: true, stdout: true, stderr: true}).catch(refused('the container could not be attached'))
     const stdout = new PassThrough()
     const stderr = new PassThrough()
     stdout.on('data', forward('stdout'))
@@ -216,12 +220,12 @@ export async function runContainer(options: ContainerRunOptions): Promise<RunOut
       await container.start()
     } catch (error) {
       const failure = error as EngineError
-      if (failure.statusCode === undefined) unreachable(error)
+      if (failure.statusCode === undefined) refused('the container could not start')(error)
       return {...base(), status: 'error', exitCode: null, signal: null, reason: `the container could not start: ${engineMessage(failure)}`}
     }
     if (options.signal?.aborted) cancel()
     options.signal?.addEventListener('abort', cancel, {once: true})
-    const {StatusCode: exitCode} = (await container.wait().catch(unreachable)) as {StatusCode: number}
+    const {StatusCode: exitCode} = (await container.wait().catch(refused('waiting for the container failed'))) as {StatusCode: number}
     // The attach stream ends right after the container; bounded, in case the engine never closes it.
     await Promise.race([streamEnded, new Promise((resolve) => setTimeout(resolve, 5000).unref())])
     if (cancelled) return {...base(), status: 'cancelled', exitCode, signal: null, reason: 'cancelled by the user'}

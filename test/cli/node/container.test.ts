@@ -151,6 +151,11 @@ describe('node run --image', () => {
     expect(host.exitCode, host.stderr).toBe(0)
     expect(host.stderr.trim().split('\n').length).toBeGreaterThan(1)
     expect((JSON.parse(host.stdout) as {node: string}).node).not.toBe(none.node)
+    const unknown = await dkt(['node', 'run', '--image', 'bb:test', '--network', 'nosuchnet', '--', 'sh', '-c', 'true'], {cwd: dir, env: env()})
+    expect(unknown.exitCode).toBe(1)
+    expect(unknown.stderr).toMatch(/: error in .*: the container could not start: network nosuchnet not found; outputs -/)
+    expect(recordedRuns(dir).find((run) => run.status === 'error')?.reason).toBe('the container could not start: network nosuchnet not found')
+    expect(await containersLeft()).toBe(0)
   })
 
   it('a missing image is one sentence, exit 1, and an error run', async () => {
