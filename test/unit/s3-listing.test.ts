@@ -26,6 +26,16 @@ describe('s3 listing digests (golden)', () => {
     expect(listingDigest(objects)).toBe('md5:8572102a1fd0bbffd0d118c0c97404e8')
   })
 
+  it('orders a key beyond the BMP after U+FF61, as UTF-8 bytes do (UTF-16 code units would not)', () => {
+    const objects = [
+      {key: '\u{1F600}', size: 1, etag: 'e1'},
+      {key: '\uFF61', size: 2, etag: 'e2'},
+    ]
+    // md5("e2 2 \uFF61\ne1 1 \u{1F600}\n") with Python's hashlib
+    expect(listingDigest(objects)).toBe('md5:d8391c72a22b6bbd78683f7b23599c84')
+    expect(listingDigest([...objects].reverse())).toBe('md5:d8391c72a22b6bbd78683f7b23599c84')
+  })
+
   it('takes a multipart ETag as it is, never as a content md5', () => {
     expect(listingDigest([{key: 'big.bin', size: 10, etag: 'abc-2'}])).toBe('md5:3fc8877c3d5d37b30da6ae2d3d4fa738')
   })
