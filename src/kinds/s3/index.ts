@@ -181,7 +181,10 @@ export const driver: KindDriver = {
       }
       const remote = (await listObjects(connection, place)).objects
       const plan = planSync({local, localFolders: tree.folders, remote, known})
-      const uploads = plan.uploads.map((key) => ({key, file: (local.get(key) as {abs: string}).abs, size: (local.get(key) as LocalFile).size, md5: (local.get(key) as LocalFile).md5}))
+      const uploads = plan.uploads.map((key) => {
+        const file = local.get(key) as LocalFile & {abs: string}
+        return {key, file: file.abs, size: file.size, md5: file.md5}
+      })
       const etags = await uploadFiles(connection, place, uploads, ctx.onProgress)
       await deleteObjects(connection, place, plan.deletes)
       const after = await currentVersion(connection, place)

@@ -1,6 +1,6 @@
 import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -138,6 +138,9 @@ describe('s3 sources', () => {
       'mkdir -p "${result:ROOT}/nested" && echo "${data:BUCKET} ${data:PREFIX}" > "${result:ROOT}/nested/where.txt"',
     ].join('\n')
     writeFileSync(path.join(dir, 'join.sh'), `#!/bin/sh\n${script}\n`)
+    // s3rver rewrites an object's file on every PUT: an unchanged mtime means the object was not uploaded again.
+    const keepFile = path.join(s3.server.dataDir, output, 'out', 'keep.txt._S3rver_object')
+    const keepWritten = statSync(keepFile).mtimeMs
     const run = await dkt(['node', 'run', '--input', 'data', '--output', 'result', './join.sh'], {cwd: dir})
     expect(run.exitCode, run.stderr).toBe(0)
     expect(run.stderr).not.toMatch(/files,/) // progress is drawn on a terminal only
@@ -147,6 +150,7 @@ describe('s3 sources', () => {
       'out/keep.txt': 'kept\n',
       'out/nested/where.txt': `${input} in/\n`,
     })
+    expect(statSync(keepFile).mtimeMs).toBe(keepWritten)
     const produced = expectedDigest(output, 'out/')
     const log = await dktJson<LogEntry[]>(['source', 'log', 'result'], {cwd: dir})
     expect(log[0].version).toBe(produced)
@@ -157,6 +161,9 @@ describe('s3 sources', () => {
     const again = await dkt(['node', 'run', '--output', 'result', 'true'], {cwd: dir})
     expect(again.exitCode, again.stderr).toBe(0)
     expect(expectedDigest(output, 'out/')).toBe(produced)
+    expect(statSync(keepFile).mtimeMs).toBe(keepWritten)
+    const {runs: againRuns} = await dktJson<NodeLog>(['node', 'log', again.stdout.split('\n')[0]], {cwd: dir})
+    expect(againRuns[0].outputs).toEqual({result: produced})
   })
 
   it('reuses the cached copy of an input version, re-checks it, and says so when the version is gone', async () => {
