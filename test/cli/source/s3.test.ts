@@ -58,7 +58,9 @@ describe('s3 sources', () => {
   it('adds a bucket prefix, records a new version after an upload, and lists both in source log', async () => {
     const name = await bucket({'raw/a.txt': 'hello', 'raw/sub/b.txt': 'world', 'other.txt': 'not under the prefix'})
     const dir = await s3Project()
-    const added = await dktJson<{kind: string; location: string; path: string; latest: string}>(['source', 'add', 'data', name, '-k', 's3', '-p', 'raw/'], {cwd: dir})
+    const result = await dkt(['source', 'add', 'data', name, '-k', 's3', '-p', 'raw/', '--json'], {cwd: dir})
+    expect(result.stderr).toBe('') // no SDK warning, no progress
+    const added = JSON.parse(result.stdout) as {kind: string; location: string; path: string; latest: string}
     expect(added).toMatchObject({kind: 's3', location: name, path: '/raw', latest: expectedDigest(name, 'raw/')})
 
     const unchanged = await dktJson<{changed: boolean}>(['source', 'update', 'data'], {cwd: dir})
