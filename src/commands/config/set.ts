@@ -5,7 +5,14 @@ import {setConfig} from '../../core/config.js'
 
 export default class ConfigSet extends DktCommand {
   static override summary = 'Set a private field in .dkt/config (never committed, never printed).'
-  static override description = 'Fields are available to commands as ${KEY}. `github.url` sets the GitHub base URL.'
+  static override description = `Fields are available to commands as \${KEY}. Settings read by dkt itself:
+  github.url             base URL of \`github\` sources (GitHub Enterprise, any git server)
+  docker.insecure        registries spoken to over http (HOST[:PORT],…; 127.0.0.1 and localhost always are)
+  s3.endpoint            S3 API endpoint (MinIO, any S3 API; unset = AWS)
+  s3.region              S3 region (default us-east-1)
+  s3.path-style          true/false: path-style bucket URLs (default true when s3.endpoint is set)
+  hockeyapp.url          HockeyApp API base (default https://rink.hockeyapp.net)
+  scheduler.poll.KIND    seconds between two checks of a remote source of KIND by the scheduler`
   static override examples = ['<%= config.bin %> config set ESX_USER alice', '<%= config.bin %> config set github.url https://github.example.com']
   static override args = {
     key: Args.string({required: true, description: 'field name'}),
