@@ -59,6 +59,7 @@ async function takeOverStale(file: string, stale: LockOwner): Promise<boolean> {
   const moved = await readOwner(aside)
   if (moved?.token === stale.token) {
     await fs.rm(aside, {force: true})
+    await fs.rm(`${file}.${stale.token}`, {force: true})
     return true
   }
   await fs.link(aside, file).catch(() => {})
@@ -70,16 +71,23 @@ export async function acquireLock(file: string, options: LockOptions): Promise<H
   const now = options.now ?? Date.now
   const deadline = now() + options.timeoutMs
   const owner: LockOwner = {pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex'), since: new Date(now()).toISOString()}
+  // The lock appears with its content at once (a hard link to a file written beforehand): a writer killed
+  // between creating the lock and writing its owner would leave an anonymous lock nobody could take over.
+  const draft = `${file}.${owner.token}`
+  await fs.writeFile(draft, JSON.stringify(owner), {mode: 0o644})
+  try {
+    return await acquire(file, draft, owner, deadline, now)
+  } finally {
+    await fs.rm(draft, {force: true})
+  }
+}
+
+async function acquire(file: string, draft: string, owner: LockOwner, deadline: number, now: () => number): Promise<HeldLock> {
   let recovered = false
   let delay = 5
   for (;;) {
     try {
-      const handle = await fs.open(file, 'wx', 0o644)
-      try {
-        await handle.writeFile(JSON.stringify(owner))
-      } finally {
-        await handle.close()
-      }
+      await fs.link(draft, file)
       return {
         recovered,
         async release() {
