@@ -1,6 +1,7 @@
 // The metadata repository `.dkt/.git`: plain JSON files read from the work tree, and every change applied as one
 // commit under the project lock, all or nothing.
 import {randomBytes} from 'node:crypto'
+import {type Dirent, readdirSync, readFileSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -69,6 +70,24 @@ async function writeFileAtomic(file: string, content: string): Promise<void> {
   await fs.rename(tmp, file)
 }
 
+function readIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+}
+
+function listIfExists(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, {withFileTypes: true})
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+}
+
 export class MetaRepo {
   constructor(readonly project: Project) {}
 
@@ -80,48 +99,32 @@ export class MetaRepo {
     return path.join(this.dir, relPath)
   }
 
+  // Metadata files are small and read by the thousand (a scheduler refreshing a node with many inputs): one
+  // synchronous read costs a few microseconds, a promise-based one four thread-pool round trips.
   async readJson<T>(relPath: string): Promise<T | undefined> {
-    try {
-      return JSON.parse(await fs.readFile(this.abs(relPath), 'utf8')) as T
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw error
-    }
+    const text = readIfExists(this.abs(relPath))
+    return text === undefined ? undefined : (JSON.parse(text) as T)
   }
 
   async readLines(relPath: string): Promise<string[]> {
-    try {
-      const text = await fs.readFile(this.abs(relPath), 'utf8')
-      return text.split('\n').filter((line) => line.trim() !== '')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw error
-    }
+    const text = readIfExists(this.abs(relPath))
+    return text === undefined ? [] : text.split('\n').filter((line) => line.trim() !== '')
   }
 
   /** Names of the `*.json` files in a metadata folder, without the extension, sorted. */
   async listJson(relDir: string): Promise<string[]> {
-    try {
-      const entries = await fs.readdir(this.abs(relDir))
-      return entries
-        .filter((name) => name.endsWith('.json'))
-        .map((name) => name.slice(0, -5))
-        .sort()
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw error
-    }
+    return listIfExists(this.abs(relDir))
+      .filter((e) => !e.isDirectory() && e.name.endsWith('.json'))
+      .map((e) => e.name.slice(0, -5))
+      .sort()
   }
 
   /** Names of the sub-folders of a metadata folder, sorted. */
   async listDirs(relDir: string): Promise<string[]> {
-    try {
-      const entries = await fs.readdir(this.abs(relDir), {withFileTypes: true})
-      return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort()
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw error
-    }
+    return listIfExists(this.abs(relDir))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort()
   }
 
   async git(args: string[], env?: Record<string, string>): Promise<string> {
