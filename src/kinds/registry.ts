@@ -11,16 +11,10 @@ const LOADERS: Record<string, () => Promise<{driver: KindDriver}>> = {
   s3: () => import('./s3/index.js'),
 }
 
-/** Kinds of the design that this release does not read yet. */
-const PLANNED: string[] = []
-
 export const KNOWN_KINDS = Object.keys(LOADERS)
 
 export function assertKind(kind: string): void {
   if (kind in LOADERS) return
-  if (PLANNED.includes(kind)) {
-    throw new UnknownKindError(`kind \`${kind}\` is not supported by this version of dkt yet; supported kinds: ${KNOWN_KINDS.join(', ')}`, {kind})
-  }
   throw new UnknownKindError(`unknown kind \`${kind}\`; supported kinds: ${KNOWN_KINDS.join(', ')}`, {kind})
 }
 

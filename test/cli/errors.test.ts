@@ -38,7 +38,7 @@ const cases: [string, string[], number, RegExp][] = [
   ['missing local path', ['source', 'add', 'x', './no/such/dir'], 2, /^local path `\.\/no\/such\/dir` does not exist/],
   ['missing local git path', ['source', 'add', 'x', '/no/such/repo', '-k', 'git'], 2, /^local path `\/no\/such\/repo` does not exist/],
   ['unreachable git URL', ['source', 'add', 'x', 'git://127.0.0.1:9/nothing.git'], 1, /^cannot reach git repository `git:\/\/127\.0\.0\.1:9\/nothing\.git`: /],
-  ['unknown kind', ['source', 'add', 'x', 'data', '-k', 'ftp'], 2, /^unknown kind `ftp`; supported kinds: docker, git, github, path/],
+  ['unknown kind', ['source', 'add', 'x', 'data', '-k', 'ftp'], 2, /^unknown kind `ftp`; supported kinds: docker, git, github, hockeyapp, path, s3\n/],
   ['a bad image reference', ['source', 'add', 'x', 'Team/Web', '-k', 'docker'], 2, /^`Team\/Web` is not a valid image reference: /],
   ['a docker source with a PATH', ['source', 'add', 'x', '127.0.0.1:2/team/web', '-k', 'docker', '-p', 'sub'], 2, /^docker source `x` cannot have a PATH\n/],
   ['a hockeyapp source with a PATH', ['source', 'add', 'x', '0123abcd', '-k', 'hockeyapp', '-p', 'sub'], 2, /^hockeyapp source `x` cannot have a PATH: a build is one file\n/],
