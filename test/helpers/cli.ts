@@ -1,5 +1,5 @@
 // Runs the real CLI (bin/run.js) as a user would, in a given folder, with an isolated HOME.
-import {spawn} from 'node:child_process'
+import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdirSync} from 'node:fs'
 import * as path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -64,4 +64,32 @@ export async function dktJson<T = unknown>(args: string[], options: {cwd: string
   const dash = args.indexOf('--')
   const withJson = dash < 0 ? [...args, '--json'] : [...args.slice(0, dash), '--json', ...args.slice(dash)]
   return JSON.parse(await dktOk(withJson, options)) as T
+}
+
+export interface StartedDkt {
+  child: ChildProcess
+  /** What it has written so far. */
+  readonly stdout: string
+  readonly stderr: string
+  /** Its exit code once it has exited. */
+  exited: Promise<number | null>
+}
+
+/** Starts dkt without waiting for it (to interrupt it, or watch its output as it goes). */
+export function startDkt(args: string[], options: {cwd: string; env?: Record<string, string | undefined>}): StartedDkt {
+  const child = spawn(process.execPath, [RUN_JS, ...args], {cwd: options.cwd, env: testEnv(options.env), stdio: ['ignore', 'pipe', 'pipe']})
+  const output = {stdout: '', stderr: ''}
+  child.stdout?.on('data', (chunk) => (output.stdout += chunk))
+  child.stderr?.on('data', (chunk) => (output.stderr += chunk))
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+  return {
+    child,
+    get stdout() {
+      return output.stdout
+    },
+    get stderr() {
+      return output.stderr
+    },
+    exited,
+  }
 }

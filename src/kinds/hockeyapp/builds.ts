@@ -1,6 +1,6 @@
 // Downloaded HockeyApp builds in the kind's cache: each upload is downloaded once and its md5 remembered by its key.
 import {createHash} from 'node:crypto'
-import {createReadStream, createWriteStream} from 'node:fs'
+import {createWriteStream} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import {Readable, Transform} from 'node:stream'
@@ -13,6 +13,7 @@ import type {DriverContext} from '../driver.js'
 import {assertOk, httpRequest} from '../http.js'
 import type {Build} from './api.js'
 import type {AppRef} from './location.js'
+import {md5File} from '../file-digest.js'
 
 /** A download that delivers no byte for this long is given up (a whole download may take much longer). */
 const STALL_MS = 60_000
@@ -38,12 +39,6 @@ interface VerifiedMarker {
   size: number
   mtimeMs: number
   ino: number
-}
-
-export async function md5File(file: string): Promise<string> {
-  const hash = createHash('md5')
-  await pipeline(createReadStream(file), hash)
-  return hash.digest('hex')
 }
 
 /** A safe file name for the download: the server's (Content-Disposition, else the URL's), or `build-N.FORMAT`. */

@@ -1,11 +1,11 @@
 // The `md5:` digest of a folder tree (relative paths, exec bits, contents), with a cache keyed by
 // (device, inode, size, mtime) so that a re-check reads only the files that changed.
 import {createHash} from 'node:crypto'
-import {createReadStream} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
 import {makeVersion, type Version} from '../../core/version.js'
+import {md5File} from '../file-digest.js'
 
 /** Folders never hashed: dkt's and git's own metadata change on every command. */
 export const IGNORED_DIRS = new Set(['.dkt', '.git'])
@@ -48,15 +48,6 @@ export function digestEntries(entries: TreeEntry[]): Version {
   return makeVersion('md5', hash.digest('hex'))
 }
 
-function md5File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('md5')
-    createReadStream(file)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')))
-  })
-}
 
 // Files modified this recently may still be changing within the same mtime tick (git's "racy" entries): hash
 // them, but do not trust the cache for them next time.

@@ -1,7 +1,5 @@
 // The `s3` kind: a bucket (or a prefix of one) on AWS, MinIO or any S3 API; its version is the `md5:` digest of the
 // listing under the prefix, read without downloading anything; runs get a verified local copy of a version.
-import {createHash} from 'node:crypto'
-import {createReadStream} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -14,6 +12,7 @@ import {type ListedObject, listingDigest} from './listing.js'
 import {normalizeS3Location, type S3Place, s3Place, s3Url} from './location.js'
 import {type LocalFile, planSync} from './plan.js'
 import {deleteObjects, listObjects, uploadFiles} from './transfer.js'
+import {md5File} from '../file-digest.js'
 
 /** What prepareOutput leaves next to the run's folder, for publish: the objects it started from. */
 interface OutputBase {
@@ -58,15 +57,6 @@ async function currentVersion(connection: S3Connection, place: S3Place): Promise
   return {version: listingDigest(objects), objects}
 }
 
-function md5File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('md5')
-    createReadStream(file)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')))
-  })
-}
 
 /** Files (following symbolic links) and folders under `root`, as relative `/` paths. */
 async function localTree(root: string): Promise<{files: Map<string, {abs: string; size: bigint; ino: bigint; mtimeNs: bigint}>; folders: Set<string>}> {
