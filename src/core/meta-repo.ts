@@ -89,7 +89,24 @@ function listIfExists(dir: string): Dirent[] {
 }
 
 export class MetaRepo {
+  /** See deferMaintenance. */
+  private maintenanceDeferred = false
+
   constructor(readonly project: Project) {}
+
+  /**
+   * Commits stop running git's automatic maintenance (`git commit` spawns `git maintenance run --auto` every
+   * time, one more process per commit) until the returned function runs it once. For a session that commits
+   * many times (the scheduler); maintenance is only housekeeping (packing), so skipping it if the session dies
+   * loses nothing.
+   */
+  deferMaintenance(): () => Promise<void> {
+    this.maintenanceDeferred = true
+    return async () => {
+      this.maintenanceDeferred = false
+      await this.git(['maintenance', 'run', '--auto', '--quiet'])
+    }
+  }
 
   get dir(): string {
     return this.project.dktDir
@@ -185,7 +202,8 @@ export class MetaRepo {
       }
       // Explicit paths only (never -A): config, secrets/ and cache/ cannot be staged even if .gitignore is edited.
       await this.git(['add', '--all', '--', ...paths])
-      await this.git(['commit', '-q', '--no-verify', '-m', message], await commitIdentity(this.dir))
+      const maintenance = this.maintenanceDeferred ? ['-c', 'maintenance.auto=false'] : []
+      await this.git([...maintenance, 'commit', '-q', '--no-verify', '-m', message], await commitIdentity(this.dir))
     } catch (error) {
       await this.git(['reset', '-q', '--', ...paths]).catch(() => {})
       for (const [rel, content] of before) {
