@@ -1,5 +1,7 @@
 // Private fields in `.dkt/config` (a JSON object, mode 0600): `${KEY}` in commands, and settings such as
 // `github.url`. Never committed, and only keys are ever shown.
+import {readFile, stat} from 'node:fs/promises'
+
 import {InvalidArgumentError} from './errors.js'
 import type {Project} from './project.js'
 
@@ -49,7 +51,6 @@ let cached: {file: string; mtimeMs: number; size: number; values: Record<string,
  * cached while the file is unchanged: runs and drivers ask for it many times per command.
  */
 export async function readConfig(project: Project): Promise<Record<string, string>> {
-  const {readFile, stat} = await import('node:fs/promises')
   const file = `${project.dktDir}/config`
   const info = await stat(file).catch(() => undefined)
   if (!info) return {}

@@ -47,6 +47,15 @@ export function gitMessage(stderr: string): string {
   return redactUrlCredentials(message.replace(/^(fatal|error|warning):\s*/, ''))
 }
 
+/** The git command of an argument list: the first word that is neither an option nor the value of `-c`/`-C`. */
+export function subcommand(args: string[]): string {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '-c' || args[i] === '-C') i++
+    else if (!args[i].startsWith('-')) return args[i]
+  }
+  return ''
+}
+
 export function runGit(args: string[], options: GitOptions): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, {
@@ -67,7 +76,7 @@ export function runGit(args: string[], options: GitOptions): Promise<GitResult> 
         return
       }
       const what = signal ? `was killed by ${signal}` : `failed: ${gitMessage(result.stderr)}`
-      reject(new GitFailedError(`git ${args.find((a) => !a.startsWith('-')) ?? ''} ${what}`, {data: {args, ...result}}))
+      reject(new GitFailedError(`git ${subcommand(args)} ${what}`, {data: {args, ...result}}))
     })
   })
 }

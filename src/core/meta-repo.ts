@@ -17,6 +17,8 @@ const MANAGED_FILES = ['format', '.gitignore', '.gitattributes']
 
 
 const DEFAULT_LOCK_TIMEOUT_MS = 20_000
+/** While maintenance is deferred, git still checks whether it is due at every this many commits. */
+const MAINTENANCE_EVERY = 100
 
 /** Pending writes of one transaction: file contents to write, `null` to delete. */
 export class Transaction {
@@ -89,7 +91,26 @@ function listIfExists(dir: string): Dirent[] {
 }
 
 export class MetaRepo {
+  /** See deferMaintenance. */
+  private maintenanceDeferred = false
+  private deferredCommits = 0
+
   constructor(readonly project: Project) {}
+
+  /**
+   * Commits stop running git's automatic maintenance (`git commit` spawns `git maintenance run --auto` every
+   * time, one more process per commit) until the returned function runs it once. For a session that commits
+   * many times (the scheduler); maintenance is only housekeeping (packing), so skipping it if the session dies
+   * loses nothing. Every MAINTENANCE_EVERY-th commit still lets git check, so that a scheduler running for
+   * weeks does not pile up loose objects (git packs from 6700 on).
+   */
+  deferMaintenance(): () => Promise<void> {
+    this.maintenanceDeferred = true
+    return async () => {
+      this.maintenanceDeferred = false
+      await this.git(['maintenance', 'run', '--auto', '--quiet'])
+    }
+  }
 
   get dir(): string {
     return this.project.dktDir
@@ -185,7 +206,8 @@ export class MetaRepo {
       }
       // Explicit paths only (never -A): config, secrets/ and cache/ cannot be staged even if .gitignore is edited.
       await this.git(['add', '--all', '--', ...paths])
-      await this.git(['commit', '-q', '--no-verify', '-m', message], await commitIdentity(this.dir))
+      const maintenance = this.maintenanceDeferred && ++this.deferredCommits % MAINTENANCE_EVERY !== 0 ? ['-c', 'maintenance.auto=false'] : []
+      await this.git([...maintenance, 'commit', '-q', '--no-verify', '-m', message], await commitIdentity(this.dir))
     } catch (error) {
       await this.git(['reset', '-q', '--', ...paths]).catch(() => {})
       for (const [rel, content] of before) {

@@ -27,11 +27,15 @@ export async function writeSecrets(project: Project, secrets: Secrets): Promise<
 
 export async function readSecrets(project: Project): Promise<Secrets> {
   const secrets: Secrets = {}
+  // One listing instead of one failed open per absent token: most projects have none or one, and a run reads
+  // the secrets each time.
+  const present = new Set(await fs.readdir(project.secretsDir).catch(() => [] as string[]))
   for (const name of SECRET_NAMES) {
+    if (!present.has(name)) continue
     try {
       secrets[name] = (await fs.readFile(path.join(project.secretsDir, name), 'utf8')).trim()
     } catch {
-      // absent: fine
+      // removed meanwhile: absent
     }
   }
   return secrets

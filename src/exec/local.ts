@@ -15,8 +15,11 @@ export interface LocalRunOptions {
   killGraceMs?: number
 }
 
+// Imported on first use (startup stays cheap), once: each import() call resolves the module again.
+let execaModule: Promise<typeof import('execa')> | undefined
+
 export async function runLocal(options: LocalRunOptions): Promise<RunOutcome> {
-  const {execa} = await import('execa')
+  const {execa} = await (execaModule ??= import('execa'))
   const capture = new BoundedCapture(options.captureLimit)
   const startedAt = new Date()
   // Its own process group, so that a cancel reaches everything the command started.

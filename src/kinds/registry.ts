@@ -18,7 +18,18 @@ export function assertKind(kind: string): void {
   throw new UnknownKindError(`unknown kind \`${kind}\`; supported kinds: ${KNOWN_KINDS.join(', ')}`, {kind})
 }
 
+// Each import() call resolves the module again even when it is loaded (about half a millisecond): a scheduler
+// asks for the driver of every input and output of every run.
+const loaded = new Map<string, Promise<KindDriver>>()
+
 export async function loadDriver(kind: string): Promise<KindDriver> {
   assertKind(kind)
-  return (await LOADERS[kind]()).driver
+  let driver = loaded.get(kind)
+  if (!driver) {
+    driver = LOADERS[kind]().then((module) => module.driver)
+    // A failed import is not kept: the next call tries again.
+    driver.catch(() => loaded.delete(kind))
+    loaded.set(kind, driver)
+  }
+  return driver
 }

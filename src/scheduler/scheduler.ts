@@ -50,6 +50,7 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
   const rejected = new Set<string>()
   let errors = 0
   const committer = new GroupCommitter(repo)
+  const maintain = repo.deferMaintenance()
   let wake: () => void = () => {}
   let dirty = true
   const poke = () => {
@@ -194,6 +195,8 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
     await Promise.allSettled(running.values())
     await watcher.close()
     await committer.flush()
+    // Housekeeping only: a failure here loses nothing, and the runs are recorded already.
+    await maintain().catch(() => {})
   }
   return {runs: finished, failed: finished.filter((r) => r.status !== 'success').length + errors}
 }

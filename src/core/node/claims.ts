@@ -1,6 +1,7 @@
 // Claims on runs (`.dkt/cache/claims/RUN.json`, never committed): which live process is executing a run, so that
 // two workers never execute the same run, and a run whose process died (kill -9) is found and recorded.
 import {randomBytes} from 'node:crypto'
+import {readdirSync, readFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
@@ -31,13 +32,20 @@ function isLive(claim: Claim): boolean {
   return claim.host !== hostname() || processAlive(claim.pid)
 }
 
-async function readClaim(file: string): Promise<Claim | undefined> {
+// Synchronous: a claim is a small file and the scheduler reads every claim between runs; a promise read is four
+// thread-pool round trips (see meta-repo.ts).
+function readClaim(file: string): Claim | undefined {
   try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as Claim
+    return JSON.parse(readFileSync(file, 'utf8')) as Claim
   } catch {
     return undefined
   }
 }
+
+// The claims this process holds, by file: the scheduler lists the live claims between runs, and runs waiting
+// for their group commit still hold theirs; it knows its own without reading them back. Only another process
+// could change such a file, by taking it over once this one is dead.
+const own = new Map<string, Claim>()
 
 /**
  * Claims a run for this process. Returns a release function, or the live claim of another process. A claim left
@@ -60,23 +68,29 @@ export async function claimRun(project: Project, run: RunRecord): Promise<{relea
     }
     try {
       await fs.link(tmp, file)
-      return {release: () => fs.rm(file, {force: true})}
+      own.set(file, claim)
+      return {
+        release: async () => {
+          await fs.rm(file, {force: true})
+          own.delete(file)
+        },
+      }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     } finally {
       await fs.rm(tmp, {force: true})
     }
-    const held = await readClaim(file)
+    const held = readClaim(file)
     if (held && isLive(held)) return {heldBy: held}
     await fs.rm(file, {force: true})
   }
-  const held = await readClaim(file)
+  const held = readClaim(file)
   return held ? {heldBy: held} : {release: () => fs.rm(file, {force: true})}
 }
 
 /** Claims whose process is gone (on this machine): runs that were interrupted. */
 export async function staleClaims(project: Project): Promise<{claim: Claim; remove: () => Promise<void>}[]> {
-  const names = await fs.readdir(claimsDir(project)).catch(() => [] as string[])
+  const names = listClaims(project)
   const stale: {claim: Claim; remove: () => Promise<void>}[] = []
   // Temporary files of processes that died between writing a claim and linking it into place.
   for (const name of names.filter((n) => n.startsWith('.tmp-'))) {
@@ -84,19 +98,29 @@ export async function staleClaims(project: Project): Promise<{claim: Claim; remo
   }
   for (const name of names.filter((n) => n.endsWith('.json'))) {
     const file = path.join(claimsDir(project), name)
-    const claim = await readClaim(file)
+    const claim = readClaim(file)
     if (claim && !isLive(claim)) stale.push({claim, remove: () => fs.rm(file, {force: true})})
   }
   return stale
 }
 
+function listClaims(project: Project): string[] {
+  try {
+    return readdirSync(claimsDir(project))
+  } catch {
+    return []
+  }
+}
+
 /** Runs this machine is executing right now, by run ID. */
 export async function liveClaims(project: Project): Promise<Map<string, Claim>> {
-  const names = await fs.readdir(claimsDir(project)).catch(() => [] as string[])
+  const names = listClaims(project)
   const live = new Map<string, Claim>()
   for (const name of names.filter((n) => n.endsWith('.json'))) {
-    const claim = await readClaim(path.join(claimsDir(project), name))
-    if (claim && isLive(claim)) live.set(claim.run.id, claim)
+    const file = path.join(claimsDir(project), name)
+    const mine = own.get(file)
+    const claim = mine ?? readClaim(file)
+    if (claim && (mine || isLive(claim))) live.set(claim.run.id, claim)
   }
   return live
 }

@@ -7,7 +7,6 @@ import {runLocal} from '../../exec/local.js'
 import type {OutputListener, RunOutcome} from '../../exec/outcome.js'
 import type {Fields} from '../../kinds/driver.js'
 import {compactJson} from '../canonical-json.js'
-import {readConfig} from '../config.js'
 import {AlreadyRunningError, DktError, EXIT_BAD_INPUT, InvalidArgumentError} from '../errors.js'
 import {runId, shortId} from '../ids.js'
 import {expandArgv, type FieldValues, fieldEnvironment, rewriteShellText} from '../interpolate.js'
@@ -16,8 +15,7 @@ import {type NodeDef, nodeFile} from '../model/node.js'
 import {RUN_FORMAT, type RunRecord, type RunStatus, runFile, runLogFile} from '../model/run.js'
 import {versionsFile} from '../model/source.js'
 import {redact} from '../redact.js'
-import {readSecrets} from '../secrets.js'
-import {driverFor, lastObserved, loadSource, toSpec} from '../source/store.js'
+import {driverCache, lastObserved, loadSource, toSpec} from '../source/store.js'
 import type {Version} from '../version.js'
 import {claimRun} from './claims.js'
 import {CONTAINER_PATHS, planContainer} from './container.js'
@@ -155,8 +153,9 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
   const workDir = path.join(repo.project.cacheDir, 'runs', id)
   await rm(workDir, {recursive: true, force: true})
   await mkdir(workDir, {recursive: true})
-  const config = await readConfig(repo.project)
-  const secretValues = [...Object.values(config), ...Object.values(await readSecrets(repo.project)).filter((v): v is string => Boolean(v))]
+  const drivers = driverCache(repo)
+  const {config, secrets} = await drivers.settings()
+  const secretValues = [...Object.values(config), ...Object.values(secrets).filter((v): v is string => Boolean(v))]
   const finish = async (status: RunStatus, outcome: Partial<RunOutcome>, outputs: Record<string, Version>, log: string) => {
     const final: RunRecord = {
       ...record,
@@ -189,12 +188,12 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
     const outputDirs: Record<string, string> = {}
     for (const name of node.inputs) {
       const def = await loadSource(repo, name)
-      const {driver, ctx} = await driverFor(repo, def.kind)
+      const {driver, ctx} = await drivers.driverFor(def.kind)
       fields[name] = await driver.fetch(toSpec(def), inputs[name], path.join(workDir, 'in', name), ctx)
     }
     for (const name of node.outputs) {
       const def = await loadSource(repo, name)
-      const {driver, ctx} = await driverFor(repo, def.kind)
+      const {driver, ctx} = await drivers.driverFor(def.kind)
       outputDirs[name] = path.join(workDir, 'out', name)
       if (!driver.prepareOutput) throw new InvalidArgumentError(`\`${name}\` is a ${def.kind} source, which a run cannot write`)
       fields[name] = await driver.prepareOutput(toSpec(def), outputDirs[name], ctx)
@@ -204,7 +203,7 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
     // In a container the command sees its inputs and outputs at mount points; its image is resolved (pulled) and
     // recorded by digest before the run counts as started.
     const container = node.image
-      ? await planContainer(node, values, workDir, {dockerToken: (await readSecrets(repo.project))['docker-token'], signal: options.signal})
+      ? await planContainer(node, values, workDir, {dockerToken: secrets['docker-token'], signal: options.signal})
       : undefined
     if (container) record.image = container.image
     const {file, args} = container
@@ -230,7 +229,7 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
       try {
         for (const name of node.outputs) {
           const def = await loadSource(repo, name)
-          const {driver, ctx} = await driverFor(repo, def.kind)
+          const {driver, ctx} = await drivers.driverFor(def.kind)
           if (!driver.publish) throw new InvalidArgumentError(`\`${name}\` is a ${def.kind} source, which a run cannot write`)
           outputs[name] = await driver.publish(toSpec(def), outputDirs[name], ctx, {message: `dkt run ${id}\n\nnode ${node.id}`})
         }

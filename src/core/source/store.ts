@@ -9,7 +9,7 @@ import type {MetaRepo} from '../meta-repo.js'
 import {type Observation, parseObservation, type SourceDef, sourceFile, versionsFile} from '../model/source.js'
 import type {NodeDef} from '../model/node.js'
 import {sourceNameProblem} from '../names.js'
-import {readSecrets} from '../secrets.js'
+import {readSecrets, type Secrets} from '../secrets.js'
 import type {Version} from '../version.js'
 
 /** What tables and `--json` show of a source. */
@@ -78,14 +78,46 @@ export function setTransferProgressListener(listener: DriverContext['onProgress'
   transferProgress = listener
 }
 
+function contextOf(repo: MetaRepo, kind: string, secrets: Secrets, settings: Record<string, string>, signal?: AbortSignal): DriverContext {
+  return {cacheDir: path.join(repo.project.cacheDir, kind), baseDir: repo.project.root, secrets, settings, signal, onProgress: transferProgress}
+}
+
 export async function driverContext(repo: MetaRepo, kind: string, signal?: AbortSignal): Promise<DriverContext> {
   const [secrets, settings] = await Promise.all([readSecrets(repo.project), readConfig(repo.project)])
-  return {cacheDir: path.join(repo.project.cacheDir, kind), baseDir: repo.project.root, secrets, settings, signal, onProgress: transferProgress}
+  return contextOf(repo, kind, secrets, settings, signal)
 }
 
 export async function driverFor(repo: MetaRepo, kind: string): Promise<{driver: KindDriver; ctx: DriverContext}> {
   const [driver, ctx] = await Promise.all([loadDriver(kind), driverContext(repo, kind)])
   return {driver, ctx}
+}
+
+export interface DriverCache {
+  /** The secrets and private settings, read once. */
+  settings(): Promise<{secrets: Secrets; config: Record<string, string>}>
+  /** The driver of a kind (imported once) and a context with those settings. */
+  driverFor(kind: string): Promise<{driver: KindDriver; ctx: DriverContext}>
+}
+
+/**
+ * Drivers and their contexts for one operation (a run, a round of source checks): the secrets (five files) and
+ * settings are read once for all the sources it touches instead of once per source, which cost more than the
+ * rest of a trivial run; and they cannot change halfway through the operation. Not for longer than that.
+ */
+export function driverCache(repo: MetaRepo): DriverCache {
+  let settings: Promise<{secrets: Secrets; config: Record<string, string>}> | undefined
+  const drivers = new Map<string, Promise<KindDriver>>()
+  const cache: DriverCache = {
+    settings: () =>
+      (settings ??= Promise.all([readSecrets(repo.project), readConfig(repo.project)]).then(([secrets, config]) => ({secrets, config}))),
+    async driverFor(kind) {
+      if (!drivers.has(kind)) drivers.set(kind, loadDriver(kind))
+      const [driver, {secrets, config}] = await Promise.all([drivers.get(kind) as Promise<KindDriver>, cache.settings()])
+      // Copies: a driver that changed its context must not change it for the next source.
+      return {driver, ctx: contextOf(repo, kind, {...secrets}, {...config})}
+    },
+  }
+  return cache
 }
 
 /** What a driver tells about a version worth keeping with its observation (see KindDriver.describe), if anything. */

@@ -4,7 +4,7 @@ import {DktError, GitFailedError} from '../errors.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type SourceDef, versionsFile} from '../model/source.js'
 import {shortVersion, type Version} from '../version.js'
-import {describeVersion, driverFor, lastObserved, loadSource, toSpec} from './store.js'
+import {describeVersion, type DriverCache, driverCache, lastObserved, loadSource, toSpec} from './store.js'
 
 export interface UpdateResult {
   name: string
@@ -20,9 +20,9 @@ export interface UpdateFailure {
   error: DktError
 }
 
-async function checkOne(repo: MetaRepo, def: SourceDef): Promise<UpdateResult> {
+async function checkOne(repo: MetaRepo, def: SourceDef, drivers: DriverCache): Promise<UpdateResult> {
   const previous = (await lastObserved(repo, def.name)) ?? null
-  const {driver, ctx} = await driverFor(repo, def.kind)
+  const {driver, ctx} = await drivers.driverFor(def.kind)
   const versions = await driver.check(toSpec(def), previous ?? undefined, ctx)
   const version = versions.at(-1) as Version
   const changed = version !== previous
@@ -46,10 +46,11 @@ export async function updateSources(
   const results: UpdateResult[] = []
   const failures: UpdateFailure[] = []
   const queue = [...defs]
+  const drivers = driverCache(repo)
   const worker = async () => {
     for (let def = queue.shift(); def; def = queue.shift()) {
       try {
-        results.push(await checkOne(repo, def))
+        results.push(await checkOne(repo, def, drivers))
       } catch (error) {
         failures.push({name: def.name, error: toDktError(error)})
       }

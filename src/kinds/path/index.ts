@@ -1,5 +1,5 @@
 // The `path` kind: a local folder (or a new temporary one); its version is the md5 digest of the tree.
-import {createHash, randomBytes} from 'node:crypto'
+import {createHash} from 'node:crypto'
 import {existsSync, statSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import {homedir, tmpdir} from 'node:os'
@@ -8,7 +8,10 @@ import * as path from 'node:path'
 import {InvalidArgumentError, NotFoundError} from '../../core/errors.js'
 import type {Version} from '../../core/version.js'
 import type {DriverContext, Fields, KindDriver, ResolvedLocation, SourceSpec} from '../driver.js'
-import {type HashCache, hashTree} from './hash-tree.js'
+import {HashCacheStore} from './hash-cache.js'
+import {hashTree} from './hash-tree.js'
+
+const hashCaches = new HashCacheStore()
 
 function expandHome(location: string): string {
   return location === '~' || location.startsWith('~/') ? path.join(homedir(), location.slice(1)) : location
@@ -28,13 +31,8 @@ async function digest(source: SourceSpec, ctx: DriverContext): Promise<Version> 
   const root = sourceRoot(source, ctx)
   assertFolder(root, root)
   const cacheFile = path.join(ctx.cacheDir, `${createHash('sha1').update(root).digest('hex')}.json`)
-  const cache = JSON.parse(await fs.readFile(cacheFile, 'utf8').catch(() => '{}')) as HashCache
-  const result = await hashTree(root, cache)
-  await fs.mkdir(ctx.cacheDir, {recursive: true})
-  // Unique per call: one process may hash the same folder for two runs at once.
-  const tmp = `${cacheFile}.${process.pid}.${randomBytes(4).toString('hex')}`
-  await fs.writeFile(tmp, JSON.stringify(result.cache))
-  await fs.rename(tmp, cacheFile)
+  const result = await hashTree(root, await hashCaches.load(cacheFile))
+  await hashCaches.save(cacheFile, result.cache)
   return result.version
 }
 

@@ -1,0 +1,47 @@
+// The hash cache of each hashed folder (`cache/path/SHA1.json`), kept in memory for the life of the process and
+// written back only when it changed.
+import {randomBytes} from 'node:crypto'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+
+import type {HashCache} from './hash-tree.js'
+
+/**
+ * A scheduler hashes the same folders for every run (an input is checked before each run that reads it, an
+ * output after each run that writes it): reading and rewriting the JSON every time cost more than hashing those
+ * trees. Keeping a copy in memory is safe even when another process rewrites the file meanwhile: every entry is
+ * checked against the file's (dev, ino, size, mtime) before it is used, so an older copy can only make a changed
+ * file be hashed again, never hide a change.
+ */
+export class HashCacheStore {
+  private readonly known = new Map<string, {text: string; cache: HashCache}>()
+
+  async load(file: string): Promise<HashCache> {
+    const known = this.known.get(file)
+    if (known) return known.cache
+    const text = await fs.readFile(file, 'utf8').catch(() => '{}')
+    let cache: HashCache
+    try {
+      cache = JSON.parse(text) as HashCache
+    } catch {
+      // A damaged cache only costs a re-hash.
+      cache = {}
+    }
+    this.known.set(file, {text, cache})
+    return cache
+  }
+
+  /** Keeps `cache` for `file`; writes the file only if its content changes. Returns whether it wrote. */
+  async save(file: string, cache: HashCache): Promise<boolean> {
+    const text = JSON.stringify(cache)
+    const before = this.known.get(file)?.text
+    this.known.set(file, {text, cache})
+    if (text === before) return false
+    await fs.mkdir(path.dirname(file), {recursive: true})
+    // Unique per call: one process may hash the same folder for two runs at once.
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
+    await fs.writeFile(tmp, text)
+    await fs.rename(tmp, file)
+    return true
+  }
+}
