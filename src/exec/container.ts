@@ -4,6 +4,7 @@ import {PassThrough} from 'node:stream'
 import type Docker from 'dockerode'
 
 import {ContainerFailedError, RemoteUnreachableError} from '../core/errors.js'
+import {DOCKER_HUB, locationOf, parseImageReference} from '../kinds/docker/reference.js'
 import {BoundedCapture} from './capture.js'
 import type {OutputListener, RunOutcome} from './outcome.js'
 
@@ -98,18 +99,23 @@ export async function connectEngine(): Promise<Docker> {
   return docker
 }
 
-/** `host[:port]/repo[:tag|@digest]` → the registry host, when the first component names one (Docker's rule). */
+/** The registry host a reference names (Docker's rules, see kinds/docker/reference.ts); undefined for Docker Hub. */
 function registryOf(ref: string): string | undefined {
-  const first = ref.split('/')[0]
-  return ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : undefined
+  try {
+    const {registry} = parseImageReference(ref)
+    return registry === DOCKER_HUB ? undefined : registry
+  } catch {
+    return undefined
+  }
 }
 
-/** The repository part of a reference, without tag or digest. */
-function repositoryOf(ref: string): string {
-  const name = ref.split('@')[0]
-  const slash = name.lastIndexOf('/')
-  const colon = name.lastIndexOf(':')
-  return colon > slash ? name.slice(0, colon) : name
+/** `registry/repository` of a reference, normalised (`web` and `docker.io/library/web` are one repository). */
+function repositoryOf(ref: string): string | undefined {
+  try {
+    return locationOf(parseImageReference(ref))
+  } catch {
+    return undefined
+  }
 }
 
 function authConfig(ref: string, auth: PullAuth): Docker.AuthConfig | undefined {
@@ -156,7 +162,7 @@ export async function resolveImage(ref: string, auth: PullAuth = {}, signal?: Ab
   }
   const repository = repositoryOf(ref)
   const digests = image.RepoDigests ?? []
-  const named = ref.includes('@sha256:') ? ref : (digests.find((entry) => repositoryOf(entry) === repository) ?? digests[0])
+  const named = ref.includes('@sha256:') ? ref : (digests.find((entry) => repository && repositoryOf(entry) === repository) ?? digests[0])
   return {id: image.Id, digest: named ?? image.Id}
 }
 
