@@ -3,12 +3,10 @@
 import {spawn, execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {mkdirSync, openSync, writeFileSync} from 'node:fs'
-import http from 'node:http'
-import net from 'node:net'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import {ROOT, benchRuns, dkt, ensureBuilt, environment, formatTable, makeTempDir, summarize, writeResults} from './lib.mjs'
+import {ROOT, benchRuns, countingProxy, dkt, ensureBuilt, environment, formatTable, freePort, makeTempDir, summarize, timeAsync, waitUntil, writeResults} from './lib.mjs'
 
 const RUNS = benchRuns(50)
 const CLI_RUNS = benchRuns(10)
@@ -17,23 +15,7 @@ const USER = {username: 'bench', password: 'bench-pw'}
 ensureBuilt()
 const {driver} = await import(pathToFileURL(path.join(ROOT, 'dist', 'kinds', 'docker', 'index.js')).href)
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address()
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-async function waitUntil(check, what, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+const basicAuth = (auth) => `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
 
 /** Debian's docker-registry on a free port, bounded by `timeout`, optionally with htpasswd basic auth. */
 async function startRegistry(dir, auth) {
@@ -57,7 +39,7 @@ async function startRegistry(dir, auth) {
 
 /** Pushes a one-layer image through the registry API itself (no engine needed): config blob, layer blob, manifest. */
 async function pushSyntheticImage(port, repository, tag, auth) {
-  const headers = auth ? {Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`} : {}
+  const headers = auth ? {Authorization: basicAuth(auth)} : {}
   const base = `http://127.0.0.1:${port}/v2/${repository}`
   const upload = async (bytes) => {
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`
@@ -81,27 +63,6 @@ async function pushSyntheticImage(port, repository, tag, auth) {
   return put.headers.get('docker-content-digest')
 }
 
-/** A pass-through proxy in front of the registry that counts requests by method. */
-async function countingProxy(targetPort) {
-  const counts = {}
-  const server = http.createServer((req, res) => {
-    counts[req.method] = (counts[req.method] ?? 0) + 1
-    const upstream = http.request({host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers}, (answer) => {
-      res.writeHead(answer.statusCode, answer.headers)
-      answer.pipe(res)
-    })
-    req.pipe(upstream)
-  })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {port: server.address().port, counts, reset: () => Object.keys(counts).forEach((k) => delete counts[k]), close: () => server.close()}
-}
-
-const time = async (fn) => {
-  const start = process.hrtime.bigint()
-  await fn()
-  return Number(process.hrtime.bigint() - start) / 1e6
-}
-
 const {dir: work, cleanup} = makeTempDir('dkt-bench-docker-')
 const rows = [['case', 'requests/check', 'median ms/check', 'ratio to bare HEAD']]
 const results = {}
@@ -119,15 +80,15 @@ try {
       proxy.reset()
       const [first] = await driver.check(source, undefined, ctx)
       if (first !== digest) throw new Error(`driver saw ${first}, the push reported ${digest}`)
-      const firstRequests = Object.values(proxy.counts).reduce((a, b) => a + b, 0)
+      const firstRequests = proxy.total()
       proxy.reset()
       const samples = []
-      for (let i = 0; i < RUNS; i++) samples.push(await time(() => driver.check(source, digest, ctx)))
-      const requests = Object.values(proxy.counts).reduce((a, b) => a + b, 0) / RUNS
+      for (let i = 0; i < RUNS; i++) samples.push(await timeAsync(() => driver.check(source, digest, ctx)))
+      const requests = proxy.total() / RUNS
       const bare = []
       const headers = {Accept: 'application/vnd.docker.distribution.manifest.v2+json'}
-      if (variant.auth) headers.Authorization = `Basic ${Buffer.from(`${USER.username}:${USER.password}`).toString('base64')}`
-      for (let i = 0; i < RUNS; i++) bare.push(await time(() => fetch(`http://127.0.0.1:${registry.port}/v2/team/web/manifests/latest`, {method: 'HEAD', headers})))
+      if (variant.auth) headers.Authorization = basicAuth(USER)
+      for (let i = 0; i < RUNS; i++) bare.push(await timeAsync(() => fetch(`http://127.0.0.1:${registry.port}/v2/team/web/manifests/latest`, {method: 'HEAD', headers})))
       proxy.close()
 
       // The whole CLI: `dkt source update` in a project (process start included), nothing new each time.
@@ -140,11 +101,12 @@ try {
 
       const check = summarize(samples)
       const floor = summarize(bare)
-      results[variant.key] = {first_check_requests: firstRequests, requests_per_check: requests, check, bare_head: floor, cli_source_update: summarize(cli)}
+      const cliUpdate = summarize(cli)
+      results[variant.key] = {first_check_requests: firstRequests, requests_per_check: requests, check, bare_head: floor, cli_source_update: cliUpdate}
       rows.push([`${variant.key}: first check`, firstRequests, '', ''])
       rows.push([`${variant.key}: driver check`, requests, check.median_ms, `${(check.median_ms / floor.median_ms).toFixed(2)}x`])
       rows.push([`${variant.key}: bare HEAD`, 1, floor.median_ms, '1.00x'])
-      rows.push([`${variant.key}: dkt source update (CLI)`, firstRequests, summarize(cli).median_ms, `${(summarize(cli).median_ms / floor.median_ms).toFixed(0)}x`])
+      rows.push([`${variant.key}: dkt source update (CLI)`, firstRequests, cliUpdate.median_ms, `${(cliUpdate.median_ms / floor.median_ms).toFixed(0)}x`])
     } finally {
       registry.stop()
     }

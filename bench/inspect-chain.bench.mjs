@@ -5,9 +5,10 @@ import os from 'node:os'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import {ROOT, benchRuns, dkt, ensureBuilt, formatTable, makeTempDir, packageVersion, run, summarize, writeResults, environment} from './lib.mjs'
+import {GIT_IDENTITY, ROOT, benchRuns, dkt, ensureBuilt, envInt, formatTable, makeTempDir, packageVersion, run, summarize, writeResults, environment} from './lib.mjs'
 
-const DEPTH = chainDepth()
+/** env BENCH_CHAIN_DEPTH, default 1000. */
+const DEPTH = envInt('BENCH_CHAIN_DEPTH', 1000, 2)
 const WARMUP = 1
 const RUNS = benchRuns(5)
 /** Depths inspected: one level (the fixed cost: startup, resolving the target), the middle, the whole chain. */
@@ -24,23 +25,12 @@ const {nodeId, runId, shortId} = await dist('core/ids.js')
 const {canonicalJson, compactJson} = await dist('core/canonical-json.js')
 const {hashTree} = await dist('kinds/path/hash-tree.js')
 
-/** env BENCH_CHAIN_DEPTH (an integer >= 2), default 1000. */
-function chainDepth() {
-  const raw = process.env.BENCH_CHAIN_DEPTH
-  if (raw === undefined || raw === '') return 1000
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < 2) throw new Error(`BENCH_CHAIN_DEPTH must be an integer >= 2, got ${JSON.stringify(raw)}`)
-  return n
-}
-
 /**
  * Node i reads s(i-1) and writes s(i): it copies its input's file and appends one line (`s<i>`). ($0 is `step`, not
  * `sh`: `dkt node run` reorders a command whose arguments repeat an earlier word, see bench/README.md.)
  */
 const nodeCommand = (i) => ['sh', '-c', `cp "$1/data.txt" "$2/data.txt" && echo s${i} >> "$2/data.txt"`, 'step', `\${s${i - 1}:ROOT}`, `\${s${i}:ROOT}`]
 const dataContent = (i) => Array.from({length: i + 1}, (_, k) => `s${k}\n`).join('')
-
-const GIT_IDENTITY = {GIT_AUTHOR_NAME: 'dkt', GIT_AUTHOR_EMAIL: 'dkt@localhost', GIT_COMMITTER_NAME: 'dkt', GIT_COMMITTER_EMAIL: 'dkt@localhost'}
 
 function lastObservation(projectDir, name) {
   const lines = readFileSync(path.join(projectDir, '.dkt', 'versions', `${name}.jsonl`), 'utf8').trim().split('\n')

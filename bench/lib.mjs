@@ -1,6 +1,9 @@
-// Shared benchmark helpers: timing a spawned process, medians, temp dirs, the minimal oclif CLI and the dkt test project.
+// Shared benchmark helpers: timing a spawned process or a function, medians, temp dirs, local servers (free port,
+// waiting, a counting proxy), the minimal oclif CLI and the dkt test project.
 import {spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import http from 'node:http'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -18,6 +21,18 @@ export function benchRuns(defaultRuns = 15) {
   if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_RUNS must be a positive integer, got ${JSON.stringify(raw)}`)
   return n
 }
+
+/** An integer setting from env `name` (at least `min`), `fallback` when unset or empty. */
+export function envInt(name, fallback, min) {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`)
+  return n
+}
+
+/** Author and committer of the commits a benchmark makes itself in a generated .dkt (env of the git child only). */
+export const GIT_IDENTITY = {GIT_AUTHOR_NAME: 'dkt', GIT_AUTHOR_EMAIL: 'dkt@localhost', GIT_COMMITTER_NAME: 'dkt', GIT_COMMITTER_EMAIL: 'dkt@localhost'}
 
 export function median(values) {
   if (values.length === 0) return Number.NaN
@@ -52,6 +67,60 @@ export function run(command, args, {cwd, env} = {}) {
     throw new Error(`\`${shown}\` (in ${cwd}) exited with ${result.status ?? result.signal}:\n${result.stderr || result.stdout}`)
   }
   return {ms, stdout: result.stdout, stderr: result.stderr}
+}
+
+/** Awaits fn() and returns its wall-clock time in ms. */
+export async function timeAsync(fn) {
+  const start = process.hrtime.bigint()
+  await fn()
+  return Number(process.hrtime.bigint() - start) / 1e6
+}
+
+/** The version a tool prints (its trimmed stdout), or undefined when it is not installed or fails. */
+export function toolVersion(command, args) {
+  const result = spawnSync(command, args, {encoding: 'utf8'})
+  return result.status === 0 ? result.stdout.trim() : undefined
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const {port} = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Polls check() (sync or async; a throw counts as not yet) every 50 ms until it is truthy, or throws at the deadline. */
+export async function waitUntil(check, what, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!(await Promise.resolve().then(check).catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/** A pass-through HTTP proxy on 127.0.0.1 in front of targetPort that counts requests by method. */
+export async function countingProxy(targetPort) {
+  const counts = {}
+  const server = http.createServer((req, res) => {
+    counts[req.method] = (counts[req.method] ?? 0) + 1
+    const upstream = http.request({host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers}, (answer) => {
+      res.writeHead(answer.statusCode, answer.headers)
+      answer.pipe(res)
+    })
+    req.pipe(upstream)
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: server.address().port,
+    counts,
+    total: () => Object.values(counts).reduce((a, b) => a + b, 0),
+    reset: () => Object.keys(counts).forEach((k) => delete counts[k]),
+    close: () => server.close(),
+  }
 }
 
 /** Runs `node bin/run.js ...args` of dkt in cwd. */

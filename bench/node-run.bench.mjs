@@ -1,11 +1,9 @@
 // node-run benchmark: median wall-clock latency of a recorded run, `dkt node run` vs. `datalad run`, of the same trivial
 // command (`cp in/x out/y` through sh) on a changed one-file input, so that both really execute and record every time.
-import {spawnSync} from 'node:child_process'
 import {readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync} from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 
-import {ROOT, benchRuns, dkt, ensureBuilt, formatTable, makeTempDir, packageVersion, run, summarize, writeResults, median, environment} from './lib.mjs'
+import {benchRuns, dkt, ensureBuilt, formatTable, makeTempDir, run, summarize, writeResults, median, environment, toolVersion} from './lib.mjs'
 
 const WARMUP = 2
 const RUNS = benchRuns(15)
@@ -23,12 +21,8 @@ try {
 
 /** datalad (and git-annex, its dependency) must be installed: fail with one clear line otherwise. */
 function requireDatalad() {
-  const version = (command, args) => {
-    const result = spawnSync(command, args, {encoding: 'utf8'})
-    return result.status === 0 ? result.stdout.trim() : undefined
-  }
-  const datalad = version('datalad', ['--version'])
-  const annex = version('git', ['annex', 'version', '--raw'])
+  const datalad = toolVersion('datalad', ['--version'])
+  const annex = toolVersion('git', ['annex', 'version', '--raw'])
   if (!datalad || !annex) {
     console.error(
       `node-run: ${!datalad ? 'datalad' : 'git-annex'} is not installed (it is this benchmark's baseline); run scripts/install-bench-deps.sh as root, then retry`,

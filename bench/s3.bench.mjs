@@ -1,12 +1,12 @@
 // s3 benchmark: what one poll of an s3 source costs (ListObjectsV2 requests and ms per check) for prefixes of 10,
 // 1,000 and 10,000 keys, against a real S3 API (s3rver) on 127.0.0.1; and the listing digest of 10,000 keys alone.
 import {spawn} from 'node:child_process'
-import http from 'node:http'
+import {mkdirSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import {ROOT, benchRuns, dkt, ensureBuilt, environment, formatTable, makeTempDir, summarize, writeResults} from './lib.mjs'
+import {ROOT, benchRuns, countingProxy, dkt, ensureBuilt, environment, formatTable, makeTempDir, summarize, timeAsync, waitUntil, writeResults} from './lib.mjs'
 
 const RUNS = benchRuns(15)
 const CLI_RUNS = benchRuns(10)
@@ -21,14 +21,6 @@ const {driver} = await dist('index.js')
 const {listingDigest} = await dist('listing.js')
 const require = createRequire(import.meta.url)
 const {S3Client, CreateBucketCommand, ListObjectsV2Command, PutObjectCommand} = require('@aws-sdk/client-s3')
-
-async function waitUntil(check, what, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 /** s3rver as a child process (OpenSSL's legacy provider: paginated listings use DES tokens), bounded by `timeout`. */
 async function startS3rver(dir) {
@@ -45,27 +37,6 @@ async function startS3rver(dir) {
   const port = Number(/listening on [\d.]+:(\d+)/.exec(output)?.[1])
   if (!port) throw new Error(`s3rver did not start: ${output}`)
   return {port, stop: () => process.kill(-child.pid, 'SIGTERM')}
-}
-
-/** A pass-through proxy that counts requests by method and query (`GET list-type=2` is one ListObjectsV2 page). */
-async function countingProxy(targetPort) {
-  let count = 0
-  const server = http.createServer((req, res) => {
-    count++
-    const upstream = http.request({host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers}, (answer) => {
-      res.writeHead(answer.statusCode, answer.headers)
-      answer.pipe(res)
-    })
-    req.pipe(upstream)
-  })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {port: server.address().port, count: () => count, reset: () => (count = 0), close: () => server.close()}
-}
-
-const time = async (fn) => {
-  const start = process.hrtime.bigint()
-  await fn()
-  return Number(process.hrtime.bigint() - start) / 1e6
 }
 
 const {dir: work, cleanup} = makeTempDir('dkt-bench-s3-')
@@ -100,18 +71,18 @@ try {
     const samples = []
     for (let i = 0; i < RUNS; i++) {
       samples.push(
-        await time(async () => {
+        await timeAsync(async () => {
           const [again] = await driver.check(source, version, ctx)
           if (again !== version) throw new Error(`the listing of ${size} keys changed between checks`)
         }),
       )
     }
-    const requests = proxy.count() / RUNS
+    const requests = proxy.total() / RUNS
     // The floor: the same paginated ListObjectsV2 calls on a client made once, nothing else (no digest, no setup).
     const bare = []
     for (let i = 0; i < RUNS; i++) {
       bare.push(
-        await time(async () => {
+        await timeAsync(async () => {
           let token
           do {
             const page = await client.send(new ListObjectsV2Command({Bucket: 'bench', Prefix: `n${size}/`, ContinuationToken: token}))
@@ -131,7 +102,6 @@ try {
 
   // The whole CLI for the smallest prefix: `dkt source update` in a project, process start and SDK import included.
   const project = path.join(work, 'project')
-  const {mkdirSync} = await import('node:fs')
   mkdirSync(project, {recursive: true})
   dkt(['init', '--s3-access-key', KEYS.accessKeyId, '--s3-secret-key', KEYS.secretAccessKey], project)
   dkt(['config', 'set', 's3.endpoint', `http://127.0.0.1:${server.port}`], project)
@@ -145,7 +115,7 @@ try {
   const objects = Array.from({length: 10_000}, (_, i) => ({key: `dataset/part-${String(9_999 - i).padStart(5, '0')}.csv`, size: 1000 + i, etag: (i * 2654435761 % 2 ** 32).toString(16).padStart(32, '0')}))
   listingDigest(objects)
   const digestSamples = []
-  for (let i = 0; i < DIGEST_RUNS; i++) digestSamples.push(await time(async () => listingDigest(objects)))
+  for (let i = 0; i < DIGEST_RUNS; i++) digestSamples.push(await timeAsync(async () => listingDigest(objects)))
   results.listing_digest_10000 = summarize(digestSamples)
   rows.push(['listing digest of 10000 keys (pure)', 0, results.listing_digest_10000.median_ms, results.listing_digest_10000.min_ms, results.listing_digest_10000.max_ms])
 

@@ -8,18 +8,18 @@ import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import {ROOT, benchRuns, dkt, ensureBuilt, environment, formatTable, makeTempDir, median, run, summarize, writeResults} from './lib.mjs'
+import {GIT_IDENTITY, ROOT, benchRuns, dkt, ensureBuilt, envInt, environment, formatTable, makeTempDir, median, run, summarize, toolVersion, writeResults} from './lib.mjs'
 
 /** N of wide-N and chain-N. The issue's size is 1000; the default keeps this benchmark under ~10 minutes (see README). */
-const SIZE = positiveInt('BENCH_SCHED_SIZE', 500, 2)
+const SIZE = envInt('BENCH_SCHED_SIZE', 500, 2)
 /** Rounds of (a), after one warmup round. */
 const STATUS_RUNS = benchRuns(5)
 /** Full runs (b) per tool and DAG: each on a fresh copy of the project. */
-const FULL_RUNS = positiveInt('BENCH_SCHED_FULL_RUNS', 1, 1)
+const FULL_RUNS = envInt('BENCH_SCHED_FULL_RUNS', 1, 1)
 /** One-leaf-changed rounds (c) per tool, for wide-N (each changes another leaf). */
-const INCR_RUNS = positiveInt('BENCH_SCHED_INCR_RUNS', 3, 1)
+const INCR_RUNS = envInt('BENCH_SCHED_INCR_RUNS', 3, 1)
 /** For chain-N the only leaf is the head: (c) reruns all N nodes. 0 skips it. */
-const CHAIN_INCR_RUNS = positiveInt('BENCH_SCHED_CHAIN_INCR_RUNS', 1, 0)
+const CHAIN_INCR_RUNS = envInt('BENCH_SCHED_CHAIN_INCR_RUNS', 1, 0)
 const DAG_NAMES = (process.env.BENCH_SCHED_DAGS || 'wide,chain').split(',').map((s) => s.trim()).filter(Boolean)
 const CONCURRENCY = 2
 const SNAKEMAKE_FLAGS = ['--scheduler', 'greedy']
@@ -33,8 +33,6 @@ const {nodeId} = await dist('core/ids.js')
 const {canonicalJson, compactJson} = await dist('core/canonical-json.js')
 const {hashTree} = await dist('kinds/path/hash-tree.js')
 
-const GIT_IDENTITY = {GIT_AUTHOR_NAME: 'dkt', GIT_AUTHOR_EMAIL: 'dkt@localhost', GIT_COMMITTER_NAME: 'dkt', GIT_COMMITTER_EMAIL: 'dkt@localhost'}
-
 /** Which dkt was measured: the commit of this checkout, and whether its sources had uncommitted changes. */
 function dktSource() {
   const git = (args) => spawnSync('git', args, {cwd: ROOT, encoding: 'utf8'})
@@ -43,20 +41,9 @@ function dktSource() {
   return {commit: head.stdout.trim(), uncommitted_changes: git(['status', '--porcelain', '--', 'src']).stdout.trim() !== ''}
 }
 
-function positiveInt(name, fallback, min) {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`)
-  return n
-}
-
 /** make and snakemake must be installed: fail with one clear line otherwise. */
 function requireTools() {
-  const version = (command, args) => {
-    const result = spawnSync(command, args, {encoding: 'utf8'})
-    return result.status === 0 ? result.stdout.trim().split('\n')[0] : undefined
-  }
+  const version = (command, args) => toolVersion(command, args)?.split('\n')[0]
   const make = version('make', ['--version'])
   const snakemake = version('snakemake', ['--version'])
   if (!make || !snakemake) {
@@ -331,6 +318,18 @@ function snakemakeRun(dir, dag, expectedRuns) {
   return {ms, runs: Number(done[2]) - 1}
 }
 
+/** make, then snakemake, in their workspaces (targets checked): their times go to samples.make / samples.snakemake. */
+function baselineRuns(ws, dag, leaves, expectedRuns, samples) {
+  const m = makeRun(ws.make, dag, expectedRuns)
+  checkTarget('make', ws.make, dag, leaves)
+  samples.make.push(m.ms)
+  process.stdout.write(`${seconds(m.ms)} s, snakemake ... `)
+  const s = snakemakeRun(ws.snakemake, dag, expectedRuns)
+  checkTarget('snakemake', ws.snakemake, dag, leaves)
+  samples.snakemake.push(s.ms)
+  process.stdout.write(`${seconds(s.ms)} s\n`)
+}
+
 const STATUS_CASES = [
   {
     key: 'dkt_status',
@@ -396,14 +395,7 @@ async function benchDag(dag) {
     full.dkt.push(d.ms)
     dktFull.push(d)
     process.stdout.write(`${seconds(d.ms)} s, make ... `)
-    const m = makeRun(ws.make, dag, dag.runs)
-    checkTarget('make', ws.make, dag, leaves)
-    full.make.push(m.ms)
-    process.stdout.write(`${seconds(m.ms)} s, snakemake ... `)
-    const s = snakemakeRun(ws.snakemake, dag, dag.runs)
-    checkTarget('snakemake', ws.snakemake, dag, leaves)
-    full.snakemake.push(s.ms)
-    process.stdout.write(`${seconds(s.ms)} s\n`)
+    baselineRuns(ws, dag, leaves, dag.runs, full)
   }
   phase('full_runs_s', t)
 
@@ -441,20 +433,12 @@ async function benchDag(dag) {
     incr.dkt_cycle.push(update.ms + d.ms)
     dktIncr.push(d)
     process.stdout.write(`${seconds(update.ms)} + ${seconds(d.ms)} s, make ... `)
-    const m = makeRun(ws.make, dag, change.runs)
-    checkTarget('make', ws.make, dag, leaves)
-    incr.make.push(m.ms)
-    process.stdout.write(`${seconds(m.ms)} s, snakemake ... `)
-    const s = snakemakeRun(ws.snakemake, dag, change.runs)
-    checkTarget('snakemake', ws.snakemake, dag, leaves)
-    incr.snakemake.push(s.ms)
-    process.stdout.write(`${seconds(s.ms)} s\n`)
+    baselineRuns(ws, dag, leaves, change.runs, incr)
   }
   phase('incremental_s', t)
 
   const sum = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.length > 0 ? summarize(v) : null]))
-  const med = (samples) => median(samples)
-  const ratio = (a, b) => (a.length && b.length ? round3(med(a) / med(b)) : null)
+  const ratio = (a, b) => (a.length && b.length ? round3(median(a) / median(b)) : null)
   const phaseMedians = (list) =>
     list.length === 0 ? null : {...Object.fromEntries(Object.keys(list[0].phases).map((k) => [k, round1(median(list.map((d) => d.phases[k])))])), commits: median(list.map((d) => d.commits)), runs: list[0].runs, early_exits: list.reduce((n, d) => n + d.early_exits, 0)}
   return {
