@@ -7,13 +7,13 @@ import {Readable, Transform} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import type {ReadableStream as WebReadableStream} from 'node:stream/web'
 
-import {RemoteUnreachableError} from '../../core/errors.js'
+import {DktError, RemoteUnreachableError} from '../../core/errors.js'
 import {makeVersion, type Version, versionHex} from '../../core/version.js'
 import type {DriverContext} from '../driver.js'
+import {md5File} from '../file-digest.js'
 import {assertOk, httpRequest} from '../http.js'
 import type {Build} from './api.js'
 import type {AppRef} from './location.js'
-import {md5File} from '../file-digest.js'
 
 /** A download that delivers no byte for this long is given up (a whole download may take much longer). */
 const STALL_MS = 60_000
@@ -208,7 +208,7 @@ export class BuildCache {
     } catch (error) {
       if (ctx.signal?.aborted) throw error
       if (stall.signal.aborted) throw new RemoteUnreachableError(`the download of ${what} stalled: no data for ${STALL_MS / 1000} s`, {cause: error})
-      if (error instanceof Error && 'exitCode' in error) throw error
+      if (error instanceof DktError) throw error
       throw new RemoteUnreachableError(`the download of ${what} failed: ${(error as Error)?.message ?? error}`, {cause: error})
     } finally {
       clearTimeout(timer)

@@ -29,7 +29,7 @@ async function versionsSince(builds: Build[], from: Version, cache: BuildCache, 
   const newer: Version[] = []
   for (let i = builds.length - 1; i >= 0; i--) {
     const version = i === builds.length - 1 ? latest : await cache.version(builds[i], ctx)
-    if (version === from) return [from, ...new Set(newer.reverse())]
+    if (version === from) return [from, ...newer.reverse()]
     if (!newer.includes(version)) newer.push(version)
   }
   return [latest]

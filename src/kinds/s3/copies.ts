@@ -86,6 +86,8 @@ async function keepCopy(dir: string, root: string, version: Version, objects: Om
   await fs.writeFile(path.join(staging, 'manifest.json'), `${JSON.stringify(manifest)}\n`)
   try {
     await fs.rename(staging, dir)
+    // Ours is in place, and its files are the ones just walked: no need to walk them again.
+    return {root: path.join(dir, 'root'), objects: manifest.objects}
   } catch {
     // A copy is there already: another process's intact one (a run may be reading it) stays; a damaged one goes.
     if (!(await verifiedCopy(dir, version))) {

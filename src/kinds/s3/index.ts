@@ -6,13 +6,13 @@ import * as path from 'node:path'
 import {InvalidArgumentError, NotFoundError} from '../../core/errors.js'
 import type {Version} from '../../core/version.js'
 import type {DriverContext, Fields, KindDriver, SourceSpec} from '../driver.js'
+import {md5File} from '../file-digest.js'
 import {connect, type S3Connection, s3Settings} from './client.js'
 import {adoptCopy, type CopiedObject, copyOf} from './copies.js'
 import {type ListedObject, listingDigest} from './listing.js'
 import {normalizeS3Location, type S3Place, s3Place, s3Url} from './location.js'
 import {type LocalFile, planSync} from './plan.js'
 import {deleteObjects, listObjects, uploadFiles} from './transfer.js'
-import {md5File} from '../file-digest.js'
 
 /** What prepareOutput leaves next to the run's folder, for publish: the objects it started from. */
 interface OutputBase {
@@ -53,10 +53,9 @@ function remember(source: SourceSpec, version: Version, objects: readonly Listed
 }
 
 async function currentVersion(connection: S3Connection, place: S3Place): Promise<{version: Version; objects: ListedObject[]}> {
-  const {objects} = await listObjects(connection, place)
+  const objects = await listObjects(connection, place)
   return {version: listingDigest(objects), objects}
 }
-
 
 /** Files (following symbolic links) and folders under `root`, as relative `/` paths. */
 async function localTree(root: string): Promise<{files: Map<string, {abs: string; size: bigint; ino: bigint; mtimeNs: bigint}>; folders: Set<string>}> {
@@ -169,7 +168,7 @@ export const driver: KindDriver = {
         const md5 = untouched && known.get(rel) ? (known.get(rel) as CopiedObject).md5 : await md5File(file.abs)
         local.set(rel, {size: Number(file.size), md5, abs: file.abs})
       }
-      const remote = (await listObjects(connection, place)).objects
+      const remote = await listObjects(connection, place)
       const plan = planSync({local, localFolders: tree.folders, remote, known})
       const uploads = plan.uploads.map((key) => {
         const file = local.get(key) as LocalFile & {abs: string}

@@ -18,18 +18,11 @@ const PARALLEL = 8
 const MAX_PUT_BYTES = 5 * 1024 ** 3
 const PROGRESS_EVERY_MS = 200
 
-export interface Listing {
-  objects: ListedObject[]
-  /** ListObjectsV2 requests it took (one per 1,000 keys). */
-  requests: number
-}
-
-/** Every object under the prefix, keys relative to it, read page by page without downloading anything. */
-export async function listObjects(connection: S3Connection, place: S3Place): Promise<Listing> {
+/** Every object under the prefix, keys relative to it, read page by page (1,000 keys each) without downloading anything. */
+export async function listObjects(connection: S3Connection, place: S3Place): Promise<ListedObject[]> {
   const {ListObjectsV2Command} = await import('@aws-sdk/client-s3')
   const objects: ListedObject[] = []
   let token: string | undefined
-  let requests = 0
   do {
     let page
     try {
@@ -40,14 +33,13 @@ export async function listObjects(connection: S3Connection, place: S3Place): Pro
     } catch (error) {
       throw s3Failure(error, place, connection)
     }
-    requests++
     for (const item of page.Contents ?? []) {
       if (item.Key === undefined || !item.Key.startsWith(place.prefix)) continue
       objects.push({key: item.Key.slice(place.prefix.length), size: item.Size ?? 0, etag: normalizeEtag(item.ETag)})
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined
   } while (token)
-  return {objects, requests}
+  return objects
 }
 
 /** Runs `work` on every item, at most `limit` at once; the first failure stops new work and is thrown. */
