@@ -185,7 +185,8 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
   try {
     // Materialize every input at its version and every output for writing; expand the command. Nothing has run yet.
     const fields: Record<string, Fields> = {}
-    const outputDirs: Record<string, string> = {}
+    // What publishing needs after the command, prepared (and checked writable) before it starts.
+    const writers: {name: string; publish: () => Promise<Version>}[] = []
     for (const name of node.inputs) {
       const def = await loadSource(repo, name)
       const {driver, ctx} = await drivers.driverFor(def.kind)
@@ -194,9 +195,11 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
     for (const name of node.outputs) {
       const def = await loadSource(repo, name)
       const {driver, ctx} = await drivers.driverFor(def.kind)
-      outputDirs[name] = path.join(workDir, 'out', name)
-      if (!driver.prepareOutput) throw new InvalidArgumentError(`\`${name}\` is a ${def.kind} source, which a run cannot write`)
-      fields[name] = await driver.prepareOutput(toSpec(def), outputDirs[name], ctx)
+      const {prepareOutput, publish} = driver
+      if (!prepareOutput || !publish) throw new InvalidArgumentError(`\`${name}\` is a ${def.kind} source, which a run cannot write`)
+      const dir = path.join(workDir, 'out', name)
+      fields[name] = await prepareOutput.call(driver, toSpec(def), dir, ctx)
+      writers.push({name, publish: () => publish.call(driver, toSpec(def), dir, ctx, {message: `dkt run ${id}\n\nnode ${node.id}`})})
     }
     const values: FieldValues = {fields, config}
     const env = fieldEnvironment(values)
@@ -227,12 +230,7 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
     const outputs: Record<string, Version> = {}
     if (status === 'success') {
       try {
-        for (const name of node.outputs) {
-          const def = await loadSource(repo, name)
-          const {driver, ctx} = await drivers.driverFor(def.kind)
-          if (!driver.publish) throw new InvalidArgumentError(`\`${name}\` is a ${def.kind} source, which a run cannot write`)
-          outputs[name] = await driver.publish(toSpec(def), outputDirs[name], ctx, {message: `dkt run ${id}\n\nnode ${node.id}`})
-        }
+        for (const writer of writers) outputs[writer.name] = await writer.publish()
       } catch (error) {
         status = 'error'
         reason = `publishing the outputs failed: ${(error as Error).message}`

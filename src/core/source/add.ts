@@ -11,7 +11,7 @@ import {compactJson} from '../canonical-json.js'
 import {SOURCE_FORMAT, type SourceDef, sourceFile, versionsFile} from '../model/source.js'
 import {assertSourceName} from '../names.js'
 import {joinSubPath} from '../sub-path.js'
-import {describeVersion, driverContext, findSource, type SourceView, toSpec, toView} from './store.js'
+import {describeVersion, driverContext, driverFor, findSource, type SourceView, toSpec, toView} from './store.js'
 
 export interface AddSourceOptions {
   name: string
@@ -68,8 +68,8 @@ export async function addSource(repo: MetaRepo, options: AddSourceOptions): Prom
       path: planned.path,
       parent: planned.parent,
     }
-    const checker = await loadDriver(def.kind)
-    const checkCtx = await driverContext(repo, def.kind)
+    // The kind may have changed in resolve (github sources are stored as git).
+    const {driver: checker, ctx: checkCtx} = def.kind === planned.kind ? {driver, ctx} : await driverFor(repo, def.kind)
     const [version] = await checker.check(toSpec(def), undefined, checkCtx)
     const info = await describeVersion(checker, toSpec(def), version, checkCtx)
     const origin = def.parent ? `from ${def.parent}${def.path ? `, path ${def.path}` : ''}` : `${def.kind} ${def.location}`

@@ -1,7 +1,6 @@
 // The `md5:` digest of a folder tree (relative paths, exec bits, contents), with a cache keyed by
 // (device, inode, size, mtime) so that a re-check reads only the files that changed.
 import {createHash} from 'node:crypto'
-import {readFileSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -49,10 +48,6 @@ export function digestEntries(entries: TreeEntry[]): Version {
   return makeVersion('md5', hash.digest('hex'))
 }
 
-// Files this small are read in one synchronous call: a stream costs several thread-pool round trips (open, read,
-// close), far more than reading a few kilobytes, and a scheduler hashes the small outputs of every run.
-const SMALL_FILE = 64 * 1024
-
 // Files modified this recently may still be changing within the same mtime tick (git's "racy" entries): hash
 // them, but do not trust the cache for them next time.
 const RACY_WINDOW_NS = 2_000_000_000n
@@ -84,7 +79,7 @@ export async function hashTree(root: string, cache: HashCache = {}, nowMs = Date
           md5 = cached.md5
           reused++
         } else {
-          md5 = stat.size <= SMALL_FILE ? createHash('md5').update(readFileSync(abs)).digest('hex') : await md5File(abs)
+          md5 = await md5File(abs, Number(stat.size))
           hashed++
         }
         if (nowNs - stat.mtimeNs > RACY_WINDOW_NS) nextCache[relPath] = {...key, md5}

@@ -165,7 +165,7 @@ export const driver: KindDriver = {
       for (const [rel, file] of tree.files) {
         const copied = base.files[rel]
         const untouched = copied && copied.size === String(file.size) && copied.ino === String(file.ino) && copied.mtimeNs === String(file.mtimeNs)
-        const md5 = untouched && known.get(rel) ? (known.get(rel) as CopiedObject).md5 : await md5File(file.abs)
+        const md5 = untouched && known.get(rel) ? (known.get(rel) as CopiedObject).md5 : await md5File(file.abs, Number(file.size))
         local.set(rel, {size: Number(file.size), md5, abs: file.abs})
       }
       const remote = await listObjects(connection, place)
