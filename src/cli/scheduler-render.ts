@@ -1,6 +1,7 @@
 // What the scheduler prints: one line per event (new version, run started, run finished with status and
 // duration), a live summary line on a terminal, or JSON lines for machines.
 import type {SchedulerEvent, SchedulerResult} from '../scheduler/scheduler.js'
+import {shortId} from '../core/ids.js'
 import {shortVersion} from '../core/version.js'
 import {versionsText} from './run-render.js'
 
@@ -28,19 +29,19 @@ export class SchedulerPrinter {
         this.line(`unreachable  ${event.source}: ${event.message} (retry in ${event.retryInSeconds} s)`)
         break
       case 'recovered':
-        for (const run of event.runs) this.line(`interrupted  run ${run.id.slice(0, 8)} of node ${run.node.slice(0, 8)} recorded as error; due again`)
+        for (const run of event.runs) this.line(`interrupted  run ${shortId(run.id)} of node ${shortId(run.node)} recorded as error; due again`)
         break
       case 'run-started':
-        this.line(`started      run ${event.run.id.slice(0, 8)} of node ${event.run.node.slice(0, 8)} on ${versionsText(event.run.inputs)}`)
+        this.line(`started      run ${shortId(event.run.id)} of node ${shortId(event.run.node)} on ${versionsText(event.run.inputs)}`)
         break
       case 'run-finished': {
         const exit = event.run.exitCode === null ? '' : ` (exit ${event.run.exitCode})`
         const took = event.durationMs < 1000 ? `${event.durationMs} ms` : `${(event.durationMs / 1000).toFixed(1)} s`
-        this.line(`${event.run.status.padEnd(12)} run ${event.run.id.slice(0, 8)} of node ${event.run.node.slice(0, 8)}${exit} in ${took}; outputs ${versionsText(event.run.outputs)}`)
+        this.line(`${event.run.status.padEnd(12)} run ${shortId(event.run.id)} of node ${shortId(event.run.node)}${exit} in ${took}; outputs ${versionsText(event.run.outputs)}`)
         break
       }
       case 'run-error':
-        this.line(`error        node ${event.node.slice(0, 8)}: ${event.message}`)
+        this.line(`error        node ${shortId(event.node)}: ${event.message}`)
         break
       case 'stopping':
         this.line(`stopping     waiting for ${event.running} running run(s); Ctrl-C again to cancel them`)

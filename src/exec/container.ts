@@ -4,7 +4,7 @@ import {PassThrough} from 'node:stream'
 import type Docker from 'dockerode'
 
 import {ContainerFailedError, RemoteUnreachableError} from '../core/errors.js'
-import {DOCKER_HUB, locationOf, parseImageReference} from '../kinds/docker/reference.js'
+import {DOCKER_HUB, type ImageReference, locationOf, parseImageReference} from '../kinds/docker/reference.js'
 import {BoundedCapture} from './capture.js'
 import type {OutputListener, RunOutcome} from './outcome.js'
 
@@ -99,23 +99,25 @@ export async function connectEngine(): Promise<Docker> {
   return docker
 }
 
-/** The registry host a reference names (Docker's rules, see kinds/docker/reference.ts); undefined for Docker Hub. */
-function registryOf(ref: string): string | undefined {
+/** A reference parsed by Docker's rules (see kinds/docker/reference.ts), or undefined when it does not parse. */
+function parsedReference(ref: string): ImageReference | undefined {
   try {
-    const {registry} = parseImageReference(ref)
-    return registry === DOCKER_HUB ? undefined : registry
+    return parseImageReference(ref)
   } catch {
     return undefined
   }
 }
 
+/** The registry host a reference names; undefined for Docker Hub. */
+function registryOf(ref: string): string | undefined {
+  const registry = parsedReference(ref)?.registry
+  return registry === DOCKER_HUB ? undefined : registry
+}
+
 /** `registry/repository` of a reference, normalised (`web` and `docker.io/library/web` are one repository). */
 function repositoryOf(ref: string): string | undefined {
-  try {
-    return locationOf(parseImageReference(ref))
-  } catch {
-    return undefined
-  }
+  const parsed = parsedReference(ref)
+  return parsed && locationOf(parsed)
 }
 
 function authConfig(ref: string, auth: PullAuth): Docker.AuthConfig | undefined {

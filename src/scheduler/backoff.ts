@@ -1,10 +1,4 @@
 // Exponential backoff for sources that cannot be reached. Pure.
-export interface Backoff {
-  failures: number
-  /** When the source may be checked again (ms since the epoch). */
-  nextAt: number
-}
-
 /** The delay after `failures` consecutive failures: base × 2^(failures-1), capped. */
 export function backoffDelay(failures: number, baseMs: number, capMs: number): number {
   if (failures <= 0) return baseMs

@@ -49,6 +49,7 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
   // Runs that could not start in this session (bad input): not retried until something changes their inputs.
   const rejected = new Set<string>()
   let errors = 0
+  const failedCount = () => finished.filter((r) => r.status !== 'success').length + errors
   const committer = new GroupCommitter(repo)
   const maintain = repo.deferMaintenance()
   let wake: () => void = () => {}
@@ -73,8 +74,9 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
 
   const recovered = await recoverInterrupted(repo, {now: new Date()})
   if (recovered.length > 0) options.onEvent({type: 'recovered', runs: recovered})
-  await watcher.check((await watcher.followed()).map((def) => def.name))
-  if (!options.once) await watcher.start()
+  const followed = await watcher.followed()
+  await watcher.check(followed.map((def) => def.name))
+  if (!options.once) await watcher.start(followed)
 
   const start = (nodeId: string, state: NodeState) => {
     const begun = Date.now()
@@ -172,7 +174,7 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
           pending: Math.max(0, ready.length + plan.waiting.length - running.size),
           waitingForLabels: plan.otherWorker.length,
           done: finished.length,
-          failed: finished.filter((r) => r.status !== 'success').length + errors,
+          failed: failedCount(),
         })
         if (running.size === 0 && ready.length === 0) {
           if (!scannedFully) {
@@ -198,5 +200,5 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
     // Housekeeping only: a failure here loses nothing, and the runs are recorded already.
     await maintain().catch(() => {})
   }
-  return {runs: finished, failed: finished.filter((r) => r.status !== 'success').length + errors}
+  return {runs: finished, failed: failedCount()}
 }

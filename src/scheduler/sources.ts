@@ -89,9 +89,8 @@ export class SourceWatcher {
     this.timers.add(timer)
   }
 
-  /** Starts watching local sources and polling remote ones. */
-  async start(): Promise<void> {
-    const defs = await this.followed()
+  /** Starts watching the given (followed) local sources and polling the remote ones. */
+  async start(defs: SourceDef[]): Promise<void> {
     const settings = await readConfig(this.repo.project)
     const local = new Map<string, string[]>()
     for (const def of defs) {
