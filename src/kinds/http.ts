@@ -10,23 +10,24 @@ export interface HttpRequest {
   timeoutMs?: number
 }
 
+/** A network error code in a few words (`connection refused`), for every remote kind's one-sentence errors. */
+export const NETWORK_REASONS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'unknown host',
+  EAI_AGAIN: 'unknown host',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  TimeoutError: 'no answer in time',
+  RequestTimeout: 'no answer in time',
+}
+
 /** The cause of a failed `fetch` in a few words (`connection refused`), not undici's "fetch failed". */
 function networkReason(error: unknown): string {
   const cause = (error as {cause?: {code?: string; message?: string}})?.cause
-  switch (cause?.code) {
-    case 'ECONNREFUSED':
-      return 'connection refused'
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'unknown host'
-    case 'ECONNRESET':
-      return 'connection reset'
-    case 'ETIMEDOUT':
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return 'connection timed out'
-    default:
-      return cause?.message ?? (error as Error)?.message ?? String(error)
-  }
+  return NETWORK_REASONS[cause?.code ?? ''] ?? cause?.message ?? (error as Error)?.message ?? String(error)
 }
 
 /**
@@ -47,10 +48,12 @@ export async function httpRequest(url: string, what: string, request: HttpReques
 
 /**
  * Turns an HTTP error status into one sentence: 401/403 → AuthFailedError (naming the token to fix), 404 →
- * NotFoundError (`missing` says what is missing), anything else → RemoteUnreachableError.
+ * NotFoundError (`missing` says what is missing), anything else → RemoteUnreachableError. The body is discarded.
  */
 export function assertOk(response: Response, what: string, hints: {missing: string; token: string}): void {
   if (response.ok) return
+  // Nobody reads an error's body: release the connection instead of leaving it to the garbage collector.
+  void response.body?.cancel().catch(() => {})
   const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`
   if (response.status === 401 || response.status === 403) {
     throw new AuthFailedError(`${what} refused the credentials (${status}); ${hints.token}`, {data: {status: response.status}})

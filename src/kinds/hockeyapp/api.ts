@@ -80,12 +80,7 @@ export async function listBuilds(ref: AppRef, tag: string | undefined, ctx: Driv
   if (token && mayReceiveToken(ref, hockeyappBaseUrl(ctx.settings))) headers['X-HockeyAppToken'] = token
   const what = `HockeyApp API ${ref.base}`
   const response = await httpRequest(appVersionsUrl(ref), what, {headers, signal: ctx.signal})
-  try {
-    assertOk(response, what, {missing: `HockeyApp app \`${ref.appId}\` does not exist, or the token cannot see it`, token: tokenHint(ref, ctx)})
-  } catch (error) {
-    await response.body?.cancel().catch(() => {})
-    throw error
-  }
+  assertOk(response, what, {missing: `HockeyApp app \`${ref.appId}\` does not exist, or the token cannot see it`, token: tokenHint(ref, ctx)})
   let body: unknown
   try {
     body = await response.json()

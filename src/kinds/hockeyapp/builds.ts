@@ -173,15 +173,10 @@ export class BuildCache {
       // The build URL is a direct download link from the listing: the token is not sent, so that it never
       // reaches a download host (or follows a redirect to one).
       const response = await httpRequest(build.url, `the download of ${what}`, {signal, timeoutMs: DOWNLOAD_TIMEOUT_MS})
-      try {
-        assertOk(response, `the download of ${what}`, {
-          missing: `${what} can no longer be downloaded`,
-          token: 'its download link may have expired; try again',
-        })
-      } catch (error) {
-        await response.body?.cancel().catch(() => {})
-        throw error
-      }
+      assertOk(response, `the download of ${what}`, {
+        missing: `${what} can no longer be downloaded`,
+        token: 'its download link may have expired; try again',
+      })
       if (!response.body) throw new RemoteUnreachableError(`the download of ${what} returned no content`)
       const name = buildFileName(build, response.headers.get('content-disposition'))
       const total = Number(response.headers.get('content-length')) || build.size || 0

@@ -5,6 +5,7 @@ import type {S3Client, S3ClientConfig} from '@aws-sdk/client-s3'
 import {AuthFailedError, DktError, InvalidArgumentError, NotFoundError, RemoteUnreachableError} from '../../core/errors.js'
 import {redactUrlCredentials} from '../../core/redact.js'
 import type {DriverContext} from '../driver.js'
+import {NETWORK_REASONS} from '../http.js'
 import type {S3Place} from './location.js'
 
 export const DEFAULT_REGION = 'us-east-1'
@@ -86,17 +87,6 @@ const AUTH_ERRORS = new Set([
   'AuthorizationHeaderMalformed',
 ])
 
-const NETWORK_REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'unknown host',
-  EAI_AGAIN: 'unknown host',
-  ECONNRESET: 'connection reset',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  TimeoutError: 'no answer in time',
-  RequestTimeout: 'no answer in time',
-}
 
 type SdkError = Error & {code?: string; Code?: string; $metadata?: {httpStatusCode?: number}}
 
