@@ -25,7 +25,8 @@ export interface LockOptions {
   now?: () => number
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process of this machine is alive (EPERM: alive, owned by someone else). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

@@ -6,6 +6,7 @@ import {hostname} from 'node:os'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
+import {isAlive} from '../lock.js'
 import type {RunRecord} from '../model/run.js'
 import type {Project} from '../project.js'
 
@@ -19,17 +20,8 @@ export interface Claim {
 const claimsDir = (project: Project) => path.join(project.cacheDir, 'claims')
 const claimFile = (project: Project, run: string) => path.join(claimsDir(project), `${run}.json`)
 
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 function isLive(claim: Claim): boolean {
-  return claim.host !== hostname() || processAlive(claim.pid)
+  return claim.host !== hostname() || isAlive(claim.pid)
 }
 
 // Synchronous: a claim is a small file and the scheduler reads every claim between runs; a promise read is four
@@ -94,7 +86,7 @@ export async function staleClaims(project: Project): Promise<{claim: Claim; remo
   const stale: {claim: Claim; remove: () => Promise<void>}[] = []
   // Temporary files of processes that died between writing a claim and linking it into place.
   for (const name of names.filter((n) => n.startsWith('.tmp-'))) {
-    if (!processAlive(Number(name.split('-')[1]))) await fs.rm(path.join(claimsDir(project), name), {force: true})
+    if (!isAlive(Number(name.split('-')[1]))) await fs.rm(path.join(claimsDir(project), name), {force: true})
   }
   for (const name of names.filter((n) => n.endsWith('.json'))) {
     const file = path.join(claimsDir(project), name)
