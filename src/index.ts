@@ -1,5 +1,5 @@
 // dkt as a library: the core operations, their types and the error classes. The CLI is a thin layer over this.
-export * from './core/errors.js'
+export * from './base/errors.js'
 export {findProject, projectAt, type Project} from './core/project.js'
 export {MetaRepo} from './core/meta-repo.js'
 export {initProject, cloneProject} from './core/init.js'
@@ -14,4 +14,4 @@ export {updateSources} from './core/source/update.js'
 export {removeSource} from './core/source/rm.js'
 export type {SourceView} from './core/source/store.js'
 export type {KindDriver, DriverContext, SourceSpec} from './kinds/driver.js'
-export * from './core/version.js'
+export * from './base/version.js'

@@ -2,10 +2,10 @@
 // its exit code (also under --json), and shows a stack only when DEBUG or DKT_DEBUG is set.
 import {Command} from '@oclif/core'
 
-import {DktError} from '../core/errors.js'
+import {DktError} from '../base/errors.js'
 import {MetaRepo} from '../core/meta-repo.js'
 import {findProject} from '../core/project.js'
-import {redactUrlCredentials} from '../core/redact.js'
+import {redactUrlCredentials} from '../base/redact.js'
 import {setTransferProgressListener} from '../core/source/store.js'
 import {terminalProgress} from './progress.js'
 

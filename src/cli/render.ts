@@ -2,7 +2,7 @@
 import Table from 'cli-table3'
 
 import type {SourceView} from '../core/source/store.js'
-import type {Version} from '../core/version.js'
+import type {Version} from '../base/version.js'
 
 const NONE = '-'
 

@@ -1,7 +1,7 @@
 // Rendering of runs for the node commands: one summary line per run, and a run's output streamed to the terminal.
 import type {ExecuteResult, RunEvent} from '../core/node/execute.js'
 import type {RunRecord} from '../core/model/run.js'
-import {shortVersion} from '../core/version.js'
+import {shortVersion} from '../base/version.js'
 
 export function versionsText(versions: Record<string, string>): string {
   const parts = Object.entries(versions)

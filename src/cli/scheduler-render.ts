@@ -2,7 +2,7 @@
 // duration), a live summary line on a terminal, or JSON lines for machines.
 import type {SchedulerEvent, SchedulerResult} from '../scheduler/scheduler.js'
 import {shortId} from '../core/ids.js'
-import {shortVersion} from '../core/version.js'
+import {shortVersion} from '../base/version.js'
 import {versionsText} from './run-render.js'
 
 export class SchedulerPrinter {

@@ -5,7 +5,7 @@ import {Args, Flags} from '@oclif/core'
 import {DktCommand} from '../cli/base-command.js'
 import {provenanceDot, renderSvg} from '../core/inspect/dot.js'
 import {inspectVersion, type VersionEntry} from '../core/inspect/walk.js'
-import {InvalidArgumentError} from '../core/errors.js'
+import {InvalidArgumentError} from '../base/errors.js'
 
 export default class Inspect extends DktCommand {
   static override summary = 'Show the provenance of a source version, back to the global sources.'

@@ -2,7 +2,7 @@
 // `github.url`. Never committed, and only keys are ever shown.
 import {readFile, stat} from 'node:fs/promises'
 
-import {InvalidArgumentError} from './errors.js'
+import {InvalidArgumentError} from '../base/errors.js'
 import type {Project} from './project.js'
 
 const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/

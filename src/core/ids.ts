@@ -2,8 +2,8 @@
 // versions. Pure; a changed golden value here is a format break.
 import {createHash} from 'node:crypto'
 
-import {compactJson} from './canonical-json.js'
-import type {Version} from './version.js'
+import {compactJson} from '../base/canonical-json.js'
+import type {Version} from '../base/version.js'
 
 export const SHORT_ID_LENGTH = 8
 

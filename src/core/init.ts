@@ -3,11 +3,11 @@ import {existsSync, statSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
-import {AlreadyExistsError, InvalidArgumentError, NotFoundError, RemoteUnreachableError} from './errors.js'
-import {gitMessage, runGit, tokenHeaderEnv} from './git-cli.js'
+import {AlreadyExistsError, InvalidArgumentError, NotFoundError, RemoteUnreachableError} from '../base/errors.js'
+import {gitMessage, runGit, tokenHeaderEnv} from '../base/git-cli.js'
 import {MetaRepo} from './meta-repo.js'
 import {DKT_DIR, FORMAT, type Project, projectAt} from './project.js'
-import {redactUrlCredentials} from './redact.js'
+import {redactUrlCredentials} from '../base/redact.js'
 import {type SecretName, type Secrets, writeSecrets} from './secrets.js'
 
 /** Never committed: private fields, tokens, caches, the lock and temporary files of atomic writes. */

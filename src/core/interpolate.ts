@@ -5,7 +5,7 @@
 // - In a stored shell script (and hook commands, run by sh -c), `${NAME:FIELD}` is rewritten to a reference to the
 //   environment variable that holds the value (`${tests_ROOT}`): the shell expands variables as data, never as
 //   code, and this stays correct inside double quotes, where inserting quoted text would not.
-import {InvalidArgumentError} from './errors.js'
+import {InvalidArgumentError} from '../base/errors.js'
 
 export const FIELD_REFERENCE = /\$\{([^\s{}:$]+):([A-Z][A-Z0-9_]*)\}/g
 const KEY_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g

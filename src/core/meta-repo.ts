@@ -5,10 +5,10 @@ import {type Dirent, readdirSync, readFileSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
-import {canonicalJson} from './canonical-json.js'
-import {InvalidArgumentError} from './errors.js'
-import {commitIdentity, runGit} from './git-cli.js'
-import {acquireLock} from './lock.js'
+import {canonicalJson} from '../base/canonical-json.js'
+import {InvalidArgumentError} from '../base/errors.js'
+import {commitIdentity, runGit} from '../base/git-cli.js'
+import {acquireLock} from '../base/lock.js'
 import type {Project} from './project.js'
 
 /** Top-level folders of `.dkt/` that hold committed metadata. Nothing outside them is ever staged. */

@@ -1,5 +1,5 @@
 // Source-name rules (SPEC §4): valid UTF-8, non-empty, none of `:` `/` `\` `*`.
-import {InvalidNameError} from './errors.js'
+import {InvalidNameError} from '../base/errors.js'
 
 const FORBIDDEN = [':', '/', '\\', '*'] as const
 

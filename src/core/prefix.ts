@@ -1,6 +1,6 @@
 // Unique-prefix expansion of versions (as isomorphic-git's expandOid): exactly one match, or NotFound / Ambiguous.
-import {AmbiguousError, InvalidArgumentError, NotFoundError} from './errors.js'
-import {ALGORITHMS, type Algorithm, type Version, shortVersion, versionAlgorithm, versionHex} from './version.js'
+import {AmbiguousError, InvalidArgumentError, NotFoundError} from '../base/errors.js'
+import {ALGORITHMS, type Algorithm, type Version, shortVersion, versionAlgorithm, versionHex} from '../base/version.js'
 
 export const MIN_PREFIX_LENGTH = 4
 

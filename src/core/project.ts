@@ -2,7 +2,7 @@
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import * as path from 'node:path'
 
-import {NotAProjectError, UnsupportedFormatError} from './errors.js'
+import {NotAProjectError, UnsupportedFormatError} from '../base/errors.js'
 
 export const DKT_DIR = '.dkt'
 export const FORMAT = 1

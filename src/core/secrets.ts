@@ -2,12 +2,14 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
+import type {Secrets} from '../kinds/driver.js'
 import type {Project} from './project.js'
+
+export type {Secrets} from '../kinds/driver.js'
 
 /** The tokens dkt knows, by the file name they are kept under. */
 export const SECRET_NAMES = ['github-token', 'docker-token', 's3-access-key', 's3-secret-key', 'hockeyapp-token'] as const
 export type SecretName = (typeof SECRET_NAMES)[number]
-export type Secrets = Partial<Record<SecretName, string>>
 
 export async function writeSecrets(project: Project, secrets: Secrets): Promise<SecretName[]> {
   const written: SecretName[] = []

@@ -5,7 +5,7 @@ import type {MetaRepo} from './meta-repo.js'
 import {liveClaims} from './node/claims.js'
 import {currentInputs, loadAllNodes, loadRuns} from './node/store.js'
 import {loadSource} from './source/store.js'
-import {shortVersion} from './version.js'
+import {shortVersion} from '../base/version.js'
 
 export interface NodeStatus {
   node: string

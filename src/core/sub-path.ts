@@ -1,7 +1,7 @@
 // Sub-paths of sources (`-p`): `/`-rooted, normalized, never escaping their location. Pure.
 import * as path from 'node:path'
 
-import {InvalidArgumentError} from './errors.js'
+import {InvalidArgumentError} from '../base/errors.js'
 
 /** Normalizes `p` under `base` (a parent's sub-path): `joinSubPath('/v1', 'pitfall')` = `/v1/pitfall`. */
 export function joinSubPath(base: string | undefined, p: string | undefined): string | undefined {

@@ -3,8 +3,8 @@ import {PassThrough} from 'node:stream'
 
 import type Docker from 'dockerode'
 
-import {ContainerFailedError, RemoteUnreachableError} from '../core/errors.js'
-import {DOCKER_HUB, type ImageReference, locationOf, parseImageReference} from '../kinds/docker/reference.js'
+import {ContainerFailedError, RemoteUnreachableError} from '../base/errors.js'
+import {DOCKER_HUB, type ImageReference, locationOf, parseImageReference} from '../base/image-reference.js'
 import {BoundedCapture} from './capture.js'
 import type {OutputListener, RunOutcome} from './outcome.js'
 

@@ -1,6 +1,8 @@
 // The one interface every source kind implements, with Concourse resource semantics (check / fetch / publish).
-import type {Secrets} from '../core/secrets.js'
-import type {Version} from '../core/version.js'
+import type {Version} from '../base/version.js'
+
+/** Tokens from `.dkt/secrets/`, by file name (`github-token`); never printed, never committed. */
+export type Secrets = Partial<Record<string, string>>
 
 /** What a driver needs to know about a source; it never reads `.dkt/` itself. */
 export interface SourceSpec {

@@ -1,5 +1,5 @@
 // HTTP for the remote kinds (docker registry, hockeyapp): bounded in time, and every failure is one typed sentence.
-import {AuthFailedError, NotFoundError, RemoteUnreachableError} from '../core/errors.js'
+import {AuthFailedError, NotFoundError, RemoteUnreachableError} from '../base/errors.js'
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000
 

@@ -1,5 +1,5 @@
 // Pure rules that turn a LOCATION[:TAG] argument into a location, a tag and a kind (SPEC §4).
-import {AmbiguousError, InvalidArgumentError, NotFoundError} from '../core/errors.js'
+import {AmbiguousError, InvalidArgumentError, NotFoundError} from '../base/errors.js'
 
 export interface LocationFacts {
   /** Whether the location names an existing local file or folder. */

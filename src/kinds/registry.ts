@@ -1,5 +1,5 @@
 // Kind name → driver, loaded lazily so a command only pays for the kinds it touches. Adding a kind: one line here.
-import {UnknownKindError} from '../core/errors.js'
+import {UnknownKindError} from '../base/errors.js'
 import type {KindDriver} from './driver.js'
 
 const LOADERS: Record<string, () => Promise<{driver: KindDriver}>> = {

@@ -7,7 +7,7 @@ import type {RunRecord} from '../core/model/run.js'
 import {liveClaims} from '../core/node/claims.js'
 import {INTERRUPTED} from '../core/node/recover.js'
 import {currentInputs, loadAllNodes, loadRuns} from '../core/node/store.js'
-import type {Version} from '../core/version.js'
+import type {Version} from '../base/version.js'
 import type {Candidate} from './plan.js'
 
 export interface NodeState extends Candidate {

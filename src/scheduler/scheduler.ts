@@ -1,6 +1,6 @@
 // The scheduler: keeps sources up to date and runs every due node, in dependency order, up to a concurrency
 // limit, as a worker for the nodes whose labels it has. Stops on request; cancels running runs on a second one.
-import {AlreadyRunningError} from '../core/errors.js'
+import {AlreadyRunningError} from '../base/errors.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {RunRecord} from '../core/model/run.js'
 import {executeRun} from '../core/node/execute.js'

@@ -1,6 +1,6 @@
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {redact, redactUrlCredentials} from '../../src/core/redact.js'
+import {redact, redactUrlCredentials} from '../../src/base/redact.js'
 import {credentialEnv} from '../../src/kinds/git/mirror.js'
 
 const ctx = (settings: Record<string, string> = {}) => ({cacheDir: '/c', baseDir: '/b', secrets: {'github-token': 'tok_ABCDEF'}, settings})

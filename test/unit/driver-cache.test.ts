@@ -2,7 +2,7 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {subcommand} from '../../src/core/git-cli.js'
+import {subcommand} from '../../src/base/git-cli.js'
 import {MetaRepo} from '../../src/core/meta-repo.js'
 import {projectAt} from '../../src/core/project.js'
 import {writeSecrets} from '../../src/core/secrets.js'

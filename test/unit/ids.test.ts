@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {canonicalJson, compactJson} from '../../src/core/canonical-json.js'
+import {canonicalJson, compactJson} from '../../src/base/canonical-json.js'
 import {linkId} from '../../src/core/model/link.js'
 import {parseSourceVersion} from '../../src/core/source/link.js'
 

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {AmbiguousError, NotFoundError} from '../../src/core/errors.js'
+import {AmbiguousError, NotFoundError} from '../../src/base/errors.js'
 import {inferKind, splitTag} from '../../src/kinds/infer.js'
 import {githubUrl} from '../../src/kinds/github/index.js'
 

@@ -3,7 +3,7 @@ import {hostname} from 'node:os'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {acquireLock} from '../../src/core/lock.js'
+import {acquireLock} from '../../src/base/lock.js'
 import {tempDir} from '../helpers/tmp.js'
 
 describe('project lock', () => {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {InvalidNameError} from '../../src/core/errors.js'
+import {InvalidNameError} from '../../src/base/errors.js'
 import {assertSourceName, sourceNameProblem} from '../../src/core/names.js'
 
 describe('source names', () => {

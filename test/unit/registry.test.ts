@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {UnknownKindError} from '../../src/core/errors.js'
+import {UnknownKindError} from '../../src/base/errors.js'
 import {loadDriver} from '../../src/kinds/registry.js'
 
 describe('loadDriver', () => {

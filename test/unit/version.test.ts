@@ -1,8 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
-import {AmbiguousError, InvalidArgumentError, NotFoundError} from '../../src/core/errors.js'
+import {AmbiguousError, InvalidArgumentError, NotFoundError} from '../../src/base/errors.js'
 import {expandVersion, parseVersionPrefix} from '../../src/core/prefix.js'
-import {makeVersion, parseVersion, shortVersion, type Version} from '../../src/core/version.js'
+import {makeVersion, parseVersion, shortVersion, type Version} from '../../src/base/version.js'
 
 const A: Version = 'sha1:3dd2cc1db51828a643237c39d5ed76bb066bcad8'
 const B: Version = 'sha1:3dd2ff00b51828a643237c39d5ed76bb066bcad8'

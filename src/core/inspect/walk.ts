@@ -5,7 +5,7 @@ import {type RunRecord, runFile} from '../model/run.js'
 import {shortId} from '../ids.js'
 import {parseSourceVersion, readLinks} from '../source/link.js'
 import {loadSource, readObservations, resolveSourceVersion} from '../source/store.js'
-import {shortVersion, type Version, versionAlgorithm} from '../version.js'
+import {shortVersion, type Version, versionAlgorithm} from '../../base/version.js'
 
 /** A version of a source, as the seed's manifest shows it. */
 export interface VersionEntry {

@@ -1,8 +1,8 @@
 // An out-of-band relation between two source versions (`links/ID.json`), e.g. pinata:3dd2cc1d → dmg:0e500a4e.
 import {createHash} from 'node:crypto'
 
-import {compactJson} from '../canonical-json.js'
-import type {Version} from '../version.js'
+import {compactJson} from '../../base/canonical-json.js'
+import type {Version} from '../../base/version.js'
 
 export interface VersionRef {
   source: string

@@ -1,5 +1,5 @@
 // A run manifest (`runs/NODE/RUN.json`): what ran, on which input versions, what it produced, how it ended.
-import type {Version} from '../version.js'
+import type {Version} from '../../base/version.js'
 
 export const RUN_FORMAT = 1
 

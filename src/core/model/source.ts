@@ -1,5 +1,5 @@
 // A source definition (`sources/NAME.json`) and its observed versions (`versions/NAME.jsonl`).
-import type {Version} from '../version.js'
+import type {Version} from '../../base/version.js'
 
 export const SOURCE_FORMAT = 1
 

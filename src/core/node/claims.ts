@@ -6,7 +6,7 @@ import {hostname} from 'node:os'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
-import {isAlive} from '../lock.js'
+import {isAlive} from '../../base/lock.js'
 import type {RunRecord} from '../model/run.js'
 import type {Project} from '../project.js'
 

@@ -5,7 +5,7 @@ import * as path from 'node:path'
 
 import {loadDriver} from '../../kinds/registry.js'
 import {readConfig} from '../config.js'
-import {CycleError, InvalidArgumentError} from '../errors.js'
+import {CycleError, InvalidArgumentError} from '../../base/errors.js'
 import {findCycle} from '../graph.js'
 import {nodeId, type NodeIdentity, shortId} from '../ids.js'
 import {fieldReferences} from '../interpolate.js'

@@ -3,7 +3,7 @@ import {runId} from '../ids.js'
 import type {MetaRepo} from '../meta-repo.js'
 import type {NodeDef} from '../model/node.js'
 import type {RunStatus} from '../model/run.js'
-import type {Version} from '../version.js'
+import type {Version} from '../../base/version.js'
 import {liveClaims} from './claims.js'
 import {currentInputs, loadAllNodes, loadRuns, resolveNode} from './store.js'
 

@@ -1,11 +1,11 @@
 // Reading nodes and runs from the metadata repository; the current input versions of a node.
-import {InvalidArgumentError} from '../errors.js'
+import {InvalidArgumentError} from '../../base/errors.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type NodeDef, nodeFile} from '../model/node.js'
 import {type RunRecord, runFile} from '../model/run.js'
 import {expandId} from '../prefix.js'
 import {lastObserved, loadSource} from '../source/store.js'
-import type {Version} from '../version.js'
+import type {Version} from '../../base/version.js'
 
 export async function loadAllNodes(repo: MetaRepo): Promise<NodeDef[]> {
   const ids = await repo.listJson('nodes')

@@ -3,9 +3,9 @@ import {existsSync, readdirSync} from 'node:fs'
 import {cp, mkdir} from 'node:fs/promises'
 import * as path from 'node:path'
 
-import {AlreadyExistsError} from '../errors.js'
+import {AlreadyExistsError} from '../../base/errors.js'
 import type {MetaRepo} from '../meta-repo.js'
-import type {Version} from '../version.js'
+import type {Version} from '../../base/version.js'
 import {parseSourceVersion} from './link.js'
 import {driverFor, loadSource, resolveSourceVersion, toSpec} from './store.js'
 

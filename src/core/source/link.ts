@@ -1,8 +1,8 @@
 // `dkt source link A:VER B:VER`: record an out-of-band relation between two existing source versions.
-import {AlreadyExistsError, InvalidArgumentError} from '../errors.js'
+import {AlreadyExistsError, InvalidArgumentError} from '../../base/errors.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type LinkDef, linkFile, linkId, type VersionRef} from '../model/link.js'
-import {shortVersion} from '../version.js'
+import {shortVersion} from '../../base/version.js'
 import {loadSource, resolveSourceVersion} from './store.js'
 
 export const LINK_FORMAT = 1

@@ -1,7 +1,7 @@
 // `dkt source log`: the versions of a source, newest first.
 import {loadDriver} from '../../kinds/registry.js'
 import type {MetaRepo} from '../meta-repo.js'
-import type {Version} from '../version.js'
+import type {Version} from '../../base/version.js'
 import {loadSource, sourceVersions} from './store.js'
 
 export interface LogEntry {

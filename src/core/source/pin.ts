@@ -4,11 +4,11 @@ import * as path from 'node:path'
 
 import {splitTag} from '../../kinds/infer.js'
 import {assertKind, loadDriver} from '../../kinds/registry.js'
-import {compactJson} from '../canonical-json.js'
-import {InvalidArgumentError} from '../errors.js'
+import {compactJson} from '../../base/canonical-json.js'
+import {InvalidArgumentError} from '../../base/errors.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type SourceDef, sourceFile, versionsFile} from '../model/source.js'
-import {shortVersion, type Version, versionAlgorithm} from '../version.js'
+import {shortVersion, type Version, versionAlgorithm} from '../../base/version.js'
 import {describeVersion, driverContext, lastObserved, loadAllSources, loadSource, resolveSourceVersion, type SourceView, toSpec, toView} from './store.js'
 
 const label = (version: Version) => `${versionAlgorithm(version)}:${shortVersion(version)}`

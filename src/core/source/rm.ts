@@ -1,5 +1,5 @@
 // `dkt source rm`: remove a source (its definition, its observations and its links); refuses while it is used.
-import {InUseError} from '../errors.js'
+import {InUseError} from '../../base/errors.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {linkFile} from '../model/link.js'
 import {sourceFile, versionsFile} from '../model/source.js'

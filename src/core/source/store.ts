@@ -4,13 +4,13 @@ import * as path from 'node:path'
 import type {DriverContext, KindDriver, SourceSpec} from '../../kinds/driver.js'
 import {loadDriver} from '../../kinds/registry.js'
 import {readConfig} from '../config.js'
-import {NotFoundError} from '../errors.js'
+import {NotFoundError} from '../../base/errors.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type Observation, parseObservation, type SourceDef, sourceFile, versionsFile} from '../model/source.js'
 import type {NodeDef} from '../model/node.js'
 import {sourceNameProblem} from '../names.js'
 import {readSecrets, type Secrets} from '../secrets.js'
-import type {Version} from '../version.js'
+import type {Version} from '../../base/version.js'
 
 /** What tables and `--json` show of a source. */
 export interface SourceView {

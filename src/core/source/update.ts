@@ -1,9 +1,9 @@
 // `dkt source update` and `source list --refresh`: check sources now and record each new version, in one commit.
-import {compactJson} from '../canonical-json.js'
-import {DktError, GitFailedError} from '../errors.js'
+import {compactJson} from '../../base/canonical-json.js'
+import {DktError, GitFailedError} from '../../base/errors.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type SourceDef, versionsFile} from '../model/source.js'
-import {shortVersion, type Version} from '../version.js'
+import {shortVersion, type Version} from '../../base/version.js'
 import {describeVersion, type DriverCache, driverCache, lastObserved, loadSource, toSpec} from './store.js'
 
 export interface UpdateResult {

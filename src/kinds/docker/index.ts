@@ -1,9 +1,9 @@
 // The `docker` kind: an image repository on a registry; a version is the `sha256:` manifest digest of TAG.
-import {InvalidArgumentError, NotFoundError} from '../../core/errors.js'
-import type {Version} from '../../core/version.js'
+import {InvalidArgumentError, NotFoundError} from '../../base/errors.js'
+import type {Version} from '../../base/version.js'
 import type {DriverContext, Fields, KindDriver} from '../driver.js'
 import {manifestDigest, type RegistryTarget} from './registry-api.js'
-import {DEFAULT_TAG, locationOf, parseImageReference, pinnedImage} from './reference.js'
+import {DEFAULT_TAG, locationOf, parseImageReference, pinnedImage} from '../../base/image-reference.js'
 
 function target(source: {location: string}, ctx: DriverContext): RegistryTarget {
   const ref = parseImageReference(source.location)

@@ -1,9 +1,9 @@
 // The few calls of the registry HTTP API v2 a docker source needs (manifest digest, tag list), with token auth.
 import {createHash} from 'node:crypto'
 
-import {AuthFailedError, NotFoundError, RemoteUnreachableError} from '../../core/errors.js'
+import {AuthFailedError, NotFoundError, RemoteUnreachableError} from '../../base/errors.js'
 import {assertOk, httpRequest} from '../http.js'
-import {registryBaseUrl} from './reference.js'
+import {registryBaseUrl} from '../../base/image-reference.js'
 
 /**
  * Every manifest type we accept. Without the Docker v2 type, a registry may answer with a legacy schema-1 manifest,

@@ -4,9 +4,9 @@ import * as fs from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import * as path from 'node:path'
 
-import {NotFoundError, RemoteUnreachableError} from '../../core/errors.js'
-import {commitIdentity, gitMessage, runGit} from '../../core/git-cli.js'
-import {makeVersion, type Version, versionHex} from '../../core/version.js'
+import {NotFoundError, RemoteUnreachableError} from '../../base/errors.js'
+import {commitIdentity, gitMessage, runGit} from '../../base/git-cli.js'
+import {makeVersion, type Version, versionHex} from '../../base/version.js'
 import type {DriverContext, Fields, KindDriver, ResolvedLocation, SourceSpec} from '../driver.js'
 import {credentialEnv, ensureMirror, isRemoteUrl, remoteDefaultBranch, remoteUrl, resolveTag, updateMirror} from './mirror.js'
 

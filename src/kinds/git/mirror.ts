@@ -4,11 +4,11 @@ import {existsSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
-import {NotFoundError, RemoteUnreachableError} from '../../core/errors.js'
-import {gitMessage, runGit, tokenHeaderEnv} from '../../core/git-cli.js'
+import {NotFoundError, RemoteUnreachableError} from '../../base/errors.js'
+import {gitMessage, runGit, tokenHeaderEnv} from '../../base/git-cli.js'
 import {githubBaseUrl} from '../github/base-url.js'
-import {acquireLock} from '../../core/lock.js'
-import {redactUrlCredentials} from '../../core/redact.js'
+import {acquireLock} from '../../base/lock.js'
+import {redactUrlCredentials} from '../../base/redact.js'
 import type {DriverContext} from '../driver.js'
 
 /** Whether a location is a URL (or scp-style `user@host:path`) rather than a local path. */

@@ -1,5 +1,5 @@
 // The `github` kind: `user/repo` on GitHub (or GitHub Enterprise, via the `github.url` setting); stored and read as git.
-import {InvalidArgumentError} from '../../core/errors.js'
+import {InvalidArgumentError} from '../../base/errors.js'
 import type {KindDriver} from '../driver.js'
 import {driver as git, resolveGitLocation} from '../git/index.js'
 import {githubBaseUrl} from './base-url.js'

@@ -1,5 +1,5 @@
 // The HockeyApp API v2 listing of an app's versions (`GET /api/2/apps/APP_ID/app_versions`), read as builds.
-import {RemoteUnreachableError} from '../../core/errors.js'
+import {RemoteUnreachableError} from '../../base/errors.js'
 import type {DriverContext} from '../driver.js'
 import {assertOk, httpRequest} from '../http.js'
 import {type AppRef, appVersionsUrl, hockeyappBaseUrl, mayReceiveToken} from './location.js'

@@ -1,6 +1,6 @@
 // The `hockeyapp` kind: the builds of a HockeyApp app; a version is the `md5:` of a build file, BUILD its number.
-import {InvalidArgumentError, NotFoundError} from '../../core/errors.js'
-import {shortVersion, type Version} from '../../core/version.js'
+import {InvalidArgumentError, NotFoundError} from '../../base/errors.js'
+import {shortVersion, type Version} from '../../base/version.js'
 import type {DriverContext, Fields, KindDriver, SourceSpec} from '../driver.js'
 import {type Build, listBuilds} from './api.js'
 import {BuildCache} from './builds.js'

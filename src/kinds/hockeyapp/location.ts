@@ -1,5 +1,5 @@
 // Pure rules for HockeyApp locations: `APP_ID` ↔ `BASE/manage/apps/APP_ID`, the API base, and the listing URL.
-import {InvalidArgumentError} from '../../core/errors.js'
+import {InvalidArgumentError} from '../../base/errors.js'
 
 export const DEFAULT_HOCKEYAPP_URL = 'https://rink.hockeyapp.net'
 

@@ -4,7 +4,7 @@ import {createHash} from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
-import {makeVersion, type Version} from '../../core/version.js'
+import {makeVersion, type Version} from '../../base/version.js'
 import {md5File} from '../file-digest.js'
 
 /** Folders never hashed: dkt's and git's own metadata change on every command. */

@@ -2,8 +2,8 @@
 // S3 failures turned into one typed sentence each.
 import type {S3Client, S3ClientConfig} from '@aws-sdk/client-s3'
 
-import {AuthFailedError, DktError, InvalidArgumentError, NotFoundError, RemoteUnreachableError} from '../../core/errors.js'
-import {redactUrlCredentials} from '../../core/redact.js'
+import {AuthFailedError, DktError, InvalidArgumentError, NotFoundError, RemoteUnreachableError} from '../../base/errors.js'
+import {redactUrlCredentials} from '../../base/redact.js'
 import type {DriverContext} from '../driver.js'
 import {NETWORK_REASONS} from '../http.js'
 import type {S3Place} from './location.js'

@@ -4,7 +4,7 @@ import {createHash, randomBytes} from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
-import {type Version, versionHex} from '../../core/version.js'
+import {type Version, versionHex} from '../../base/version.js'
 import type {DriverContext} from '../driver.js'
 import type {S3Connection} from './client.js'
 import type {ListedObject} from './listing.js'

@@ -3,8 +3,8 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
-import {InvalidArgumentError, NotFoundError} from '../../core/errors.js'
-import type {Version} from '../../core/version.js'
+import {InvalidArgumentError, NotFoundError} from '../../base/errors.js'
+import type {Version} from '../../base/version.js'
 import type {DriverContext, Fields, KindDriver, SourceSpec} from '../driver.js'
 import {md5File} from '../file-digest.js'
 import {connect, type S3Connection, s3Settings} from './client.js'

@@ -1,7 +1,7 @@
 // The `md5:` version of an s3 source: a digest of the listing under its prefix (relative key, size, ETag). Pure.
 import {createHash} from 'node:crypto'
 
-import {makeVersion, type Version} from '../../core/version.js'
+import {makeVersion, type Version} from '../../base/version.js'
 
 /** One object of a listing, as ListObjectsV2 gives it. */
 export interface ListedObject {

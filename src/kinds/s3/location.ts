@@ -1,6 +1,6 @@
 // Where an s3 source points: LOCATION (`bucket` or `s3://bucket/prefix`) plus its sub-path, as a bucket and a key
 // prefix; and which keys can be files on disk. Pure.
-import {InvalidArgumentError} from '../../core/errors.js'
+import {InvalidArgumentError} from '../../base/errors.js'
 
 export interface S3Place {
   bucket: string

@@ -6,7 +6,7 @@ import * as path from 'node:path'
 import {Transform} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 
-import {InvalidArgumentError, NotFoundError} from '../../core/errors.js'
+import {InvalidArgumentError, NotFoundError} from '../../base/errors.js'
 import type {TransferProgress} from '../driver.js'
 import {type S3Connection, s3Failure} from './client.js'
 import {type ListedObject, normalizeEtag} from './listing.js'

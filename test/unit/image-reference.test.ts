@@ -2,7 +2,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {parseChallenge} from '../../src/kinds/docker/registry-api.js'
-import {locationOf, parseImageReference, pinnedImage, registryBaseUrl} from '../../src/kinds/docker/reference.js'
+import {locationOf, parseImageReference, pinnedImage, registryBaseUrl} from '../../src/base/image-reference.js'
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`
 

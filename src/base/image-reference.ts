@@ -1,5 +1,5 @@
 // Pure parsing of image references (`team/web:tag`, `127.0.0.1:5000/team/web`, `docker://…`), by Docker's rules.
-import {InvalidArgumentError} from '../../core/errors.js'
+import {InvalidArgumentError} from './errors.js'
 
 /** Docker Hub's name in references, and the host its registry API really answers on. */
 export const DOCKER_HUB = 'docker.io'
