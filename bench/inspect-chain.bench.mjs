@@ -22,7 +22,7 @@ ensureBuilt()
 // dkt's own pure ID, JSON and tree-digest functions (plain JS after the build), so the generated IDs are real ones.
 const dist = (rel) => import(pathToFileURL(path.join(ROOT, 'dist', rel)).href)
 const {nodeId, runId, shortId} = await dist('core/ids.js')
-const {canonicalJson, compactJson} = await dist('core/canonical-json.js')
+const {canonicalJson, compactJson} = await dist('base/canonical-json.js')
 const {hashTree} = await dist('kinds/path/hash-tree.js')
 
 /**

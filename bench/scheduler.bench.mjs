@@ -30,7 +30,7 @@ ensureBuilt()
 const tools = requireTools()
 const dist = (rel) => import(pathToFileURL(path.join(ROOT, 'dist', rel)).href)
 const {nodeId} = await dist('core/ids.js')
-const {canonicalJson, compactJson} = await dist('core/canonical-json.js')
+const {canonicalJson, compactJson} = await dist('base/canonical-json.js')
 const {hashTree} = await dist('kinds/path/hash-tree.js')
 
 /** Which dkt was measured: the commit of this checkout, and whether its sources had uncommitted changes. */
