@@ -8,7 +8,7 @@ import {gitMessage, runGit, tokenHeaderEnv} from '../base/git-cli.js'
 import {MetaRepo} from './meta-repo.js'
 import {DKT_DIR, FORMAT, type Project, projectAt} from './project.js'
 import {redactUrlCredentials} from '../base/redact.js'
-import {type SecretName, type Secrets, writeSecrets} from './secrets.js'
+import {type Secrets, writeSecrets} from './secrets.js'
 
 /** Never committed: private fields, tokens, caches, the lock and temporary files of atomic writes. */
 export const GITIGNORE = ['/config', '/secrets/', '/cache/', '/lock', '/lock.*', '*.tmp-*', ''].join('\n')
@@ -18,7 +18,8 @@ export const GITATTRIBUTES = ['versions/*.jsonl merge=union', ''].join('\n')
 
 export interface InitResult {
   dktDir: string
-  secrets: SecretName[]
+  /** The secrets written, by name (`github-token`). */
+  secrets: string[]
 }
 
 function assertNoProject(dir: string): void {

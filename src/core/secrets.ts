@@ -3,16 +3,16 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
 import type {Secrets} from '../kinds/driver.js'
+import {SECRETS} from '../kinds/registry.js'
 import type {Project} from './project.js'
 
 export type {Secrets} from '../kinds/driver.js'
 
-/** The tokens dkt knows, by the file name they are kept under. */
-export const SECRET_NAMES = ['github-token', 'docker-token', 's3-access-key', 's3-secret-key', 'hockeyapp-token'] as const
-export type SecretName = (typeof SECRET_NAMES)[number]
+/** The tokens the kinds declare, by the file name they are kept under. */
+const SECRET_NAMES = SECRETS.map((secret) => secret.name)
 
-export async function writeSecrets(project: Project, secrets: Secrets): Promise<SecretName[]> {
-  const written: SecretName[] = []
+export async function writeSecrets(project: Project, secrets: Secrets): Promise<string[]> {
+  const written: string[] = []
   await fs.mkdir(project.secretsDir, {recursive: true, mode: 0o700})
   await fs.chmod(project.secretsDir, 0o700)
   for (const name of SECRET_NAMES) {

@@ -47,6 +47,35 @@ export interface ResolvedLocation {
 
 export type Fields = Record<string, string>
 
+/** A token a kind reads from `DriverContext.secrets`; `dkt init` and `dkt clone` take it as a flag. */
+export interface SecretDeclaration {
+  /** File name under `.dkt/secrets/`, key in `DriverContext.secrets`, and the flag `--NAME` (env `DKT_NAME`). */
+  readonly name: string
+  /** Help text of the flag. */
+  readonly description: string
+  /** Secrets that must be given together with this one (an S3 key pair). */
+  readonly dependsOn?: readonly string[]
+}
+
+/**
+ * What a kind tells the rest of dkt without its driver being imported: the CLI builds its flags from it
+ * synchronously, the scheduler its polling, the node checks their messages. `src/kinds/<kind>/declaration.ts`.
+ */
+export interface KindDeclaration {
+  /** What `-k` takes, and the name of its `.dkt/cache/` folder. */
+  readonly name: string
+  /** Seconds between two checks of a source the scheduler cannot watch (`scheduler.poll.KIND` overrides it). */
+  readonly pollSeconds: number
+  /** Tokens the driver reads; each is a flag of `init` and `clone`, kept in `.dkt/secrets/`. */
+  readonly secrets: readonly SecretDeclaration[]
+  /** A run may write a source of this kind (`--output`): its driver has `prepareOutput` and `publish`. */
+  readonly writable: boolean
+  /** A source of this kind can be a run's `--image`: its `fetch` gives IMAGE, a reference a container engine pulls. */
+  readonly providesImage?: boolean
+  /** Sources added with this kind are stored as another one (github → git): the kind is a shorthand for `-k`. */
+  readonly storedAs?: string
+}
+
 export interface KindDriver {
   /** The kind name shown in tables (github sources show as `git`). */
   readonly kind: string
@@ -59,6 +88,11 @@ export interface KindDriver {
    * with each version.
    */
   readonly logColumns?: readonly string[]
+  /**
+   * What to watch on disk for a new version of a local source (path: its folder; a local git repository: its refs),
+   * or undefined for a source only polling can follow. Without it the scheduler polls every source of the kind.
+   */
+  watchedPaths?(source: SourceSpec, ctx: DriverContext): string[] | undefined
   /** Turns user input into a stored location (shortcuts expanded, default tag found); validates it exists. */
   resolve(input: {location?: string; tag?: string; cwd: string}, ctx: DriverContext): Promise<ResolvedLocation>
   /**

@@ -1,21 +1,16 @@
 // Keeps sources up to date while the scheduler runs: local ones (path, local git) by watching the filesystem,
 // debounced; remote ones by polling on a per-kind interval, with exponential backoff when they cannot be reached.
-import {existsSync} from 'node:fs'
 import * as path from 'node:path'
 
-import {readConfig} from '../core/config.js'
 import type {DktError} from '../base/errors.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {SourceDef} from '../core/model/source.js'
-import {loadAllSources} from '../core/source/store.js'
+import {type DriverCache, driverCache, loadAllSources, toSpec} from '../core/source/store.js'
 import {updateSources} from '../core/source/update.js'
 import type {Version} from '../base/version.js'
-import {isRemoteUrl} from '../kinds/git/mirror.js'
-import {sourceRoot} from '../kinds/path/index.js'
+import {declarationOf} from '../kinds/registry.js'
 import {backoffDelay} from './backoff.js'
 
-/** Default polling interval per kind, in seconds (`.dkt/config`: `scheduler.poll.KIND`). */
-export const DEFAULT_POLL_SECONDS: Record<string, number> = {git: 60, docker: 300, s3: 300, hockeyapp: 600}
 const BACKOFF_CAP_MS = 3_600_000
 const DEBOUNCE_MS = 300
 
@@ -23,15 +18,15 @@ export type SourceEvent =
   | {type: 'version-found'; source: string; version: Version; previous: Version | null}
   | {type: 'source-error'; source: string; message: string; retryInSeconds: number}
 
-/** The folders whose changes mean a new version of a local source, or undefined for a remote one. */
-export function watchedPaths(def: SourceDef, root: string): string[] | undefined {
-  if (def.kind === 'path') return [sourceRoot(def, {baseDir: root, cacheDir: '', secrets: {}, settings: {}})]
-  if (def.kind === 'git' && (!isRemoteUrl(def.location) || def.location.startsWith('file://'))) {
-    const repo = path.resolve(root, def.location.replace(/^file:\/\//, ''))
-    const gitDir = existsSync(path.join(repo, '.git')) ? path.join(repo, '.git') : repo
-    return [path.join(gitDir, 'refs'), path.join(gitDir, 'packed-refs'), path.join(gitDir, 'HEAD')]
-  }
-  return undefined
+/** The files whose changes mean a new version of a local source, as its driver declares; undefined: poll it. */
+async function watchedPaths(def: SourceDef, drivers: DriverCache): Promise<string[] | undefined> {
+  const {driver, ctx} = await drivers.driverFor(def.kind)
+  return driver.watchedPaths?.(toSpec(def), ctx)
+}
+
+/** Seconds between two checks of a polled source: `scheduler.poll.KIND` in `.dkt/config`, else what its kind declares. */
+function pollSeconds(def: SourceDef, settings: Record<string, string>): number {
+  return Number(settings[`scheduler.poll.${def.kind}`] ?? declarationOf(def.kind).pollSeconds)
 }
 
 export class SourceWatcher {
@@ -91,13 +86,14 @@ export class SourceWatcher {
 
   /** Starts watching the given (followed) local sources and polling the remote ones. */
   async start(defs: SourceDef[]): Promise<void> {
-    const settings = await readConfig(this.repo.project)
+    const drivers = driverCache(this.repo)
+    const {config} = await drivers.settings()
     const local = new Map<string, string[]>()
     for (const def of defs) {
-      const paths = watchedPaths(def, this.repo.project.root)
+      const paths = await watchedPaths(def, drivers)
       if (paths) local.set(def.name, paths)
       else {
-        const seconds = this.options.intervalSeconds ?? Number(settings[`scheduler.poll.${def.kind}`] ?? DEFAULT_POLL_SECONDS[def.kind] ?? 60)
+        const seconds = this.options.intervalSeconds ?? pollSeconds(def, config)
         const poll = async () => {
           if (!this.failures.has(def.name)) await this.check([def.name])
           this.schedule(poll, seconds * 1000)

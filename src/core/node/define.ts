@@ -3,7 +3,7 @@ import {createHash} from 'node:crypto'
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import * as path from 'node:path'
 
-import {loadDriver} from '../../kinds/registry.js'
+import {declarationOf, listKinds, loadDriver, storedKindsWhere} from '../../kinds/registry.js'
 import {readConfig} from '../config.js'
 import {CycleError, InvalidArgumentError} from '../../base/errors.js'
 import {findCycle} from '../graph.js'
@@ -35,10 +35,14 @@ function unique(list: string[]): string[] {
 export async function planNode(repo: MetaRepo, options: DefineNodeOptions): Promise<NodeDef> {
   if (options.command.length === 0) throw new InvalidArgumentError('a node needs a command: dkt node run [FLAGS] CMD [ARGS…]')
   if (options.network !== undefined && !options.image) throw new InvalidArgumentError('--network applies to container runs only; add --image IMG')
-  // An image that names a docker source is an input: the run uses (and records) its version, and a new one makes the node due.
+  // An image that names an image source (docker) is an input: the run uses (and records) its version, and a new one
+  // makes the node due.
   const imageSource = options.image ? await findSource(repo, options.image) : undefined
-  if (imageSource && imageSource.kind !== 'docker') {
-    throw new InvalidArgumentError(`--image \`${options.image}\` names a ${imageSource.kind} source; give an image reference or a docker source`)
+  if (imageSource && !declarationOf(imageSource.kind).providesImage) {
+    const imageKinds = listKinds(storedKindsWhere((declaration) => declaration.providesImage))
+    throw new InvalidArgumentError(
+      `--image \`${options.image}\` names a ${imageSource.kind} source; give an image reference or a ${imageKinds} source`,
+    )
   }
   const inputs = unique(imageSource ? [...options.inputs, options.image as string] : options.inputs)
   const outputs = unique(options.outputs)
@@ -48,7 +52,8 @@ export async function planNode(repo: MetaRepo, options: DefineNodeOptions): Prom
   for (const name of outputs) {
     const kind = kinds.get(name) as string
     if (!drivers.get(kind)?.publish) {
-      throw new InvalidArgumentError(`\`${name}\` is a ${kind} source, which a run cannot write; outputs must be path, git or s3 sources`)
+      const writable = listKinds(storedKindsWhere((declaration) => declaration.writable))
+      throw new InvalidArgumentError(`\`${name}\` is a ${kind} source, which a run cannot write; outputs must be ${writable} sources`)
     }
   }
 

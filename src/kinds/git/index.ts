@@ -9,6 +9,7 @@ import {commitIdentity, gitMessage, runGit} from '../../base/git-cli.js'
 import {makeVersion, type Version, versionHex} from '../../base/version.js'
 import type {DriverContext, Fields, KindDriver, ResolvedLocation, SourceSpec} from '../driver.js'
 import {credentialEnv, ensureMirror, isRemoteUrl, remoteDefaultBranch, remoteUrl, resolveTag, updateMirror} from './mirror.js'
+import {localRepositoryRefs} from './watch.js'
 
 /** git pathspec for a `/`-rooted sub-path: `--` alone for the whole tree. */
 function pathspec(source: SourceSpec): string[] {
@@ -42,6 +43,7 @@ export const driver: KindDriver = {
   kind: 'git',
   fields: ['ROOT', 'COMMIT'],
   history: 'own',
+  watchedPaths: localRepositoryRefs,
 
   async resolve(input, ctx) {
     if (input.location === undefined) throw new NotFoundError('a git source needs a LOCATION (a git URL or a local repository)')

@@ -40,6 +40,8 @@ export const driver: KindDriver = {
   kind: 'path',
   fields: ['ROOT'],
   history: 'observed',
+  // A path source is followed by watching its folder, never polled.
+  watchedPaths: (source, ctx) => [sourceRoot(source, ctx)],
 
   async resolve(input, ctx): Promise<ResolvedLocation> {
     if (input.tag !== undefined) throw new InvalidArgumentError('path sources have no tags')
