@@ -47,3 +47,22 @@ export function metaState(project: string): {head: string; status: string; commi
     commits: Number(git(dkt, ['rev-list', '--count', 'HEAD'])),
   }
 }
+
+/**
+ * A bare repository `name` in `folder` (e.g. what a git daemon serves) with one commit on main, and `advance`, which
+ * commits a new file in a work clone and pushes it.
+ */
+export function bareRepo(folder: string, name: string): {dir: string; advance: () => void} {
+  const dir = path.join(folder, name)
+  git(folder, ['init', '-q', '--bare', '--initial-branch=main', name])
+  const work = gitRepo([{'README': 'hello\n'}]).dir
+  git(work, ['push', '-q', dir, 'HEAD:main'])
+  let changes = 0
+  return {
+    dir,
+    advance() {
+      commit(work, {[`change-${++changes}.txt`]: `change ${changes}\n`})
+      git(work, ['push', '-q', dir, 'HEAD:main'])
+    },
+  }
+}
