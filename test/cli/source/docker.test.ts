@@ -78,7 +78,7 @@ describe('docker sources', () => {
     await dktOk(['source', 'add', 'web', `${image}:v1`, '-k', 'docker'], {cwd: dir})
     const written = await dkt(['node', 'run', '--output', 'web', '--', 'true'], {cwd: dir})
     expect(written.exitCode).toBe(2)
-    expect(written.stderr).toBe('Error: `web` is a docker source, which a run cannot write; outputs must be path, git or s3 sources\n')
+    expect(written.stderr).toBe('Error: `web` is a docker source, which a run cannot write; outputs must be git, path or s3 sources\n')
   })
 
   it('authenticates with the docker token when the registry asks, and never records or prints it', async () => {
