@@ -15,6 +15,9 @@ export interface NodeState extends Candidate {
   key: string | null
 }
 
+/** The nodes this scheduler has a run in progress for (their claims may not be taken yet). */
+type RunningHere = Pick<ReadonlySet<string>, 'has'>
+
 async function readState(repo: MetaRepo, node: NodeDef, claimed: RunRecord[]): Promise<NodeState> {
   const due: DueState = await nodeDue(repo, node, claimed)
   return {
@@ -51,13 +54,13 @@ export class NodeStates {
     this.fullScanNext = true
   }
 
-  /** Every node as the planner sees it; `runningHere`: nodes this scheduler has a run in progress for. */
-  candidates(runningHere: {has: (id: string) => boolean}): NodeState[] {
+  /** Every node as the planner sees it. */
+  candidates(runningHere: RunningHere): NodeState[] {
     return [...this.states.values()].map((state) => ({...state, running: state.running || runningHere.has(state.id)}))
   }
 
   /** Refreshes what changed, or everything; returns whether it read every node. */
-  async refresh(runningHere: {has: (id: string) => boolean}): Promise<boolean> {
+  async refresh(runningHere: RunningHere): Promise<boolean> {
     const ids = await this.repo.listJson('nodes')
     if (this.fullScanNext || ids.length !== this.states.size || ids.some((id) => !this.states.has(id))) {
       await this.scanFully()
