@@ -9,9 +9,14 @@ export default class Status extends DktCommand {
   async run() {
     await this.parse(Status)
     const nodes = await projectStatus(this.repo)
-    const due = nodes.filter((n) => n.due)
-    if (due.length === 0) this.log(`nothing to run (${nodes.length} node${nodes.length === 1 ? '' : 's'}: ${nodes.map((n) => `${n.node.slice(0, 8)} ${n.reasons.join('; ')}`).join(', ') || 'none defined'})`)
-    else this.log(table(['NODE', 'CMD', 'WHY'], due.map((n) => [n.node.slice(0, 8), commandText(n.command), n.reasons.join('; ')])))
+    if (nodes.some((n) => n.due)) {
+      // Failed nodes are listed too: they wait for a `node rerun`, which their line names.
+      const shown = nodes.filter((n) => n.due || n.state === 'failed')
+      this.log(table(['NODE', 'CMD', 'WHY'], shown.map((n) => [n.node.slice(0, 8), commandText(n.command), n.reasons.join('; ')])))
+    } else {
+      const each = nodes.map((n) => `${n.node.slice(0, 8)} ${n.reasons.join('; ')}`).join(', ')
+      this.log(`nothing to run (${nodes.length} node${nodes.length === 1 ? '' : 's'}: ${each || 'none defined'})`)
+    }
     return nodes
   }
 }

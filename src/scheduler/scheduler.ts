@@ -6,9 +6,9 @@ import type {RunRecord} from '../core/model/run.js'
 import {executeRun} from '../core/node/execute.js'
 import {recoverInterrupted} from '../core/node/recover.js'
 import {GroupCommitter} from './commit-batch.js'
-import {type NodeState, nodeState, nodeStates, runningNodes} from './due.js'
 import {planRuns} from './plan.js'
 import {type SourceEvent, SourceWatcher} from './sources.js'
+import {type NodeState, NodeStates} from './states.js'
 
 export type SchedulerEvent =
   | SourceEvent
@@ -39,166 +39,175 @@ export interface SchedulerResult {
   failed: number
 }
 
-export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): Promise<SchedulerResult> {
-  const finished: RunRecord[] = []
-  // Nodes with a run in progress, until its record is committed (their outputs are not recorded before that).
-  const running = new Map<string, Promise<void>>()
-  // Runs whose command is still executing: what --concurrency limits. A run that has ended frees its slot while
-  // its record waits for the next group commit, so quick runs are committed many at a time.
-  const executing = new Set<string>()
-  // Runs that could not start in this session (bad input): not retried until something changes their inputs.
-  const rejected = new Set<string>()
-  let errors = 0
-  const failedCount = () => finished.filter((r) => r.status !== 'success').length + errors
-  const committer = new GroupCommitter(repo)
-  const maintain = repo.deferMaintenance()
-  let wake: () => void = () => {}
-  let dirty = true
-  const poke = () => {
-    dirty = true
-    wake()
+export class Scheduler {
+  /** Runs that ended in this session (memoized ones aside). */
+  private readonly finished: RunRecord[] = []
+  /** Runs that could not even start (bad input, unrecorded), counted as failures. */
+  private errors = 0
+  /** Nodes with a run in progress, until its record is committed (their outputs are not recorded before that). */
+  private readonly running = new Map<string, Promise<void>>()
+  /**
+   * Runs whose command is still executing: what --concurrency limits. A run that has ended frees its slot while
+   * its record waits for the next group commit, so quick runs are committed many at a time.
+   */
+  private readonly executing = new Set<string>()
+  /** Runs (node:key) that could not start in this session: not retried until something changes their inputs. */
+  private readonly rejected = new Set<string>()
+  /** Something changed since the last planning round. */
+  private dirty = true
+  /** Ends the current idle wait. */
+  private wake: () => void = () => {}
+  private readonly states: NodeStates
+  private readonly committer: GroupCommitter
+  private readonly watcher: SourceWatcher
+
+  constructor(
+    private readonly repo: MetaRepo,
+    private readonly options: SchedulerOptions,
+  ) {
+    this.states = new NodeStates(repo)
+    this.committer = new GroupCommitter(repo)
+    this.watcher = new SourceWatcher(repo, {
+      intervalSeconds: options.intervalSeconds,
+      onEvent: (event) => {
+        if (event.type === 'version-found') this.states.changed([event.source])
+        options.onEvent(event)
+      },
+      onChange: () => this.poke(),
+    })
   }
-  let refreshAfter: (sources: string[], node?: string) => void = () => {}
-  const watcher = new SourceWatcher(repo, {
-    intervalSeconds: options.intervalSeconds,
-    onEvent: (event) => {
-      if (event.type === 'version-found') refreshAfter([event.source])
-      options.onEvent(event)
-    },
-    onChange: poke,
-  })
-  options.stop.addEventListener('abort', () => {
-    options.onEvent({type: 'stopping', running: running.size})
-    wake()
-  })
 
-  const recovered = await recoverInterrupted(repo, {now: new Date()})
-  if (recovered.length > 0) options.onEvent({type: 'recovered', runs: recovered})
-  const followed = await watcher.followed()
-  await watcher.check(followed.map((def) => def.name))
-  if (!options.once) await watcher.start(followed)
+  async run(): Promise<SchedulerResult> {
+    const maintain = this.repo.deferMaintenance()
+    try {
+      await this.begin()
+      for (;;) {
+        if (this.dirty && !this.options.stop.aborted && (await this.round())) break
+        if (this.options.stop.aborted && this.running.size === 0) break
+        await this.idle()
+      }
+    } finally {
+      await this.stop()
+      // Housekeeping only: a failure here loses nothing, and the runs are recorded already.
+      await maintain().catch(() => {})
+    }
+    return {runs: this.finished, failed: this.failedCount()}
+  }
 
-  const start = (nodeId: string, state: NodeState) => {
+  /** Records the runs a dead process left, reads the sources once, then follows them (unless --once). */
+  private async begin(): Promise<void> {
+    this.options.stop.addEventListener('abort', () => {
+      this.options.onEvent({type: 'stopping', running: this.running.size})
+      this.wake()
+    })
+    const recovered = await recoverInterrupted(this.repo, {now: new Date()})
+    if (recovered.length > 0) this.options.onEvent({type: 'recovered', runs: recovered})
+    const followed = await this.watcher.followed()
+    await this.watcher.check(followed.map((def) => def.name))
+    if (!this.options.once) await this.watcher.start(followed)
+  }
+
+  /** One planning round. Returns true when --once has nothing left to do. */
+  private async round(): Promise<boolean> {
+    this.dirty = false
+    const scannedFully = await this.refresh()
+    const ready = this.plan()
+    if (this.running.size > 0 || ready.length > 0) return false
+    if (scannedFully) return this.options.once
+    // Nothing due as far as the last changes tell; another worker may have changed things: look at every node.
+    this.states.scanFullyNext()
+    this.dirty = true
+    return false
+  }
+
+  /** Brings the node states up to date with what changed; returns whether it read every node. */
+  private refresh(): Promise<boolean> {
+    return this.states.refresh(this.running)
+  }
+
+  /** Starts the ready runs, up to the concurrency limit, and reports the summary. Returns the ready nodes. */
+  private plan(): NodeState[] {
+    const plan = planRuns(this.states.candidates(this.running), this.options.labels)
+    const ready = plan.ready.map((id) => this.states.get(id) as NodeState).filter((state) => !this.rejected.has(`${state.id}:${state.key}`))
+    for (const state of ready) {
+      if (this.executing.size >= this.options.concurrency) break
+      this.start(state)
+    }
+    this.options.onEvent({
+      type: 'summary',
+      running: this.running.size,
+      pending: Math.max(0, ready.length + plan.waiting.length - this.running.size),
+      waitingForLabels: plan.otherWorker.length,
+      done: this.finished.length,
+      failed: this.failedCount(),
+    })
+    return ready
+  }
+
+  private start(state: NodeState): void {
     const begun = Date.now()
-    const task = executeRun(repo, state.node, {
-      dktVersion: options.dktVersion,
+    const task = executeRun(this.repo, state.node, {
+      dktVersion: this.options.dktVersion,
       commitStart: false,
-      recorder: committer.record,
-      signal: options.cancel,
+      recorder: this.committer.record,
+      signal: this.options.cancel,
       onExecuted: () => {
-        executing.delete(nodeId)
-        poke()
+        this.executing.delete(state.id)
+        this.poke()
       },
       onEvent: (event) => {
-        if (event.type === 'run-started') options.onEvent({type: 'run-started', run: event.run})
+        if (event.type === 'run-started') this.options.onEvent({type: 'run-started', run: event.run})
       },
     })
       .then(({run, memoized}) => {
-        refreshAfter(Object.keys(run.outputs), nodeId)
+        this.states.changed(Object.keys(run.outputs), state.id)
         if (memoized) return
-        finished.push(run)
-        options.onEvent({type: 'run-finished', run, durationMs: Date.now() - begun})
+        this.finished.push(run)
+        this.options.onEvent({type: 'run-finished', run, durationMs: Date.now() - begun})
       })
       .catch((error: unknown) => {
         // Claimed by another worker meanwhile: that worker records it.
         if (error instanceof AlreadyRunningError) return
-        errors++
-        rejected.add(`${nodeId}:${state.key}`)
-        refreshAfter([], nodeId)
-        options.onEvent({type: 'run-error', node: nodeId, message: (error as Error).message})
+        this.errors++
+        this.rejected.add(`${state.id}:${state.key}`)
+        this.states.changed([], state.id)
+        this.options.onEvent({type: 'run-error', node: state.id, message: (error as Error).message})
       })
       .finally(() => {
-        executing.delete(nodeId)
-        running.delete(nodeId)
-        poke()
+        this.executing.delete(state.id)
+        this.running.delete(state.id)
+        this.poke()
       })
-    executing.add(nodeId)
-    running.set(nodeId, task)
+    this.executing.add(state.id)
+    this.running.set(state.id, task)
   }
 
-  // Node states are kept between planning rounds and refreshed only where something changed (a run finished,
-  // a source got a new version): a full scan per finished run would make a big DAG quadratic. A full scan is
-  // still made at start, when the set of nodes changes, and before concluding that nothing is due (another
-  // worker may have changed things).
-  let states = new Map<string, NodeState>()
-  let fullScan = true
-  let scannedFully = false
-  const stale = new Set<string>()
-  const consumersOf = (sources: string[]) => [...states.values()].filter((s) => s.inputs.some((input) => sources.includes(input))).map((s) => s.id)
-  refreshAfter = (sources, node) => {
-    if (node) stale.add(node)
-    for (const id of consumersOf(sources)) stale.add(id)
+  /** Waits until something changes (a run ends, a source gets a new version) or a stop is asked for. */
+  private async idle(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.wake = resolve
+      if (this.dirty && !this.options.stop.aborted) resolve()
+    })
+    this.wake = () => {}
   }
-  try {
-    for (;;) {
-      if (dirty && !options.stop.aborted) {
-        dirty = false
-        const ids = await repo.listJson('nodes')
-        if (fullScan || ids.length !== states.size || ids.some((id) => !states.has(id))) {
-          states = new Map((await nodeStates(repo)).map((s) => [s.id, s]))
-          fullScan = false
-          scannedFully = true
-          stale.clear()
-        } else if (stale.size > 0) {
-          const elsewhere = await runningNodes(repo)
-          // A node with something upstream still due or running is refreshed once that settles: refreshing a
-          // node with a thousand inputs after each of a thousand runs upstream would be quadratic.
-          const producers = new Map<string, NodeState[]>()
-          for (const state of states.values()) for (const out of state.outputs) producers.set(out, [...(producers.get(out) ?? []), state])
-          // Read producers' states from `states`, which this loop updates: a producer refreshed a moment ago is
-          // no longer due (a chain would otherwise fall back to a full scan per run).
-          const busyUpstream = (state: NodeState) =>
-            state.inputs.some((input) =>
-              (producers.get(input) ?? []).some((p) => p.id !== state.id && (states.get(p.id)?.due || running.has(p.id))),
-            )
-          for (const id of [...stale]) {
-            const current = states.get(id)
-            if (current && busyUpstream(current)) continue
-            stale.delete(id)
-            const state = states.get(id)
-            if (state) states.set(id, await nodeState(repo, state.node, elsewhere.has(id)))
-          }
-        }
-        const plan = planRuns(
-          [...states.values()].map((s) => ({...s, running: s.running || running.has(s.id)})),
-          options.labels,
-        )
-        const ready = plan.ready.filter((id) => !rejected.has(`${id}:${states.get(id)?.key}`))
-        for (const id of ready) {
-          if (executing.size >= options.concurrency) break
-          start(id, states.get(id) as NodeState)
-        }
-        options.onEvent({
-          type: 'summary',
-          running: running.size,
-          pending: Math.max(0, ready.length + plan.waiting.length - running.size),
-          waitingForLabels: plan.otherWorker.length,
-          done: finished.length,
-          failed: failedCount(),
-        })
-        if (running.size === 0 && ready.length === 0) {
-          if (!scannedFully) {
-            fullScan = true
-            dirty = true
-            continue
-          }
-          if (options.once) break
-        }
-        scannedFully = false
-      }
-      if (options.stop.aborted && running.size === 0) break
-      await new Promise<void>((resolve) => {
-        wake = resolve
-        if (dirty && !options.stop.aborted) resolve()
-      })
-      wake = () => {}
-    }
-  } finally {
-    await Promise.allSettled(running.values())
-    await watcher.close()
-    await committer.flush()
-    // Housekeeping only: a failure here loses nothing, and the runs are recorded already.
-    await maintain().catch(() => {})
+
+  /** Waits for the runs in progress, stops following the sources and commits what is left. */
+  private async stop(): Promise<void> {
+    await Promise.allSettled(this.running.values())
+    await this.watcher.close()
+    await this.committer.flush()
   }
-  return {runs: finished, failed: failedCount()}
+
+  private poke(): void {
+    this.dirty = true
+    this.wake()
+  }
+
+  private failedCount(): number {
+    return this.finished.filter((run) => run.status !== 'success').length + this.errors
+  }
+}
+
+export function runScheduler(repo: MetaRepo, options: SchedulerOptions): Promise<SchedulerResult> {
+  return new Scheduler(repo, options).run()
 }

@@ -42,13 +42,21 @@ describe('dkt scheduler --once', () => {
     expect(again.stdout.split('\n').filter((l) => l.includes('run-started'))).toEqual([])
   })
 
-  it('exits 1 when a run failed, and does not retry it on its own', async () => {
+  it('exits 1 when a run failed, and does not retry it on its own; status says so; new inputs run it again', async () => {
     const dir = await project(['a'])
-    await node(dir, ['--input', 'a', '--', 'sh', '-c', 'exit 7'])
+    const failing = await node(dir, ['--input', 'a', '--', 'sh', '-c', 'exit 7'])
     expect((await dkt(['scheduler', '--once'], {cwd: dir})).exitCode).toBe(1)
+    const [status] = await dktJson<{node: string; state: string; due: boolean; reasons: string[]}[]>(['status'], {cwd: dir})
+    expect(status).toMatchObject({node: failing, state: 'failed', due: false})
+    expect(status.reasons).toEqual([expect.stringMatching(new RegExp(`^failed \\(run [0-9a-f]{8}\\); \`dkt node rerun ${failing.slice(0, 8)}\` runs it again$`))])
     const again = await dkt(['scheduler', '--once', '--json'], {cwd: dir})
     expect(again.exitCode).toBe(0)
     expect(again.stdout).not.toContain('run-started')
+    writeFileSync(path.join(dir, 'a/x'), 'changed')
+    const changed = await dkt(['scheduler', '--once', '--json'], {cwd: dir})
+    expect(changed.exitCode).toBe(1)
+    expect(changed.stdout.split('\n').filter((line) => line.includes('"run-started"'))).toHaveLength(1)
+    expect(await runsOf(dir, failing)).toHaveLength(2)
   })
 
   it('honours --concurrency', async () => {

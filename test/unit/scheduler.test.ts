@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {defaultLabels, missingLabels, satisfies} from '../../src/core/labels.js'
 import {backoffDelay} from '../../src/scheduler/backoff.js'
-import {type Candidate, planRuns} from '../../src/scheduler/plan.js'
+import {type Candidate, planRuns, refreshableNow} from '../../src/scheduler/plan.js'
 
 const node = (id: string, inputs: string[], outputs: string[], extra: Partial<Candidate> = {}): Candidate => ({
   id,
@@ -33,6 +33,23 @@ describe('planning due runs', () => {
     const nodes = [node('mac', ['a'], ['b'], {labels: ['osx']}), node('any', ['a'], ['c'])]
     expect(planRuns(nodes, ['linux', 'x64'])).toEqual({ready: ['any'], waiting: [], otherWorker: ['mac']})
     expect(planRuns(nodes, ['osx'])).toEqual({ready: ['any', 'mac'], waiting: [], otherWorker: []})
+  })
+})
+
+describe('refreshing stale nodes', () => {
+  const chain = [node('n1', ['a'], ['b'], {due: false}), node('n2', ['b'], ['c'], {due: false}), node('n3', ['c', 'x'], ['d'], {due: false})]
+  const set = (id: string, extra: Partial<Candidate>) => chain.map((n) => (n.id === id ? {...n, ...extra} : n))
+
+  it('refreshes a stale node only once no direct producer of its inputs is due or running', () => {
+    expect(refreshableNow(['n2', 'n3'], chain)).toEqual(['n2', 'n3'])
+    expect(refreshableNow(['n2', 'n3'], set('n1', {due: true}))).toEqual(['n3'])
+    expect(refreshableNow(['n2', 'n3'], set('n1', {running: true}))).toEqual(['n3'])
+    expect(refreshableNow(['n3'], set('n2', {due: true}))).toEqual([])
+  })
+
+  it('ignores a node reading its own output, and keeps nodes it does not know (removed since)', () => {
+    const loop = [node('self', ['a', 'b'], ['b'], {due: true})]
+    expect(refreshableNow(['self', 'gone'], loop)).toEqual(['self', 'gone'])
   })
 })
 

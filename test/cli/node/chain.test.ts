@@ -49,7 +49,7 @@ describe('a chain of nodes', () => {
     expect(readFileSync(path.join(dir, 'd/out'), 'utf8')).toBe('1b\nc\nd\n')
   })
 
-  it('status says which nodes would run and why: never run, input changed, pinned input changed, failed last time', async () => {
+  it('status says which nodes would run and why: never run, input changed, pinned input changed; a failed node is not due and names node rerun', async () => {
     const trace = path.join(tempDir(), 'trace')
     const {dir, nodes} = await chain(trace)
     expect(await dktOk(['status'], {cwd: dir})).toMatch(/^nothing to run \(3 nodes/)
@@ -68,8 +68,13 @@ describe('a chain of nodes', () => {
     await dktOk(['node', 'run', '--detach', '--input', 'b', 'true'], {cwd: dir})
     const pinned = await dktJson<{node: string; reasons: string[]; command: string[]}[]>(['status'], {cwd: dir})
     expect(pinned.find((s) => s.node === nodes[0])?.reasons).toEqual([`a ${before.slice(4, 12)} → ${after.slice(4, 12)} (pinned input changed)`])
-    expect(pinned.find((s) => s.command[0] === 'false')?.reasons).toEqual(['failed last time'])
-    expect(pinned.find((s) => s.command[0] === 'true')?.reasons).toEqual(['never run'])
+    const rerunHint = `^failed \\(run [0-9a-f]{8}\\); \`dkt node rerun ${failing.node.slice(0, 8)}\` runs it again$`
+    expect(pinned.find((s) => s.command[0] === 'false')).toMatchObject({state: 'failed', due: false, reasons: [expect.stringMatching(new RegExp(rerunHint))]})
+    expect(pinned.find((s) => s.command[0] === 'true')).toMatchObject({state: 'due', due: true, reasons: ['never run']})
+    // the table lists the failed node beside the due ones, with its hint
+    const table = await dktOk(['status'], {cwd: dir})
+    expect(table).toMatch(new RegExp(`^${failing.node.slice(0, 8)}\\s+false\\s+failed \\(run [0-9a-f]{8}\\); \`dkt node rerun ${failing.node.slice(0, 8)}\``, 'm'))
+    expect(table.split('\n').filter((line) => /^[0-9a-f]{8}\s/.test(line))).toHaveLength(3)
   })
 
   it('inspect walks a 3-level chain with a link back to the global sources (JSON, DOT, SVG)', async () => {

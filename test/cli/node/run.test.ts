@@ -173,7 +173,11 @@ describe('failures and hooks', () => {
     const manifest = JSON.parse(readFileSync(path.join(dir, '.dkt/runs', readdirSync(path.join(dir, '.dkt/runs'))[0], `${run.id}.json`), 'utf8')) as RunJson
     expect(manifest).toMatchObject({status: 'failure', exitCode: 3, hooks: {onFailure: {exitCode: 4}}})
     expect(await dktOk(['node', 'output', run.id], {cwd: dir})).toBe('broken\n')
-    expect((await dktJson<{reasons: string[]}[]>(['status'], {cwd: dir}))[0].reasons).toEqual(['failed last time'])
+    // not retried on the same inputs: status says failed, with the rerun hint
+    const [node] = result.stdout.split('\n')
+    const why = `failed (run ${run.id.slice(0, 8)}); \`dkt node rerun ${node.slice(0, 8)}\` runs it again`
+    expect((await dktJson<{reasons: string[]}[]>(['status'], {cwd: dir}))[0]).toMatchObject({state: 'failed', due: false, reasons: [why]})
+    expect(await dktOk(['status'], {cwd: dir})).toBe(`nothing to run (1 node: ${node.slice(0, 8)} ${why})\n`)
   })
 
   it('a failing on-success hook is recorded but does not change the run status', async () => {

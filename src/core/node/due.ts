@@ -1,0 +1,80 @@
+// Whether a node is due, and if not why not: the one rule that `dkt status` and the scheduler share. As in
+// Concourse, a failed run is not retried automatically on the same inputs; a cancelled or interrupted one is.
+import type {Version} from '../../base/version.js'
+import {runId} from '../ids.js'
+import type {MetaRepo} from '../meta-repo.js'
+import type {NodeDef} from '../model/node.js'
+import type {RunRecord} from '../model/run.js'
+import {liveClaims} from './claims.js'
+import {INTERRUPTED} from './recover.js'
+import {currentInputs, loadRuns} from './store.js'
+
+/** Why a due node is due. */
+export type DueReason =
+  | {type: 'never-run'}
+  | {type: 'input-changed'; input: string; before: Version | null; after: Version}
+  /** Its inputs differ from the last run's in no way this rule can name (kept as a fallback). */
+  | {type: 'inputs-changed'}
+  /** The last run on these inputs did not end by itself: it is run again. */
+  | {type: 'retry'; last: 'cancelled' | 'interrupted'}
+
+export type DueState =
+  | {state: 'waiting'; missing: string[]}
+  | {state: 'up-to-date'; run: RunRecord}
+  | {state: 'running'; run: RunRecord}
+  /** A run on these inputs failed (or ended in error): left alone until `dkt node rerun`. */
+  | {state: 'failed'; run: RunRecord}
+  | {state: 'due'; key: string; reasons: DueReason[]}
+
+export interface DueFacts {
+  node: NodeDef
+  /** The version each input would be read at now (see currentInputs). */
+  versions: Record<string, Version>
+  /** Inputs without any version yet. */
+  missing: string[]
+  /** The node's runs, newest first. */
+  runs: RunRecord[]
+  /** Runs being executed right now by a live process (live claims). */
+  claimed: RunRecord[]
+}
+
+const interrupted = (run: RunRecord) => run.status === 'error' && run.reason === INTERRUPTED
+
+/** A run that settles its inputs: anything but one cancelled or cut short by a dead process. */
+function settles(run: RunRecord): boolean {
+  return !(run.status === 'cancelled' || interrupted(run))
+}
+
+/** The rule. Pure. */
+export function decideDue({node, versions, missing, runs, claimed}: DueFacts): DueState {
+  if (missing.length > 0) return {state: 'waiting', missing}
+  const key = runId(node.id, versions)
+  const onCurrent = runs.filter((run) => run.key === key)
+  const succeeded = onCurrent.find((run) => run.status === 'success')
+  if (succeeded) return {state: 'up-to-date', run: succeeded}
+  const running = claimed.find((run) => run.node === node.id && run.key === key) ?? onCurrent.find((run) => run.status === 'running')
+  if (running) return {state: 'running', run: running}
+  const failed = onCurrent.find(settles)
+  if (failed) return {state: 'failed', run: failed}
+  if (onCurrent.length > 0) return {state: 'due', key, reasons: [{type: 'retry', last: interrupted(onCurrent[0]) ? 'interrupted' : 'cancelled'}]}
+  if (runs.length === 0) return {state: 'due', key, reasons: [{type: 'never-run'}]}
+  return {state: 'due', key, reasons: inputChanges(versions, runs[0])}
+}
+
+function inputChanges(versions: Record<string, Version>, last: RunRecord): DueReason[] {
+  const reasons: DueReason[] = Object.entries(versions)
+    .filter(([name, version]) => last.inputs[name] !== version)
+    .map(([input, after]) => ({type: 'input-changed', input, before: last.inputs[input] ?? null, after}))
+  return reasons.length > 0 ? reasons : [{type: 'inputs-changed'}]
+}
+
+/** Runs being executed right now by any live process on this machine. */
+export async function claimedRuns(repo: MetaRepo): Promise<RunRecord[]> {
+  return [...(await liveClaims(repo.project)).values()].map((claim) => claim.run)
+}
+
+/** Reads what the rule needs about one node and applies it. */
+export async function nodeDue(repo: MetaRepo, node: NodeDef, claimed: RunRecord[]): Promise<DueState> {
+  const [{versions, missing}, runs] = await Promise.all([currentInputs(repo, node), loadRuns(repo, node.id)])
+  return decideDue({node, versions, missing, runs, claimed})
+}

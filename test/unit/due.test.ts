@@ -1,0 +1,78 @@
+import {describe, expect, it} from 'vitest'
+
+import type {Version} from '../../src/base/version.js'
+import {runId} from '../../src/core/ids.js'
+import type {NodeDef} from '../../src/core/model/node.js'
+import type {RunRecord, RunStatus} from '../../src/core/model/run.js'
+import {decideDue, type DueFacts} from '../../src/core/node/due.js'
+import {INTERRUPTED} from '../../src/core/node/recover.js'
+
+const node = {format: 1, id: 'n'.repeat(64), command: ['make'], labels: [], inputs: ['a', 'b'], outputs: []} as NodeDef
+const v1 = 'sha1:1111111111111111111111111111111111111111' as Version
+const v2 = 'sha1:2222222222222222222222222222222222222222' as Version
+const now = {a: v1, b: v2}
+const before = {a: v1, b: v1}
+
+let started = 0
+/** A run of the node on the given inputs; later calls are newer runs. */
+function run(inputs: Record<string, Version>, status: RunStatus, extra: Partial<RunRecord> = {}): RunRecord {
+  const attempt = extra.attempt ?? 1
+  return {
+    id: runId(node.id, inputs, attempt),
+    key: runId(node.id, inputs),
+    attempt,
+    node: node.id,
+    inputs,
+    status,
+    reason: null,
+    startedAt: new Date(Date.UTC(2024, 0, 1, 0, 0, started++)).toISOString(),
+    ...extra,
+  } as RunRecord
+}
+
+/** `runs` oldest first, as they happened; the rule gets them newest first. */
+const decide = (runs: RunRecord[], extra: Partial<DueFacts> = {}) =>
+  decideDue({node, versions: now, missing: [], runs: [...runs].reverse(), claimed: [], ...extra})
+
+describe('the due rule', () => {
+  it('waits while an input has no version', () => {
+    expect(decideDue({node, versions: {a: v1}, missing: ['b'], runs: [], claimed: []})).toEqual({state: 'waiting', missing: ['b']})
+  })
+
+  it('a node never run is due', () => {
+    expect(decide([])).toEqual({state: 'due', key: runId(node.id, now), reasons: [{type: 'never-run'}]})
+  })
+
+  it('a node whose inputs changed since its last run is due, naming each changed input', () => {
+    expect(decide([run(before, 'success')])).toMatchObject({state: 'due', reasons: [{type: 'input-changed', input: 'b', before: v1, after: v2}]})
+    expect(decide([run({a: v1}, 'success')])).toMatchObject({reasons: [{type: 'input-changed', input: 'b', before: null, after: v2}]})
+  })
+
+  it('a success on the current inputs makes it up to date, whatever came after', () => {
+    const success = run(now, 'success')
+    expect(decide([success, run(now, 'failure', {attempt: 2})])).toEqual({state: 'up-to-date', run: success})
+  })
+
+  it('a failed run on the current inputs is not retried automatically (as in Concourse)', () => {
+    const failed = run(now, 'failure')
+    expect(decide([run(before, 'success'), failed])).toEqual({state: 'failed', run: failed})
+    const errored = run(now, 'error', {reason: 'image not found'})
+    expect(decide([errored])).toEqual({state: 'failed', run: errored})
+    // a rerun of it cancelled later leaves it failed
+    expect(decide([failed, run(now, 'cancelled', {attempt: 2})])).toEqual({state: 'failed', run: failed})
+  })
+
+  it('a cancelled or interrupted run on the current inputs is due again', () => {
+    expect(decide([run(now, 'cancelled')])).toMatchObject({state: 'due', reasons: [{type: 'retry', last: 'cancelled'}]})
+    expect(decide([run(now, 'error', {reason: INTERRUPTED})])).toMatchObject({state: 'due', reasons: [{type: 'retry', last: 'interrupted'}]})
+  })
+
+  it('is running while a live process holds a claim on the current inputs, or a running run is recorded', () => {
+    const claimed = run(now, 'running', {attempt: 2})
+    expect(decide([run(now, 'failure')], {claimed: [claimed]})).toEqual({state: 'running', run: claimed})
+    const recorded = run(now, 'running')
+    expect(decide([recorded])).toEqual({state: 'running', run: recorded})
+    // a claim on older inputs does not make the current ones running
+    expect(decide([], {claimed: [run(before, 'running')]})).toMatchObject({state: 'due'})
+  })
+})
