@@ -1,10 +1,9 @@
 // `dkt node list` and `dkt node log`: the nodes, and the runs of one node (newest first, with its pending run).
-import {runId} from '../ids.js'
 import type {MetaRepo} from '../meta-repo.js'
 import type {NodeDef} from '../model/node.js'
 import type {RunStatus} from '../model/run.js'
 import type {Version} from '../../base/version.js'
-import {liveClaims} from './claims.js'
+import {claimedRuns, nodeDue} from './due.js'
 import {currentInputs, loadAllNodes, loadRuns, resolveNode} from './store.js'
 
 export async function listNodes(repo: MetaRepo): Promise<NodeDef[]> {
@@ -35,18 +34,16 @@ export async function logNode(repo: MetaRepo, options: {node: string}): Promise<
     exitCode: run.exitCode,
   }))
   // Runs being executed right now (a scheduler commits a run only when it ends): shown as running.
-  for (const claim of (await liveClaims(repo.project)).values()) {
-    if (claim.run.node !== node.id || runs.some((run) => run.id === claim.run.id)) continue
-    const {run} = claim
+  const claimed = await claimedRuns(repo)
+  for (const run of claimed) {
+    if (run.node !== node.id || runs.some((row) => row.id === run.id)) continue
     runs.unshift({id: run.id, status: 'running', inputs: run.inputs, outputs: {}, attempt: run.attempt, startedAt: run.startedAt, endedAt: null, exitCode: null})
   }
-  // The run the node is due for (its inputs' current versions), if it has not been started yet.
-  const {versions, missing} = await currentInputs(repo, node)
-  if (missing.length === 0) {
-    const key = runId(node.id, versions)
-    if (!runs.some((run) => run.id === key)) {
-      runs.unshift({id: key, status: 'pending', inputs: versions, outputs: {}, attempt: 1, startedAt: null, endedAt: null, exitCode: null})
-    }
+  // The run the node is due for, by the one due rule (`status` and the scheduler use it too), until it starts.
+  const due = await nodeDue(repo, node, claimed)
+  if (due.state === 'due' && !runs.some((run) => run.id === due.key && run.status === 'running')) {
+    const {versions} = await currentInputs(repo, node)
+    runs.unshift({id: due.key, status: 'pending', inputs: versions, outputs: {}, attempt: 1, startedAt: null, endedAt: null, exitCode: null})
   }
   return {node, runs}
 }
