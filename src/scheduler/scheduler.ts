@@ -82,13 +82,11 @@ export async function runScheduler(repo: MetaRepo, options: SchedulerOptions): P
     const begun = Date.now()
     const task = executeRun(repo, state.node, {
       dktVersion: options.dktVersion,
-      commitStart: false,
-      recorder: committer.record,
-      signal: options.cancel,
-      onExecuted: () => {
+      recorder: committer.runRecorder(() => {
         executing.delete(nodeId)
         poke()
-      },
+      }),
+      signal: options.cancel,
       onEvent: (event) => {
         if (event.type === 'run-started') options.onEvent({type: 'run-started', run: event.run})
       },
