@@ -8,7 +8,7 @@ import {runEventLine} from './run-render.js'
  * Execution options for a command: the first Ctrl-C (or SIGTERM) cancels the running command, whose run is still
  * recorded (`cancelled`). With --json, the run's own output goes to stderr so that stdout holds only the result.
  */
-export function executeOptions(command: Command, json: boolean): Omit<ExecuteOptions, 'force'> & {dispose(): void} {
+export function executeOptions(command: Command, json: boolean): Omit<ExecuteOptions, 'force' | 'recorder'> & {dispose(): void} {
   const controller = new AbortController()
   const abort = () => controller.abort()
   process.on('SIGINT', abort)

@@ -5,8 +5,8 @@ import type Docker from 'dockerode'
 
 import {ContainerFailedError, RemoteUnreachableError} from '../base/errors.js'
 import {DOCKER_HUB, type ImageReference, locationOf, parseImageReference} from '../base/image-reference.js'
-import {BoundedCapture} from './capture.js'
-import type {OutputListener, RunOutcome} from './outcome.js'
+import type {RunOutcome} from './outcome.js'
+import {CommandSupervisor, type SuperviseOptions} from './supervise.js'
 
 export interface ContainerMount {
   /** Folder on the engine's host. */
@@ -16,7 +16,7 @@ export interface ContainerMount {
   readOnly: boolean
 }
 
-export interface ContainerRunOptions {
+export interface ContainerRunOptions extends SuperviseOptions {
   /** Image ID or reference, as resolved by resolveImage (an ID runs exactly the image that was recorded). */
   image: string
   file: string
@@ -30,11 +30,6 @@ export interface ContainerRunOptions {
   /** `UID:GID` to run as. */
   user?: string
   labels?: Record<string, string>
-  signal?: AbortSignal
-  onOutput?: OutputListener
-  captureLimit?: number
-  /** How long a cancelled container has between SIGTERM and SIGKILL. */
-  killGraceMs?: number
 }
 
 export interface ResolvedImage {
@@ -171,8 +166,7 @@ export async function resolveImage(ref: string, auth: PullAuth = {}, signal?: Ab
 /** Creates, runs and removes one container; the outcome has the shape of a local run's (see local.ts). */
 export async function runContainer(options: ContainerRunOptions): Promise<RunOutcome> {
   const docker = await connectEngine()
-  const capture = new BoundedCapture(options.captureLimit)
-  const startedAt = new Date()
+  const supervisor = new CommandSupervisor(options)
   const network = options.network ?? 'none'
   const container = await docker
     .createContainer({
@@ -199,48 +193,33 @@ export async function runContainer(options: ContainerRunOptions): Promise<RunOut
     })
     .catch(refused(`the Docker engine at ${engineName()} refused to create the container`))
 
-  const forward = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
-    capture.add(chunk)
-    options.onOutput?.(stream, chunk)
-  }
-  let cancelled = false
-  let killTimer: NodeJS.Timeout | undefined
-  const cancel = () => {
-    cancelled = true
-    container.kill({signal: 'SIGTERM'}).catch(() => {})
-    killTimer = setTimeout(() => container.kill({signal: 'SIGKILL'}).catch(() => {}), options.killGraceMs ?? 5000)
-  }
   try {
     // Attach before start, so that no output is lost.
     const stream = await container.attach({stream: true, stdout: true, stderr: true}).catch(refused('the container could not be attached'))
     const stdout = new PassThrough()
     const stderr = new PassThrough()
-    stdout.on('data', forward('stdout'))
-    stderr.on('data', forward('stderr'))
+    stdout.on('data', supervisor.forward('stdout'))
+    stderr.on('data', supervisor.forward('stderr'))
     container.modem.demuxStream(stream, stdout, stderr)
     const streamEnded = new Promise<void>((resolve) => {
       stream.on('end', resolve)
       stream.on('close', resolve)
       stream.on('error', () => resolve())
     })
-    const base = () => ({output: capture.text(), truncated: capture.truncated, startedAt, endedAt: new Date()})
     try {
       await container.start()
     } catch (error) {
       const failure = error as EngineError
       if (failure.statusCode === undefined) refused('the container could not start')(error)
-      return {...base(), status: 'error', exitCode: null, signal: null, reason: `the container could not start: ${engineMessage(failure)}`}
+      return supervisor.failed(`the container could not start: ${engineMessage(failure)}`)
     }
-    if (options.signal?.aborted) cancel()
-    options.signal?.addEventListener('abort', cancel, {once: true})
+    supervisor.stopOnAbort((signal) => void container.kill({signal}).catch(() => {}))
     const {StatusCode: exitCode} = (await container.wait().catch(refused('waiting for the container failed'))) as {StatusCode: number}
     // The attach stream ends right after the container; bounded, in case the engine never closes it.
     await Promise.race([streamEnded, new Promise((resolve) => setTimeout(resolve, 5000).unref())])
-    if (cancelled) return {...base(), status: 'cancelled', exitCode, signal: null, reason: 'cancelled by the user'}
-    return {...base(), status: exitCode === 0 ? 'success' : 'failure', exitCode, signal: null, reason: null}
+    return supervisor.ended(exitCode, null)
   } finally {
-    if (killTimer) clearTimeout(killTimer)
-    options.signal?.removeEventListener('abort', cancel)
+    supervisor.dispose()
     await container.remove({force: true}).catch(() => {})
   }
 }

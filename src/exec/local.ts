@@ -1,27 +1,28 @@
 // Runs a command on this machine with execa (no shell), streaming and capturing its output, cancellable.
-import {BoundedCapture} from './capture.js'
-import type {OutputListener, RunOutcome} from './outcome.js'
+import type {RunOutcome} from './outcome.js'
+import {CommandSupervisor, type SuperviseOptions} from './supervise.js'
 
-export interface LocalRunOptions {
+export interface LocalRunOptions extends SuperviseOptions {
   file: string
   args: string[]
   cwd: string
   /** Added to the inherited environment. */
   env: Record<string, string>
-  signal?: AbortSignal
-  onOutput?: OutputListener
-  captureLimit?: number
-  /** How long a cancelled command has between SIGTERM and SIGKILL. */
-  killGraceMs?: number
 }
 
 // Imported on first use (startup stays cheap), once: each import() call resolves the module again.
 let execaModule: Promise<typeof import('execa')> | undefined
 
+/** Why a command could not start at all (missing program, not executable), in one sentence. */
+function startFailure(file: string, code: string | undefined, message: string | undefined): string {
+  if (code === 'ENOENT') return `command not found: ${file}`
+  if (code === 'EACCES') return `permission denied: ${file} is not executable`
+  return (message || 'the command could not be started').split('\n')[0]
+}
+
 export async function runLocal(options: LocalRunOptions): Promise<RunOutcome> {
   const {execa} = await (execaModule ??= import('execa'))
-  const capture = new BoundedCapture(options.captureLimit)
-  const startedAt = new Date()
+  const supervisor = new CommandSupervisor(options)
   // Its own process group, so that a cancel reaches everything the command started.
   const child = execa(options.file, options.args, {
     cwd: options.cwd,
@@ -33,51 +34,23 @@ export async function runLocal(options: LocalRunOptions): Promise<RunOutcome> {
     buffer: false,
     reject: false,
   })
-  const forward = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
-    capture.add(chunk)
-    options.onOutput?.(stream, chunk)
-  }
-  child.stdout?.on('data', forward('stdout'))
-  child.stderr?.on('data', forward('stderr'))
-
-  let cancelled = false
-  let killTimer: NodeJS.Timeout | undefined
-  const cancel = () => {
-    cancelled = true
-    const kill = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, signal)
-      } catch {
-        // already gone
-      }
+  child.stdout?.on('data', supervisor.forward('stdout'))
+  child.stderr?.on('data', supervisor.forward('stderr'))
+  supervisor.stopOnAbort((signal) => {
+    try {
+      if (child.pid) process.kill(-child.pid, signal)
+    } catch {
+      // already gone
     }
-    kill('SIGTERM')
-    killTimer = setTimeout(() => kill('SIGKILL'), options.killGraceMs ?? 5000)
-  }
-  if (options.signal?.aborted) cancel()
-  options.signal?.addEventListener('abort', cancel, {once: true})
+  })
   try {
     const result = await child
-    const endedAt = new Date()
-    const base = {output: capture.text(), truncated: capture.truncated, startedAt, endedAt}
-    if (cancelled) {
-      return {...base, status: 'cancelled', exitCode: result.exitCode ?? null, signal: result.signal ?? null, reason: 'cancelled by the user'}
-    }
-    if (result.failed && result.exitCode === undefined && !result.signal) {
-      // Could not start at all (missing program, not executable).
+    if (!supervisor.wasCancelled && result.failed && result.exitCode === undefined && !result.signal) {
       const code = (result.cause as NodeJS.ErrnoException | undefined)?.code
-      const reason =
-        code === 'ENOENT'
-          ? `command not found: ${options.file}`
-          : code === 'EACCES'
-            ? `permission denied: ${options.file} is not executable`
-            : (result.originalMessage || result.shortMessage || 'the command could not be started').split('\n')[0]
-      return {...base, status: 'error', exitCode: null, signal: null, reason}
+      return supervisor.failed(startFailure(options.file, code, result.originalMessage || result.shortMessage))
     }
-    const ok = result.exitCode === 0
-    return {...base, status: ok ? 'success' : 'failure', exitCode: result.exitCode ?? null, signal: result.signal ?? null, reason: null}
+    return supervisor.ended(result.exitCode ?? null, result.signal ?? null)
   } finally {
-    if (killTimer) clearTimeout(killTimer)
-    options.signal?.removeEventListener('abort', cancel)
+    supervisor.dispose()
   }
 }

@@ -1,11 +1,11 @@
 // Group commit: runs that finish while a commit is being made are recorded together in the next one, so the
 // scheduler is not bound by one git commit per run; each run is reported finished only once it is committed.
-import type {MetaRepo, Transaction} from '../core/meta-repo.js'
-import type {RunRecorder} from '../core/node/execute.js'
+import type {MetaRepo} from '../core/meta-repo.js'
+import {type RunRecorder, type RunWrite, runCommitMessage} from '../core/node/recorder.js'
 
 interface Pending {
   message: string
-  apply: (tx: Transaction) => Promise<void>
+  apply: RunWrite
   resolve: () => void
   reject: (error: unknown) => void
 }
@@ -16,13 +16,28 @@ export class GroupCommitter {
 
   constructor(private readonly repo: MetaRepo) {}
 
-  readonly record: RunRecorder = (message, apply) =>
-    new Promise<void>((resolve, reject) => {
+  /**
+   * The recorder of the runs this scheduler executes: a run is only claimed locally when it starts (see claims.ts);
+   * its final state goes into the next group commit. `onEnded` is told as soon as the run has ended, before that.
+   */
+  runRecorder(onEnded: () => void): RunRecorder {
+    return {
+      start: async () => {},
+      finish: (run, write) => {
+        onEnded()
+        return this.record(runCommitMessage(run), write)
+      },
+    }
+  }
+
+  private record(message: string, apply: RunWrite): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       this.pending.push({message, apply, resolve, reject})
       this.committing ??= this.drain().finally(() => {
         this.committing = undefined
       })
     })
+  }
 
   private async drain(): Promise<void> {
     while (this.pending.length > 0) {

@@ -148,13 +148,11 @@ export class Scheduler {
     const begun = Date.now()
     const task = executeRun(this.repo, state.node, {
       dktVersion: this.options.dktVersion,
-      commitStart: false,
-      recorder: this.committer.record,
-      signal: this.options.cancel,
-      onExecuted: () => {
+      recorder: this.committer.runRecorder(() => {
         this.executing.delete(state.id)
         this.poke()
-      },
+      }),
+      signal: this.options.cancel,
       onEvent: (event) => {
         if (event.type === 'run-started') this.options.onEvent({type: 'run-started', run: event.run})
       },

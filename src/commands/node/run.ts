@@ -2,8 +2,8 @@ import {Args, Flags} from '@oclif/core'
 
 import {DktCommand} from '../../cli/base-command.js'
 import {executeOptions} from '../../cli/run-options.js'
-import {defineNode, nodeExists, planNode} from '../../core/node/define.js'
-import {executeRun} from '../../core/node/execute.js'
+import {shortId} from '../../core/ids.js'
+import {runNode} from '../../core/node/run.js'
 
 const list = (values: string[] | undefined) => (values ?? []).flatMap((value) => value.split(',')).map((v) => v.trim()).filter(Boolean)
 
@@ -53,19 +53,12 @@ then uses and records its current (or pinned) version, and a new version makes t
       onFailure: flags['on-failure'],
       cwd: process.cwd(),
     }
-    if (flags.detach) {
-      const {node, created} = await defineNode(this.repo, definition)
-      this.log(node.id.slice(0, 8))
-      return {node: node.id, created, run: null, memoized: false}
-    }
-    const node = await planNode(this.repo, definition)
-    const created = !(await nodeExists(this.repo, node.id))
-    this.log(node.id.slice(0, 8))
-    const options = executeOptions(this, this.jsonEnabled())
+    // Detached, nothing runs here: Ctrl-C keeps its default meaning.
+    const options = flags.detach ? {dktVersion: this.config.version, dispose() {}} : executeOptions(this, this.jsonEnabled())
     try {
-      const {run, memoized} = await executeRun(this.repo, node, {...options, define: true})
-      if (run.status !== 'success') process.exitCode = 1
-      return {node: node.id, created, run, memoized}
+      const result = await runNode(this.repo, definition, {...options, detach: flags.detach, onNode: (node) => this.log(shortId(node.id))})
+      if (result.run && result.run.status !== 'success') process.exitCode = 1
+      return result
     } finally {
       options.dispose()
     }

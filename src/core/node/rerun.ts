@@ -6,7 +6,7 @@ import {loadAllNodes, resolveNode} from './store.js'
 
 export async function rerunNode(
   repo: MetaRepo,
-  options: {node: string; downstream?: boolean} & Omit<ExecuteOptions, 'force'>,
+  options: {node: string; downstream?: boolean} & Omit<ExecuteOptions, 'force' | 'recorder'>,
 ): Promise<ExecuteResult[]> {
   const start = await resolveNode(repo, options.node)
   const all = await loadAllNodes(repo)

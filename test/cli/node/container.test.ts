@@ -19,7 +19,7 @@ function recordedRuns(dir: string): RunJson[] {
   )
 }
 
-/** The one error sentence of a failed command (after the run's own event line). */
+/** The one error sentence of a failed command. */
 function errorLine(stderr: string): string {
   const errors = stderr.trim().split('\n').filter((line) => line.startsWith('Error'))
   expect(errors).toHaveLength(1)
@@ -161,6 +161,8 @@ describe('node run --image', () => {
     const dir = await project()
     const result = await dkt(['node', 'run', '--image', '127.0.0.1:9/nobody/nothing:v1', '--input', 'data', 'true'], {cwd: dir, env: env()})
     expect(result.exitCode).toBe(1)
+    // The error alone: no run status line repeating it.
+    expect(result.stderr.trim().split('\n'), result.stderr).toHaveLength(1)
     expect(errorLine(result.stderr)).toMatch(/^Error: image `127\.0\.0\.1:9\/nobody\/nothing:v1` is not on the Docker engine at `unix:\/\/.*` and could not be pulled \(.*\); build or pull it first, or check the name$/)
     const runs = recordedRuns(dir)
     expect(runs).toHaveLength(1)
@@ -173,6 +175,7 @@ describe('node run --image', () => {
     const dead = path.join(docker.dockerd.dir, 'nobody-here.sock')
     const result = await dkt(['node', 'run', '--image', 'bb:test', 'true'], {cwd: dir, env: {DOCKER_HOST: `unix://${dead}`}})
     expect(result.exitCode).toBe(1)
+    expect(result.stderr.trim().split('\n'), result.stderr).toHaveLength(1)
     expect(errorLine(result.stderr)).toMatch(/^Error: cannot reach the Docker engine at `unix:\/\/.*nobody-here\.sock` \(ENOENT\); start dockerd or point DOCKER_HOST at a running engine$/)
     expect(recordedRuns(dir)).toMatchObject([{status: 'error', reason: expect.stringMatching(/^cannot reach the Docker engine/)}])
   })

@@ -1,0 +1,42 @@
+// `dkt node run`: define a node and run it now on its inputs' current versions (or only define it, detached).
+import {shortId} from '../ids.js'
+import type {MetaRepo} from '../meta-repo.js'
+import type {NodeDef} from '../model/node.js'
+import type {RunRecord} from '../model/run.js'
+import {type DefineNodeOptions, defineNode, nodeExists, planNode} from './define.js'
+import {type ExecuteOptions, executeRun} from './execute.js'
+import {commitEachState, recordDefinition} from './recorder.js'
+
+export interface RunNodeOptions extends Omit<ExecuteOptions, 'force' | 'recorder'> {
+  /** Only define the node (one commit); the scheduler runs it. */
+  detach?: boolean
+  /** Told the node once it is known: before its run starts, or once it is recorded (detached). */
+  onNode?: (node: NodeDef) => void
+}
+
+export interface RunNodeResult {
+  node: string
+  /** Whether the node was not recorded before. */
+  created: boolean
+  /** Null when detached. */
+  run: RunRecord | null
+  memoized: boolean
+}
+
+export async function runNode(repo: MetaRepo, definition: DefineNodeOptions, options: RunNodeOptions): Promise<RunNodeResult> {
+  if (options.detach) {
+    const {node, created} = await defineNode(repo, definition)
+    options.onNode?.(node)
+    return {node: node.id, created, run: null, memoized: false}
+  }
+  const node = await planNode(repo, definition)
+  const created = !(await nodeExists(repo, node.id))
+  options.onNode?.(node)
+  // The node is recorded with its run's first commit: a run rejected before it starts leaves no trace at all.
+  const {run, memoized} = await executeRun(repo, node, {...options, recorder: commitEachState(repo, node)})
+  if (memoized) {
+    // The node may have been removed and defined again: its definition is recorded, its runs were kept.
+    await repo.transaction(`node add ${shortId(node.id)} (${node.command.join(' ')})`, async (tx) => recordDefinition(repo, node, tx))
+  }
+  return {node: node.id, created, run, memoized}
+}
