@@ -6,6 +6,11 @@ import type {Version} from '../base/version.js'
 
 const NONE = '-'
 
+/** `830 ms` under a second, `1.3 s` above: how long a run took. */
+export function durationText(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`
+}
+
 /** A table with no borders, columns two spaces apart, no trailing spaces. */
 export function table(head: string[], rows: (string | null | undefined)[][]): string {
   const t = new Table({

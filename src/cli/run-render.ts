@@ -2,6 +2,7 @@
 import type {ExecuteResult, RunEvent} from '../core/node/execute.js'
 import type {RunRecord} from '../core/model/run.js'
 import {shortVersion} from '../base/version.js'
+import {durationText} from './render.js'
 
 export function versionsText(versions: Record<string, string>): string {
   const parts = Object.entries(versions)
@@ -12,8 +13,7 @@ export function versionsText(versions: Record<string, string>): string {
 
 function duration(run: RunRecord): string {
   if (!run.endedAt) return ''
-  const ms = Date.parse(run.endedAt) - Date.parse(run.startedAt)
-  return ms < 1000 ? ` in ${ms} ms` : ` in ${(ms / 1000).toFixed(1)} s`
+  return ` in ${durationText(Date.parse(run.endedAt) - Date.parse(run.startedAt))}`
 }
 
 export function runSummary(run: RunRecord): string {

@@ -3,6 +3,7 @@
 import type {SchedulerEvent, SchedulerResult} from '../scheduler/scheduler.js'
 import {shortId} from '../core/ids.js'
 import {shortVersion} from '../base/version.js'
+import {durationText} from './render.js'
 import {versionsText} from './run-render.js'
 
 export class SchedulerPrinter {
@@ -36,8 +37,7 @@ export class SchedulerPrinter {
         break
       case 'run-finished': {
         const exit = event.run.exitCode === null ? '' : ` (exit ${event.run.exitCode})`
-        const took = event.durationMs < 1000 ? `${event.durationMs} ms` : `${(event.durationMs / 1000).toFixed(1)} s`
-        this.line(`${event.run.status.padEnd(12)} run ${shortId(event.run.id)} of node ${shortId(event.run.node)}${exit} in ${took}; outputs ${versionsText(event.run.outputs)}`)
+        this.line(`${event.run.status.padEnd(12)} run ${shortId(event.run.id)} of node ${shortId(event.run.node)}${exit} in ${durationText(event.durationMs)}; outputs ${versionsText(event.run.outputs)}`)
         break
       }
       case 'run-error':
