@@ -1,13 +1,15 @@
 import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {randomBytes} from 'node:crypto'
+import {readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {type CliResult, dkt, dktJson, dktOk} from '../../helpers/cli.js'
-import {freePort} from '../../helpers/git-daemon.js'
+import {type CliResult, dkt, dktJson, dktOk, startDkt} from '../../helpers/cli.js'
+import {freePort, waitFor} from '../../helpers/git-daemon.js'
 import {newProject} from '../../helpers/project.js'
 import {S3_ACCESS_KEY, s3ForSuite, storedObjects} from '../../helpers/s3.js'
+import {startTcpProxy} from '../../helpers/tcp-proxy.js'
 
 // s3rver checks the access key but not V4 signatures, so any secret works with it: a distinctive one is easy to
 // look for in everything dkt writes or prints.
@@ -228,4 +230,93 @@ describe('s3 sources', () => {
     }
     expect(history).toContain('source add out')
   })
+})
+
+/** The only run of a project's only node, as recorded. */
+function onlyRun(dir: string): {status: string; reason: string | null} {
+  const runs = path.join(dir, '.dkt', 'runs')
+  const [node] = readdirSync(runs)
+  const [run] = readdirSync(path.join(runs, node)).filter((f) => f.endsWith('.json'))
+  return JSON.parse(readFileSync(path.join(runs, node, run), 'utf8')) as {status: string; reason: string | null}
+}
+
+const md5 = (bytes: Buffer | Uint8Array) => createHash('md5').update(bytes).digest('hex')
+
+/** Reads each object back from the server and compares its md5 (and the md5 dkt stored with it) with the file's. */
+async function expectStored(bucketName: string, prefix: string, files: Record<string, Buffer>): Promise<void> {
+  const {GetObjectCommand} = await import('@aws-sdk/client-s3')
+  const client = await s3.client()
+  for (const [name, bytes] of Object.entries(files)) {
+    const object = await client.send(new GetObjectCommand({Bucket: bucketName, Key: `${prefix}${name}`}))
+    expect(object.Metadata?.['dkt-md5']).toBe(md5(bytes))
+    expect(md5(await (object.Body as {transformToByteArray(): Promise<Uint8Array>}).transformToByteArray())).toBe(md5(bytes))
+  }
+}
+
+describe('s3 outputs with large files', () => {
+  it('uploads files of 3 MB and 20 MB (the SDK waits for 100 Continue before it sends them) intact', async () => {
+    const output = await bucket()
+    // A server that answers a little late: the file streams must not run ahead of the request while it waits.
+    const proxy = await startTcpProxy(s3.server.port)
+    proxy.delayAnswers(300)
+    try {
+      const dir = await s3Project({endpoint: proxy.endpoint})
+      await dktOk(['source', 'add', 'result', `s3://${output}/big`], {cwd: dir})
+      const files = {'three.bin': randomBytes(3_000_000), 'twenty.bin': randomBytes(20_000_000)}
+      for (const [name, bytes] of Object.entries(files)) writeFileSync(path.join(dir, name), bytes)
+      const run = await dkt(['node', 'run', '--output', 'result', '--', 'cp', 'three.bin', 'twenty.bin', '${result:ROOT}/'], {cwd: dir})
+      expect(run.exitCode, run.stderr).toBe(0)
+      await expectStored(output, 'big/', files)
+      const log = await dktJson<LogEntry[]>(['source', 'log', 'result'], {cwd: dir})
+      expect(log[0].version).toBe(expectedDigest(output, 'big/'))
+    } finally {
+      await proxy.stop()
+    }
+  }, 120_000)
+
+  it('gives up on a server that stops answering mid-upload after `s3.timeout`, in one sentence (exit 1)', async () => {
+    const output = await bucket()
+    const proxy = await startTcpProxy(s3.server.port)
+    try {
+      const dir = await s3Project({endpoint: proxy.endpoint})
+      await dktOk(['config', 'set', 's3.timeout', '2'], {cwd: dir})
+      await dktOk(['source', 'add', 'result', `s3://${output}/stall`], {cwd: dir})
+      writeFileSync(path.join(dir, 'big.bin'), randomBytes(3_000_000))
+      proxy.stallAfter(1_000_000)
+      const started = Date.now()
+      const run = await dkt(['node', 'run', '--output', 'result', '--', 'cp', 'big.bin', '${result:ROOT}/'], {cwd: dir})
+      expect(proxy.stalled).toBe(true)
+      expect(run.exitCode).toBe(1)
+      expect(Date.now() - started).toBeLessThan(30_000)
+      const lines = run.stderr.trimEnd().split('\n')
+      expect(lines.filter((line) => /sent nothing for 2 s/.test(line))).toHaveLength(1)
+      expect(lines.at(-1)).toMatch(/: error .*publishing the outputs failed: .*sent nothing for 2 s, so dkt gave up on bucket `bkt-\d+`; try again, or allow longer with `dkt config set s3.timeout SECONDS`; outputs -$/)
+      expect(run.stderr).not.toMatch(/smithy|non-retryable|WARN/)
+      expect(onlyRun(dir)).toMatchObject({status: 'error'})
+    } finally {
+      await proxy.stop()
+    }
+  }, 60_000)
+
+  it('stops an upload on Ctrl-C: the run ends, is recorded as cancelled, and dkt exits', async () => {
+    const output = await bucket()
+    const proxy = await startTcpProxy(s3.server.port)
+    try {
+      const dir = await s3Project({endpoint: proxy.endpoint})
+      await dktOk(['source', 'add', 'result', `s3://${output}/cancel`], {cwd: dir})
+      writeFileSync(path.join(dir, 'big.bin'), randomBytes(3_000_000))
+      proxy.stallAfter(1_000_000)
+      // The default timeout (60 s) is far away: only Ctrl-C can end this run soon.
+      const started = startDkt(['node', 'run', '--output', 'result', '--', 'cp', 'big.bin', '${result:ROOT}/'], {cwd: dir})
+      await waitFor(() => proxy.stalled, 'the upload to stall', 30_000)
+      const interrupted = Date.now()
+      started.child.kill('SIGINT')
+      expect(await started.exited).toBe(1)
+      expect(Date.now() - interrupted).toBeLessThan(15_000)
+      expect(started.stderr).toMatch(/: cancelled/)
+      expect(onlyRun(dir)).toMatchObject({status: 'cancelled'})
+    } finally {
+      await proxy.stop()
+    }
+  }, 60_000)
 })
