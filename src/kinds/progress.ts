@@ -2,7 +2,7 @@
 // written to disk: streamed through md5, its bytes counted for progress on the way.
 import {createHash} from 'node:crypto'
 import {createWriteStream} from 'node:fs'
-import {type Readable, Transform} from 'node:stream'
+import {type Readable, Transform, Writable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 
 import type {TransferProgress} from './driver.js'
@@ -58,12 +58,12 @@ export function chunkTap(onChunk: (chunk: Buffer) => void): Transform {
 }
 
 /**
- * Streams a download into `file`, hashing it on the way; `onChunk` sees every chunk (progress, stall detection).
- * Returns the md5 (hex) and the number of bytes written.
+ * Streams a download into `file` (undefined: nowhere, to learn its md5 only), hashing it on the way; `onChunk` sees
+ * every chunk (progress, stall detection). Returns the md5 (hex) and the number of bytes.
  */
 export async function downloadHashed(
   body: Readable,
-  file: string,
+  file: string | undefined,
   options: {onChunk?: (chunk: Buffer) => void; signal?: AbortSignal} = {},
 ): Promise<{md5: string; bytes: number}> {
   const hash = createHash('md5')
@@ -73,6 +73,7 @@ export async function downloadHashed(
     bytes += chunk.length
     options.onChunk?.(chunk)
   })
-  await pipeline(body, tap, createWriteStream(file), {signal: options.signal})
+  const sink = file === undefined ? new Writable({write: (_chunk, _encoding, callback) => callback()}) : createWriteStream(file)
+  await pipeline(body, tap, sink, {signal: options.signal})
   return {md5: hash.digest('hex'), bytes}
 }

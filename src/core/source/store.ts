@@ -162,8 +162,19 @@ export async function sourceUsers(repo: MetaRepo, name: string): Promise<{nodes:
   return {nodes, derived}
 }
 
-/** Expands a version prefix (`3dd2cc1d`, `sha1:3dd2…`) among the versions of a source. */
+/**
+ * Expands a version prefix (`3dd2cc1d`, `sha1:3dd2…`) among the versions of a source: those `source log` shows.
+ * A kind that lists more than dkt observed (hockeyapp builds) is asked only when no observed version matches.
+ */
 export async function resolveSourceVersion(repo: MetaRepo, def: SourceDef, text: string): Promise<Version> {
   const {expandVersion} = await import('../prefix.js')
-  return expandVersion(text, (await sourceVersions(repo, def)).map((v) => v.version), def.name)
+  const known = (await sourceVersions(repo, def)).map((v) => v.version)
+  try {
+    return expandVersion(text, known, def.name)
+  } catch (error) {
+    if (!(error instanceof NotFoundError) || known.length === 0) throw error
+    const {driver, ctx} = await driverFor(repo, def.kind)
+    if (driver.history !== 'observed' || !driver.log) throw error
+    return expandVersion(text, await driver.log(toSpec(def), known[0], ctx), def.name)
+  }
 }

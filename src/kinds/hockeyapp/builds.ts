@@ -104,6 +104,18 @@ export class BuildCache {
     return this.knownVersion(build) ?? this.download(build, ctx)
   }
 
+  /**
+   * The version of a listed build: remembered, or learnt by streaming the build through md5 without keeping it
+   * (once), for a listing of every build that need not fill the disk; `fetch` downloads it when a run needs it.
+   */
+  async hashedVersion(build: Build, ctx: DriverContext): Promise<Version> {
+    const known = this.knownVersion(build)
+    if (known) return known
+    const {hex} = await this.fetchInto(build, undefined, ctx)
+    await this.remember(build, hex)
+    return makeVersion('md5', hex)
+  }
+
   /** The folder holding the build of `version`, if it is in the cache and its bytes still have that md5. */
   async verifiedRoot(version: Version): Promise<string | undefined> {
     const hex = versionHex(version)
@@ -134,12 +146,16 @@ export class BuildCache {
       const {hex, name} = await this.fetchInto(build, tmp, ctx)
       await fs.chmod(path.join(tmp, name), 0o444)
       await this.place(tmp, hex, name)
-      this.index[build.key] = {md5: hex, build: build.build, ...(build.timestamp === undefined ? {} : {timestamp: build.timestamp})}
-      this.index = await writeIndex(this.dir, this.index)
+      await this.remember(build, hex)
       return makeVersion('md5', hex)
     } finally {
       await fs.rm(tmp, {recursive: true, force: true})
     }
+  }
+
+  private async remember(build: Build, hex: string): Promise<void> {
+    this.index[build.key] = {md5: hex, build: build.build, ...(build.timestamp === undefined ? {} : {timestamp: build.timestamp})}
+    this.index = await writeIndex(this.dir, this.index)
   }
 
   /** Moves a verified download into place as `<md5 hex>/`, unless the same bytes are there already. */
@@ -159,7 +175,8 @@ export class BuildCache {
     await writeMarker(`${root}.ok`, name, await fs.stat(path.join(root, name)))
   }
 
-  private async fetchInto(build: Build, dir: string, ctx: DriverContext): Promise<{hex: string; name: string}> {
+  /** Downloads a build into `dir` (undefined: nowhere) and returns its md5 and file name. */
+  private async fetchInto(build: Build, dir: string | undefined, ctx: DriverContext): Promise<{hex: string; name: string}> {
     const what = `build ${build.build} of HockeyApp app \`${this.appId}\``
     const stall = new AbortController()
     let timer = setTimeout(() => stall.abort(), STALL_MS)
@@ -181,7 +198,7 @@ export class BuildCache {
       const total = Number(response.headers.get('content-length')) || build.size || 0
       const progress = progressReporter(what, 1, total, ctx.onProgress)
       const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>)
-      const {md5} = await downloadHashed(body, path.join(dir, name), {
+      const {md5} = await downloadHashed(body, dir === undefined ? undefined : path.join(dir, name), {
         onChunk: (chunk) => {
           alive()
           progress.bytes(chunk.length)

@@ -158,6 +158,10 @@ describe('s3 sources', () => {
     const produced = expectedDigest(output, 'out/')
     const log = await dktJson<LogEntry[]>(['source', 'log', 'result'], {cwd: dir})
     expect(log[0].version).toBe(produced)
+    // The version the run published shows what it holds, as an observed one does.
+    const bytes = storedObjects(s3.server.dataDir, output, 'out/').reduce((sum, o) => sum + o.size, 0)
+    expect(log[0].info).toEqual({OBJECTS: '3', SIZE: `${bytes} B`})
+    expect((await dktOk(['source', 'log', 'result'], {cwd: dir})).split('\n')[1]).toMatch(new RegExp(`^${produced.slice(4, 12)}\\s+3\\s+${bytes} B\\s+${produced}$`))
     const {runs} = await dktJson<NodeLog>(['node', 'log', run.stdout.split('\n')[0]], {cwd: dir})
     expect(runs[0]).toMatchObject({status: 'success', outputs: {result: produced}})
 
