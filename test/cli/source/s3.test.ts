@@ -9,7 +9,7 @@ import {type CliResult, dkt, dktJson, dktOk, startDkt} from '../../helpers/cli.j
 import {freePort, waitFor} from '../../helpers/git-daemon.js'
 import {newProject} from '../../helpers/project.js'
 import {S3_ACCESS_KEY, s3ForSuite, storedObjects} from '../../helpers/s3.js'
-import {startTcpProxy} from '../../helpers/tcp-proxy.js'
+import {startTcpProxy, type TcpProxy} from '../../helpers/tcp-proxy.js'
 
 // s3rver checks the access key but not V4 signatures, so any secret works with it: a distinctive one is easy to
 // look for in everything dkt writes or prints.
@@ -278,17 +278,31 @@ describe('s3 outputs with large files', () => {
     }
   }, 120_000)
 
-  it('gives up on a server that stops answering mid-upload after `s3.timeout`, in one sentence (exit 1)', async () => {
+  /**
+   * A project whose s3 output `result` is reached through a proxy, with a 3 MB file to upload; the proxy goes silent
+   * after 1 MB. `run` starts the upload; the proxy is stopped afterwards.
+   */
+  async function hangingUpload(settings: Record<string, string>, run: (dir: string, proxy: TcpProxy) => Promise<void>): Promise<void> {
     const output = await bucket()
     const proxy = await startTcpProxy(s3.server.port)
     try {
       const dir = await s3Project({endpoint: proxy.endpoint})
-      await dktOk(['config', 'set', 's3.timeout', '2'], {cwd: dir})
-      await dktOk(['source', 'add', 'result', `s3://${output}/stall`], {cwd: dir})
+      for (const [key, value] of Object.entries(settings)) await dktOk(['config', 'set', key, value], {cwd: dir})
+      await dktOk(['source', 'add', 'result', `s3://${output}/hang`], {cwd: dir})
       writeFileSync(path.join(dir, 'big.bin'), randomBytes(3_000_000))
       proxy.stallAfter(1_000_000)
+      await run(dir, proxy)
+    } finally {
+      await proxy.stop()
+    }
+  }
+
+  const UPLOAD = ['node', 'run', '--output', 'result', '--', 'cp', 'big.bin', '${result:ROOT}/']
+
+  it('gives up on a server that stops answering mid-upload after `s3.timeout`, in one sentence (exit 1)', async () => {
+    await hangingUpload({'s3.timeout': '2'}, async (dir, proxy) => {
       const started = Date.now()
-      const run = await dkt(['node', 'run', '--output', 'result', '--', 'cp', 'big.bin', '${result:ROOT}/'], {cwd: dir})
+      const run = await dkt(UPLOAD, {cwd: dir})
       expect(proxy.stalled).toBe(true)
       expect(run.exitCode).toBe(1)
       expect(Date.now() - started).toBeLessThan(30_000)
@@ -297,21 +311,13 @@ describe('s3 outputs with large files', () => {
       expect(lines.at(-1)).toMatch(/: error .*publishing the outputs failed: .*sent nothing for 2 s, so dkt gave up on bucket `bkt-\d+`; try again, or allow longer with `dkt config set s3.timeout SECONDS`; outputs -$/)
       expect(run.stderr).not.toMatch(/smithy|non-retryable|WARN/)
       expect(onlyRun(dir)).toMatchObject({status: 'error'})
-    } finally {
-      await proxy.stop()
-    }
+    })
   }, 60_000)
 
   it('stops an upload on Ctrl-C: the run ends, is recorded as cancelled, and dkt exits', async () => {
-    const output = await bucket()
-    const proxy = await startTcpProxy(s3.server.port)
-    try {
-      const dir = await s3Project({endpoint: proxy.endpoint})
-      await dktOk(['source', 'add', 'result', `s3://${output}/cancel`], {cwd: dir})
-      writeFileSync(path.join(dir, 'big.bin'), randomBytes(3_000_000))
-      proxy.stallAfter(1_000_000)
-      // The default timeout (60 s) is far away: only Ctrl-C can end this run soon.
-      const started = startDkt(['node', 'run', '--output', 'result', '--', 'cp', 'big.bin', '${result:ROOT}/'], {cwd: dir})
+    // The default timeout (60 s) is far away: only Ctrl-C can end this run soon.
+    await hangingUpload({}, async (dir, proxy) => {
+      const started = startDkt(UPLOAD, {cwd: dir})
       await waitFor(() => proxy.stalled, 'the upload to stall', 30_000)
       const interrupted = Date.now()
       started.child.kill('SIGINT')
@@ -319,8 +325,6 @@ describe('s3 outputs with large files', () => {
       expect(Date.now() - interrupted).toBeLessThan(15_000)
       expect(started.stderr).toMatch(/: cancelled/)
       expect(onlyRun(dir)).toMatchObject({status: 'cancelled'})
-    } finally {
-      await proxy.stop()
-    }
+    })
   }, 60_000)
 })
