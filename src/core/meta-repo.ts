@@ -1,10 +1,10 @@
 // The metadata repository `.dkt/.git`: plain JSON files read from the work tree, and every change applied as one
 // commit under the project lock, all or nothing.
-import {randomBytes} from 'node:crypto'
 import {type Dirent, readdirSync, readFileSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
+import {writeFileAtomic} from '../base/atomic-write.js'
 import {canonicalJson} from '../base/canonical-json.js'
 import {InvalidArgumentError} from '../base/errors.js'
 import {commitIdentity, runGit} from '../base/git-cli.js'
@@ -63,13 +63,6 @@ function checkManaged(relPath: string): string {
     if (!MANAGED_FILES.includes(normal)) throw new InvalidArgumentError(`refusing to write \`${relPath}\` outside the metadata folders`)
   }
   return normal
-}
-
-async function writeFileAtomic(file: string, content: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), {recursive: true})
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`
-  await fs.writeFile(tmp, content)
-  await fs.rename(tmp, file)
 }
 
 function readIfExists(file: string): string | undefined {

@@ -102,10 +102,14 @@ export interface KindDriver {
   check(source: SourceSpec, from: Version | undefined, ctx: DriverContext): Promise<Version[]>
   /**
    * Facts about a version worth recording with its observation (hockeyapp: `{BUILD: '42'}`), keyed by `logColumns`.
-   * Called right after `check` returned it, so a driver may answer from what `check` just read.
+   * Called right after `check` returned it, so a driver may answer from what `check` just read; and by `source log`
+   * for versions recorded without them (a run's output), where `{}` shows as `-`.
    */
   describe?(source: SourceSpec, version: Version, ctx: DriverContext): Promise<Record<string, string>>
-  /** For `own` history kinds: every version up to `latest`, newest first. */
+  /**
+   * Every version up to `latest`, newest first: for `own` history kinds, their history; for `observed` ones that
+   * can list more than dkt saw (hockeyapp: every downloadable build), what `source log` shows.
+   */
   log?(source: SourceSpec, latest: Version, ctx: DriverContext): Promise<Version[]>
   /** Materializes exactly `version` into `dir` and returns its fields (ROOT, COMMIT, …). */
   fetch(source: SourceSpec, version: Version, dir: string, ctx: DriverContext): Promise<Fields>

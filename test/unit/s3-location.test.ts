@@ -45,21 +45,24 @@ describe('s3 locations', () => {
 
 describe('s3 settings', () => {
   it('defaults to AWS in us-east-1 with virtual-hosted buckets', () => {
-    expect(s3Settings({})).toEqual({endpoint: undefined, region: 'us-east-1', forcePathStyle: false})
+    expect(s3Settings({})).toEqual({endpoint: undefined, region: 'us-east-1', forcePathStyle: false, timeoutMs: 60_000})
   })
 
   it('uses path-style addressing with a custom endpoint unless told otherwise', () => {
-    expect(s3Settings({'s3.endpoint': 'http://127.0.0.1:9000/'})).toEqual({endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', forcePathStyle: true})
+    expect(s3Settings({'s3.endpoint': 'http://127.0.0.1:9000/'})).toEqual({endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', forcePathStyle: true, timeoutMs: 60_000})
     expect(s3Settings({'s3.endpoint': 'https://s3.example', 's3.path-style': 'false', 's3.region': 'eu-west-1'})).toEqual({
       endpoint: 'https://s3.example',
       region: 'eu-west-1',
       forcePathStyle: false,
+      timeoutMs: 60_000,
     })
     expect(s3Settings({'s3.path-style': 'yes'}).forcePathStyle).toBe(true)
+    expect(s3Settings({'s3.timeout': '2.5'}).timeoutMs).toBe(2500)
   })
 
-  it('rejects a bad endpoint or path-style value with the command that fixes it', () => {
+  it('rejects a bad endpoint, path-style or timeout value with the command that fixes it', () => {
     expect(() => s3Settings({'s3.endpoint': '127.0.0.1:9000'})).toThrow(/dkt config set s3.endpoint URL/)
     expect(() => s3Settings({'s3.path-style': 'maybe'})).toThrow(/dkt config set s3.path-style true/)
+    for (const timeout of ['0', '-1', 'soon']) expect(() => s3Settings({'s3.timeout': timeout})).toThrow(/dkt config set s3.timeout 60/)
   })
 })

@@ -11,6 +11,7 @@ export default class ConfigSet extends DktCommand {
   s3.endpoint            S3 API endpoint (MinIO, any S3 API; unset = AWS)
   s3.region              S3 region (default us-east-1)
   s3.path-style          true/false: path-style bucket URLs (default true when s3.endpoint is set)
+  s3.timeout             seconds an S3 request may go without a byte moving before it fails (default 60)
   hockeyapp.url          HockeyApp API base (default https://rink.hockeyapp.net)
   scheduler.poll.KIND    seconds between two checks of a remote source of KIND by the scheduler`
   static override examples = ['<%= config.bin %> config set ESX_USER alice', '<%= config.bin %> config set github.url https://github.example.com']

@@ -1,11 +1,11 @@
 // Claims on runs (`.dkt/cache/claims/RUN.json`, never committed): which live process is executing a run, so that
 // two workers never execute the same run, and a run whose process died (kill -9) is found and recorded.
-import {randomBytes} from 'node:crypto'
 import {readdirSync, readFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
+import {atomicWriterPid, writeFileAtomic} from '../../base/atomic-write.js'
 import {isAlive} from '../../base/lock.js'
 import type {RunRecord} from '../model/run.js'
 import type {Project} from '../project.js'
@@ -44,22 +44,12 @@ const own = new Map<string, Claim>()
  * by a dead process is taken over (the caller records that run anyway).
  */
 export async function claimRun(project: Project, run: RunRecord): Promise<{release: () => Promise<void>} | {heldBy: Claim}> {
-  await fs.mkdir(claimsDir(project), {recursive: true})
   const file = claimFile(project, run.id)
   const claim: Claim = {pid: process.pid, host: hostname(), run}
   for (let attempt = 0; attempt < 3; attempt++) {
-    // Written whole under a temporary name, then linked into place: link() fails if the claim exists, and a
-    // claim is never seen half-written, even after a kill -9 between the two steps.
-    const tmp = path.join(claimsDir(project), `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
-    const handle = await fs.open(tmp, 'w')
     try {
-      await handle.writeFile(JSON.stringify(claim))
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    try {
-      await fs.link(tmp, file)
+      // Linked into place only if no claim exists, and never seen half-written, even after a kill -9.
+      await writeFileAtomic(file, JSON.stringify(claim), {fsync: true, exclusive: true})
       own.set(file, claim)
       return {
         release: async () => {
@@ -69,8 +59,6 @@ export async function claimRun(project: Project, run: RunRecord): Promise<{relea
       }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    } finally {
-      await fs.rm(tmp, {force: true})
     }
     const held = readClaim(file)
     if (held && isLive(held)) return {heldBy: held}
@@ -85,8 +73,9 @@ export async function staleClaims(project: Project): Promise<{claim: Claim; remo
   const names = listClaims(project)
   const stale: {claim: Claim; remove: () => Promise<void>}[] = []
   // Temporary files of processes that died between writing a claim and linking it into place.
-  for (const name of names.filter((n) => n.startsWith('.tmp-'))) {
-    if (!isAlive(Number(name.split('-')[1]))) await fs.rm(path.join(claimsDir(project), name), {force: true})
+  for (const name of names) {
+    const writer = atomicWriterPid(name)
+    if (writer !== undefined && !isAlive(writer)) await fs.rm(path.join(claimsDir(project), name), {force: true})
   }
   for (const name of names.filter((n) => n.endsWith('.json'))) {
     const file = path.join(claimsDir(project), name)

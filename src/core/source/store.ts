@@ -103,8 +103,9 @@ export interface DriverCache {
  * Drivers and their contexts for one operation (a run, a round of source checks): the secrets (five files) and
  * settings are read once for all the sources it touches instead of once per source, which cost more than the
  * rest of a trivial run; and they cannot change halfway through the operation. Not for longer than that.
+ * `signal` (Ctrl-C) reaches every driver call made through it.
  */
-export function driverCache(repo: MetaRepo): DriverCache {
+export function driverCache(repo: MetaRepo, options: {signal?: AbortSignal} = {}): DriverCache {
   let settings: Promise<{secrets: Secrets; config: Record<string, string>}> | undefined
   const drivers = new Map<string, Promise<KindDriver>>()
   const cache: DriverCache = {
@@ -114,7 +115,7 @@ export function driverCache(repo: MetaRepo): DriverCache {
       if (!drivers.has(kind)) drivers.set(kind, loadDriver(kind))
       const [driver, {secrets, config}] = await Promise.all([drivers.get(kind) as Promise<KindDriver>, cache.settings()])
       // Copies: a driver that changed its context must not change it for the next source.
-      return {driver, ctx: contextOf(repo, kind, {...secrets}, {...config})}
+      return {driver, ctx: contextOf(repo, kind, {...secrets}, {...config}, options.signal)}
     },
   }
   return cache
@@ -161,8 +162,19 @@ export async function sourceUsers(repo: MetaRepo, name: string): Promise<{nodes:
   return {nodes, derived}
 }
 
-/** Expands a version prefix (`3dd2cc1d`, `sha1:3dd2…`) among the versions of a source. */
+/**
+ * Expands a version prefix (`3dd2cc1d`, `sha1:3dd2…`) among the versions of a source: those `source log` shows.
+ * A kind that lists more than dkt observed (hockeyapp builds) is asked only when no observed version matches.
+ */
 export async function resolveSourceVersion(repo: MetaRepo, def: SourceDef, text: string): Promise<Version> {
   const {expandVersion} = await import('../prefix.js')
-  return expandVersion(text, (await sourceVersions(repo, def)).map((v) => v.version), def.name)
+  const known = (await sourceVersions(repo, def)).map((v) => v.version)
+  try {
+    return expandVersion(text, known, def.name)
+  } catch (error) {
+    if (!(error instanceof NotFoundError) || known.length === 0) throw error
+    const {driver, ctx} = await driverFor(repo, def.kind)
+    if (driver.history !== 'observed' || !driver.log) throw error
+    return expandVersion(text, await driver.log(toSpec(def), known[0], ctx), def.name)
+  }
 }

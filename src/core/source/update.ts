@@ -1,4 +1,6 @@
 // `dkt source update` and `source list --refresh`: check sources now and record each new version, in one commit.
+import pMap from 'p-map'
+
 import {compactJson} from '../../base/canonical-json.js'
 import {DktError, GitFailedError} from '../../base/errors.js'
 import type {MetaRepo} from '../meta-repo.js'
@@ -43,23 +45,21 @@ export async function updateSources(
   options: {names: string[]; now: Date; concurrency?: number},
 ): Promise<{results: UpdateResult[]; failures: UpdateFailure[]}> {
   const defs = await Promise.all(options.names.map((name) => loadSource(repo, name)))
-  const results: UpdateResult[] = []
-  const failures: UpdateFailure[] = []
-  const queue = [...defs]
   const drivers = driverCache(repo)
-  const worker = async () => {
-    for (let def = queue.shift(); def; def = queue.shift()) {
+  const outcomes = await pMap(
+    defs,
+    async (def) => {
       try {
-        results.push(await checkOne(repo, def, drivers))
+        return {result: await checkOne(repo, def, drivers)}
       } catch (error) {
-        failures.push({name: def.name, error: toDktError(error)})
+        return {failure: {name: def.name, error: toDktError(error)}}
       }
-    }
-  }
-  await Promise.all(Array.from({length: Math.max(1, options.concurrency ?? 4)}, worker))
-  const order = new Map(options.names.map((name, i) => [name, i]))
-  results.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0))
-  failures.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0))
+    },
+    {concurrency: Math.max(1, options.concurrency ?? 4)},
+  )
+  // In the order of `names`, as p-map keeps it.
+  const results = outcomes.flatMap((o) => (o.result ? [o.result] : []))
+  const failures = outcomes.flatMap((o) => (o.failure ? [o.failure] : []))
 
   const changed = results.filter((r) => r.changed)
   const message =

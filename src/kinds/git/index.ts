@@ -81,17 +81,20 @@ export const driver: KindDriver = {
   async fetch(source, version, dir, ctx): Promise<Fields> {
     const mirror = await ensureMirror(remoteUrl(source.location, ctx), ctx)
     const sub = (source.path ?? '').replace(/^\/+/, '')
-    const treeish = sub ? `${versionHex(version)}:${sub}` : versionHex(version)
+    const commit = versionHex(version)
+    // A PATH naming a file is fetched as `git archive COMMIT PATH` gives it: that file at its path under ROOT.
+    const file = sub !== '' && (await runGit(['cat-file', '-t', `${commit}:${sub}`], {cwd: mirror, allowFailure: true})).stdout.trim() === 'blob'
+    const treeish = sub && !file ? `${commit}:${sub}` : commit
     const index = path.join(await fs.mkdtemp(path.join(tmpdir(), 'dkt-index-')), 'index')
     try {
       await fs.mkdir(dir, {recursive: true})
       const env = {GIT_INDEX_FILE: index}
       await runGit(['--work-tree', dir, 'read-tree', treeish], {cwd: mirror, env})
-      await runGit(['--work-tree', dir, 'checkout-index', '-a', '-f'], {cwd: mirror, env})
+      await runGit(['--work-tree', dir, 'checkout-index', '-f', ...(file ? ['--', sub] : ['-a'])], {cwd: mirror, env})
     } finally {
       await fs.rm(path.dirname(index), {recursive: true, force: true})
     }
-    return {ROOT: dir, COMMIT: versionHex(version)}
+    return {ROOT: dir, COMMIT: commit}
   },
 
   async prepareOutput(source, dir, ctx): Promise<Fields> {

@@ -1,17 +1,17 @@
 // Downloaded HockeyApp builds in the kind's cache: each upload is downloaded once and its md5 remembered by its key.
 import {createHash} from 'node:crypto'
-import {createWriteStream} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import {Readable, Transform} from 'node:stream'
-import {pipeline} from 'node:stream/promises'
+import {Readable} from 'node:stream'
 import type {ReadableStream as WebReadableStream} from 'node:stream/web'
 
+import {writeFileAtomic} from '../../base/atomic-write.js'
 import {DktError, RemoteUnreachableError} from '../../base/errors.js'
 import {makeVersion, type Version, versionHex} from '../../base/version.js'
 import type {DriverContext} from '../driver.js'
 import {md5File} from '../file-digest.js'
 import {assertOk, httpRequest} from '../http.js'
+import {downloadHashed, progressReporter} from '../progress.js'
 import type {Build} from './api.js'
 import type {AppRef} from './location.js'
 
@@ -19,7 +19,6 @@ import type {AppRef} from './location.js'
 const STALL_MS = 60_000
 /** Upper bound of a whole download, so that nothing waits forever. */
 const DOWNLOAD_TIMEOUT_MS = 6 * 3_600_000
-const PROGRESS_EVERY_MS = 200
 const INDEX_FORMAT = 1
 
 interface IndexEntry {
@@ -105,6 +104,18 @@ export class BuildCache {
     return this.knownVersion(build) ?? this.download(build, ctx)
   }
 
+  /**
+   * The version of a listed build: remembered, or learnt by streaming the build through md5 without keeping it
+   * (once), for a listing of every build that need not fill the disk; `fetch` downloads it when a run needs it.
+   */
+  async hashedVersion(build: Build, ctx: DriverContext): Promise<Version> {
+    const known = this.knownVersion(build)
+    if (known) return known
+    const {hex} = await this.fetchInto(build, undefined, ctx)
+    await this.remember(build, hex)
+    return makeVersion('md5', hex)
+  }
+
   /** The folder holding the build of `version`, if it is in the cache and its bytes still have that md5. */
   async verifiedRoot(version: Version): Promise<string | undefined> {
     const hex = versionHex(version)
@@ -135,12 +146,16 @@ export class BuildCache {
       const {hex, name} = await this.fetchInto(build, tmp, ctx)
       await fs.chmod(path.join(tmp, name), 0o444)
       await this.place(tmp, hex, name)
-      this.index[build.key] = {md5: hex, build: build.build, ...(build.timestamp === undefined ? {} : {timestamp: build.timestamp})}
-      this.index = await writeIndex(this.dir, this.index)
+      await this.remember(build, hex)
       return makeVersion('md5', hex)
     } finally {
       await fs.rm(tmp, {recursive: true, force: true})
     }
+  }
+
+  private async remember(build: Build, hex: string): Promise<void> {
+    this.index[build.key] = {md5: hex, build: build.build, ...(build.timestamp === undefined ? {} : {timestamp: build.timestamp})}
+    this.index = await writeIndex(this.dir, this.index)
   }
 
   /** Moves a verified download into place as `<md5 hex>/`, unless the same bytes are there already. */
@@ -160,7 +175,8 @@ export class BuildCache {
     await writeMarker(`${root}.ok`, name, await fs.stat(path.join(root, name)))
   }
 
-  private async fetchInto(build: Build, dir: string, ctx: DriverContext): Promise<{hex: string; name: string}> {
+  /** Downloads a build into `dir` (undefined: nowhere) and returns its md5 and file name. */
+  private async fetchInto(build: Build, dir: string | undefined, ctx: DriverContext): Promise<{hex: string; name: string}> {
     const what = `build ${build.build} of HockeyApp app \`${this.appId}\``
     const stall = new AbortController()
     let timer = setTimeout(() => stall.abort(), STALL_MS)
@@ -180,26 +196,16 @@ export class BuildCache {
       if (!response.body) throw new RemoteUnreachableError(`the download of ${what} returned no content`)
       const name = buildFileName(build, response.headers.get('content-disposition'))
       const total = Number(response.headers.get('content-length')) || build.size || 0
-      const hash = createHash('md5')
-      let done = 0
-      let reported = 0
-      const report = (force: boolean) => {
-        if (!ctx.onProgress || (!force && Date.now() - reported < PROGRESS_EVERY_MS)) return
-        reported = Date.now()
-        ctx.onProgress({what, doneBytes: done, totalBytes: Math.max(total, done), doneFiles: force ? 1 : 0, totalFiles: 1})
-      }
-      const count = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          hash.update(chunk)
-          done += chunk.length
+      const progress = progressReporter(what, 1, total, ctx.onProgress)
+      const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>)
+      const {md5} = await downloadHashed(body, dir === undefined ? undefined : path.join(dir, name), {
+        onChunk: (chunk) => {
           alive()
-          report(false)
-          callback(null, chunk)
+          progress.bytes(chunk.length)
         },
       })
-      await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), count, createWriteStream(path.join(dir, name)))
-      report(true)
-      return {hex: hash.digest('hex'), name}
+      progress.done()
+      return {hex: md5, name}
     } catch (error) {
       if (ctx.signal?.aborted) throw error
       if (stall.signal.aborted) throw new RemoteUnreachableError(`the download of ${what} stalled: no data for ${STALL_MS / 1000} s`, {cause: error})
@@ -213,7 +219,7 @@ export class BuildCache {
 
 async function writeMarker(file: string, name: string, info: {size: number; mtimeMs: number; ino: number}): Promise<void> {
   const marker: VerifiedMarker = {file: name, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino}
-  await writeAtomically(file, JSON.stringify(marker))
+  await writeFileAtomic(file, JSON.stringify(marker))
 }
 
 async function readIndex(dir: string): Promise<Record<string, IndexEntry>> {
@@ -229,12 +235,6 @@ async function readIndex(dir: string): Promise<Record<string, IndexEntry>> {
 async function writeIndex(dir: string, ours: Record<string, IndexEntry>): Promise<Record<string, IndexEntry>> {
   const merged = {...(await readIndex(dir)), ...ours}
   const file: IndexFile = {format: INDEX_FORMAT, builds: merged}
-  await writeAtomically(path.join(dir, 'builds.json'), `${JSON.stringify(file, null, 2)}\n`)
+  await writeFileAtomic(path.join(dir, 'builds.json'), `${JSON.stringify(file, null, 2)}\n`)
   return merged
-}
-
-async function writeAtomically(file: string, content: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`
-  await fs.writeFile(tmp, content)
-  await fs.rename(tmp, file)
 }

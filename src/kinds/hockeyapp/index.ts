@@ -5,6 +5,7 @@ import type {DriverContext, Fields, KindDriver, SourceSpec} from '../driver.js'
 import {type Build, listBuilds} from './api.js'
 import {BuildCache} from './builds.js'
 import {type AppRef, hockeyappBaseUrl, hockeyappLocation, parseAppUrl} from './location.js'
+import {buildLog} from './log.js'
 
 /** The builds TAG selects (all, or one marketing version), oldest → newest; never empty. */
 async function listedBuilds(source: SourceSpec, ref: AppRef, ctx: DriverContext): Promise<Build[]> {
@@ -65,6 +66,8 @@ export const driver: KindDriver = {
     const build = cache.buildNumber(version)
     return build === undefined ? {} : {BUILD: build}
   },
+
+  log: buildLog,
 
   async fetch(source, version, _dir, ctx): Promise<Fields> {
     const ref = parseAppUrl(source.location)

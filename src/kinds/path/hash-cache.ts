@@ -1,9 +1,8 @@
 // The hash cache of each hashed folder (`cache/path/SHA1.json`), kept in memory for the life of the process and
 // written back only when it changed.
-import {randomBytes} from 'node:crypto'
 import * as fs from 'node:fs/promises'
-import * as path from 'node:path'
 
+import {writeFileAtomic} from '../../base/atomic-write.js'
 import type {HashCache} from './hash-tree.js'
 
 /**
@@ -37,11 +36,7 @@ export class HashCacheStore {
     const before = this.known.get(file)?.text
     this.known.set(file, {text, cache})
     if (text === before) return false
-    await fs.mkdir(path.dirname(file), {recursive: true})
-    // Unique per call: one process may hash the same folder for two runs at once.
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
-    await fs.writeFile(tmp, text)
-    await fs.rename(tmp, file)
+    await writeFileAtomic(file, text)
     return true
   }
 }

@@ -10,8 +10,10 @@ import type {S3Place} from './location.js'
 
 export const DEFAULT_REGION = 'us-east-1'
 const CONNECT_TIMEOUT_MS = 10_000
-/** Longest silence on a socket; long transfers are fine as long as bytes flow. */
-const SOCKET_TIMEOUT_MS = 60_000
+/** Longest silence of a connection (`s3.timeout`, in seconds): long transfers are fine as long as bytes flow. */
+export const DEFAULT_TIMEOUT_S = 60
+/** The SDK's console warnings (a retry it will not make, a slow request) would be lines beside dkt's one sentence. */
+const SILENT_LOGGER = {trace() {}, debug() {}, info() {}, warn() {}, error() {}}
 
 export interface S3Settings {
   /** A custom endpoint (MinIO, any S3 API); undefined for AWS. */
@@ -19,12 +21,14 @@ export interface S3Settings {
   region: string
   /** `bucket` in the path rather than in the host name: the default with a custom endpoint. */
   forcePathStyle: boolean
+  /** How long a request may go without a byte moving before it fails, in milliseconds. */
+  timeoutMs: number
 }
 
 const TRUE = ['true', 'yes', '1', 'on']
 const FALSE = ['false', 'no', '0', 'off']
 
-/** Reads `s3.endpoint`, `s3.region` and `s3.path-style` from `.dkt/config` values. Pure. */
+/** Reads `s3.endpoint`, `s3.region`, `s3.path-style` and `s3.timeout` from `.dkt/config` values. Pure. */
 export function s3Settings(settings: Record<string, string>): S3Settings {
   const endpoint = settings['s3.endpoint']?.trim() || undefined
   if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/i.test(endpoint)) {
@@ -34,10 +38,15 @@ export function s3Settings(settings: Record<string, string>): S3Settings {
   if (pathStyle !== undefined && pathStyle !== '' && !TRUE.includes(pathStyle) && !FALSE.includes(pathStyle)) {
     throw new InvalidArgumentError('config `s3.path-style` must be true or false; fix it with `dkt config set s3.path-style true`')
   }
+  const timeout = settings['s3.timeout']?.trim() || String(DEFAULT_TIMEOUT_S)
+  if (!/^\d+(\.\d+)?$/.test(timeout) || Number(timeout) <= 0) {
+    throw new InvalidArgumentError(`config \`s3.timeout\` must be a number of seconds; fix it with \`dkt config set s3.timeout ${DEFAULT_TIMEOUT_S}\``)
+  }
   return {
     endpoint: endpoint?.replace(/\/+$/, ''),
     region: settings['s3.region']?.trim() || DEFAULT_REGION,
     forcePathStyle: pathStyle ? TRUE.includes(pathStyle) : endpoint !== undefined,
+    timeoutMs: Math.round(Number(timeout) * 1000),
   }
 }
 
@@ -71,7 +80,9 @@ export async function connect(ctx: DriverContext): Promise<S3Connection> {
     // Checksums only where S3 requires them: the default aws-chunked uploads are not understood by every S3 API.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: {connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: SOCKET_TIMEOUT_MS},
+    // A silent connection fails (socketTimeout); a whole transfer has no bound, since a large one may take hours.
+    requestHandler: {connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: settings.timeoutMs},
+    logger: SILENT_LOGGER,
   } as S3ClientConfig)
   return {client, settings, signal: ctx.signal}
 }
@@ -108,6 +119,13 @@ export function s3Failure(error: unknown, place: S3Place, connection: S3Connecti
       `${server} refused the credentials for bucket \`${place.bucket}\` (${name}); set the keys in .dkt/secrets/s3-access-key and s3-secret-key (\`dkt init --s3-access-key K --s3-secret-key S\`)`,
       {data: {bucket: place.bucket, status}},
     )
+  }
+  if (e.name === 'TimeoutError' && !/without establishing a connection/.test(e.message)) {
+    // The connection went silent (a server that stopped answering mid-transfer): `s3.timeout` ran out.
+    const seconds = connection.settings.timeoutMs / 1000
+    return new RemoteUnreachableError(`${server} sent nothing for ${seconds} s, so dkt gave up on bucket \`${place.bucket}\`; try again, or allow longer with \`dkt config set s3.timeout SECONDS\``, {
+      data: {bucket: place.bucket},
+    })
   }
   const reason = NETWORK_REASONS[e.code ?? ''] ?? NETWORK_REASONS[e.name]
   if (reason || status === undefined) {

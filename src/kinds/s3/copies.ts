@@ -53,9 +53,19 @@ async function walkFiles(root: string): Promise<Map<string, {size: bigint; mtime
   return found
 }
 
+/** What the local copy of `version` was made of, as its manifest says (its files may have changed since). */
+export async function copiedObjects(ctx: DriverContext, endpoint: string | undefined, place: S3Place, version: Version): Promise<CopiedObject[] | undefined> {
+  const manifest = await readManifest(path.join(placeDir(ctx, endpoint, place), versionHex(version)))
+  return manifest?.format === MANIFEST_FORMAT && manifest.version === version ? manifest.objects : undefined
+}
+
+async function readManifest(dir: string): Promise<Manifest | null> {
+  return JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8').catch(() => 'null')) as Manifest | null
+}
+
 /** The copy of `version` in `dir`, if its files are exactly those downloaded (same names, sizes and mtimes). */
 async function verifiedCopy(dir: string, version: Version): Promise<Copy | undefined> {
-  const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8').catch(() => 'null')) as Manifest | null
+  const manifest = await readManifest(dir)
   if (manifest?.format !== MANIFEST_FORMAT || manifest.version !== version) return undefined
   const root = path.join(dir, 'root')
   const files = await walkFiles(root).catch(() => undefined)

@@ -8,7 +8,7 @@ import type {Version} from '../../base/version.js'
 import type {DriverContext, Fields, KindDriver, SourceSpec} from '../driver.js'
 import {md5File} from '../file-digest.js'
 import {connect, type S3Connection, s3Settings} from './client.js'
-import {adoptCopy, type CopiedObject, copyOf} from './copies.js'
+import {adoptCopy, type CopiedObject, copiedObjects, copyOf} from './copies.js'
 import {type ListedObject, listingDigest} from './listing.js'
 import {normalizeS3Location, type S3Place, s3Place, s3Url} from './location.js'
 import {type LocalFile, planSync} from './plan.js'
@@ -50,6 +50,12 @@ const recent = new Map<string, {objects: number; bytes: number}>()
 function remember(source: SourceSpec, version: Version, objects: readonly ListedObject[]): void {
   if (recent.size > 64) recent.clear()
   recent.set(`${source.location}\n${source.path ?? ''}\n${version}`, {objects: objects.length, bytes: objects.reduce((sum, o) => sum + o.size, 0)})
+}
+
+/** What the local copy of a version (a run's output, a fetched input) holds, without a request. */
+async function copySummary(source: SourceSpec, version: Version, ctx: DriverContext): Promise<{objects: number; bytes: number} | undefined> {
+  const objects = await copiedObjects(ctx, s3Settings(ctx.settings).endpoint, placeOf(source), version)
+  return objects && {objects: objects.length, bytes: objects.reduce((sum, o) => sum + o.size, 0)}
 }
 
 async function currentVersion(connection: S3Connection, place: S3Place): Promise<{version: Version; objects: ListedObject[]}> {
@@ -107,8 +113,8 @@ export const driver: KindDriver = {
     }
   },
 
-  async describe(source, version): Promise<Record<string, string>> {
-    const seen = recent.get(`${source.location}\n${source.path ?? ''}\n${version}`)
+  async describe(source, version, ctx): Promise<Record<string, string>> {
+    const seen = recent.get(`${source.location}\n${source.path ?? ''}\n${version}`) ?? (await copySummary(source, version, ctx))
     return seen ? {OBJECTS: String(seen.objects), SIZE: humanBytes(seen.bytes)} : {}
   },
 

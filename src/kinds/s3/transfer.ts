@@ -1,13 +1,14 @@
 // Listing, downloading and uploading objects under a prefix: paginated, a few at a time, verified, with progress.
-import {createHash} from 'node:crypto'
-import {createReadStream, createWriteStream} from 'node:fs'
+import {createReadStream} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import {Transform} from 'node:stream'
-import {pipeline} from 'node:stream/promises'
+import {pipeline, type Readable} from 'node:stream'
+
+import pMap from 'p-map'
 
 import {InvalidArgumentError, NotFoundError} from '../../base/errors.js'
 import type {TransferProgress} from '../driver.js'
+import {chunkTap, downloadHashed, progressReporter} from '../progress.js'
 import {type S3Connection, s3Failure} from './client.js'
 import {type ListedObject, normalizeEtag} from './listing.js'
 import {keyPath, type S3Place, s3Url} from './location.js'
@@ -16,7 +17,6 @@ import {keyPath, type S3Place, s3Url} from './location.js'
 const PARALLEL = 8
 /** The largest single PUT S3 accepts. */
 const MAX_PUT_BYTES = 5 * 1024 ** 3
-const PROGRESS_EVERY_MS = 200
 
 /** Every object under the prefix, keys relative to it, read page by page (1,000 keys each) without downloading anything. */
 export async function listObjects(connection: S3Connection, place: S3Place): Promise<ListedObject[]> {
@@ -40,45 +40,6 @@ export async function listObjects(connection: S3Connection, place: S3Place): Pro
     token = page.IsTruncated ? page.NextContinuationToken : undefined
   } while (token)
   return objects
-}
-
-/** Runs `work` on every item, at most `limit` at once; the first failure stops new work and is thrown. */
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  let failed = false
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const item = items[next++]
-      try {
-        await work(item)
-      } catch (error) {
-        failed = true
-        throw error
-      }
-    }
-  }
-  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
-}
-
-/** Progress of one transfer, reported at most every 200 ms, and once at the end. */
-function progressReporter(what: string, files: number, bytes: number, onProgress?: (progress: TransferProgress) => void) {
-  const state: TransferProgress = {what, doneBytes: 0, totalBytes: bytes, doneFiles: 0, totalFiles: files}
-  let last = Date.now()
-  return {
-    bytes(n: number) {
-      state.doneBytes += n
-      if (onProgress && Date.now() - last >= PROGRESS_EVERY_MS) {
-        last = Date.now()
-        onProgress({...state})
-      }
-    },
-    file() {
-      state.doneFiles++
-    },
-    done() {
-      onProgress?.({...state, doneBytes: state.totalBytes, doneFiles: state.totalFiles})
-    },
-  }
 }
 
 /** Files and folders an object list becomes on disk; refuses keys that cannot be paths, and file/folder clashes. */
@@ -124,7 +85,7 @@ export async function downloadObjects(
   const md5s = new Map<string, string>()
   const changed = (object: ListedObject) =>
     new NotFoundError(`object \`${place.prefix}${object.key}\` changed while ${s3Url(place)} was being fetched, so that version is gone; run again`)
-  await eachLimited(files, PARALLEL, async (object) => {
+  const download = async (object: ListedObject) => {
     let response
     try {
       response = await connection.client.send(new GetObjectCommand({Bucket: place.bucket, Key: place.prefix + object.key}), {abortSignal: connection.signal})
@@ -138,25 +99,17 @@ export async function downloadObjects(
     }
     const file = path.join(root, object.key)
     await fs.mkdir(path.dirname(file), {recursive: true})
-    const hash = createHash('md5')
-    let bytes = 0
-    const tap = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk)
-        bytes += chunk.length
-        progress.bytes(chunk.length)
-        callback(null, chunk)
-      },
-    })
+    let written
     try {
-      await pipeline(response.Body as NodeJS.ReadableStream, tap, createWriteStream(file), {signal: connection.signal})
+      written = await downloadHashed(response.Body as Readable, file, {onChunk: (chunk) => progress.bytes(chunk.length), signal: connection.signal})
     } catch (error) {
       throw s3Failure(error, place, connection)
     }
-    if (bytes !== object.size) throw changed(object)
-    md5s.set(object.key, hash.digest('hex'))
+    if (written.bytes !== object.size) throw changed(object)
+    md5s.set(object.key, written.md5)
     progress.file()
-  })
+  }
+  await pMap(files, download, {concurrency: PARALLEL})
   progress.done()
   return md5s
 }
@@ -173,9 +126,8 @@ export async function uploadFiles(
   if (tooBig) throw new InvalidArgumentError(`\`${tooBig.key}\` is larger than 5 GiB, which dkt cannot upload to S3 yet`)
   const progress = progressReporter(s3Url(place), files.length, files.reduce((sum, f) => sum + f.size, 0), onProgress)
   const etags = new Map<string, string>()
-  await eachLimited(files, PARALLEL, async (upload) => {
-    const body = createReadStream(upload.file)
-    body.on('data', (chunk) => progress.bytes(chunk.length))
+  const send = async (upload: (typeof files)[number]) => {
+    const body = uploadBody(upload.file, (n) => progress.bytes(n))
     try {
       const result = await connection.client.send(
         new PutObjectCommand({
@@ -196,9 +148,22 @@ export async function uploadFiles(
       body.destroy()
     }
     progress.file()
-  })
+  }
+  await pMap(files, send, {concurrency: PARALLEL})
   progress.done()
   return etags
+}
+
+/**
+ * A file as a request body, its bytes counted as the request reads them. The SDK waits for `100 Continue` before it
+ * reads a large body: a stream that was already flowing would have lost its first chunks by then, and the server
+ * would wait for them for ever.
+ */
+function uploadBody(file: string, onBytes: (n: number) => void): Readable {
+  const tap = chunkTap((chunk) => onBytes(chunk.length))
+  // A read error ends the request with it; the request's own end (sent, failed, aborted) destroys both streams.
+  pipeline(createReadStream(file), tap, () => {})
+  return tap
 }
 
 /** Deletes objects (relative keys), 1,000 per request. */

@@ -1,4 +1,4 @@
-import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -177,6 +177,27 @@ describe('git inputs and outputs, and source fetch', () => {
     const sub = path.join(tempDir(), 'sub')
     await dktOk(['source', 'fetch', `src:${app.commits[0].slice(0, 8)}`, sub], {cwd: dir})
     expect(readFileSync(path.join(sub, 'main.c'), 'utf8')).toBe('int main;\n')
+  })
+
+  it('a git source whose PATH is one file: source fetch and runs get that file at its path, as git archive does', async () => {
+    const app = gitRepo([{'README.md': 'first\n', 'docs/guide.md': 'guide 1\n', 'other': 'x'}, {'README.md': 'second\n'}], {dir: path.join(daemon.served, 'files')})
+    const dir = await newProject()
+    await dktOk(['source', 'add', 'readme', `${daemon.url}/files`, '-p', 'README.md'], {cwd: dir})
+    await dktOk(['source', 'add', 'guide', `${daemon.url}/files`, '-p', 'docs/guide.md'], {cwd: dir})
+    const log = await dktJson<{version: string}[]>(['source', 'log', 'readme'], {cwd: dir})
+    expect(log.map((e) => e.version)).toEqual([`sha1:${app.commits[1]}`, `sha1:${app.commits[0]}`])
+
+    const old = path.join(tempDir(), 'old')
+    await dktOk(['source', 'fetch', `readme:${app.commits[0].slice(0, 8)}`, old], {cwd: dir})
+    expect(readdirSync(old)).toEqual(['README.md'])
+    expect(readFileSync(path.join(old, 'README.md'), 'utf8')).toBe('first\n')
+    const guide = path.join(tempDir(), 'guide')
+    await dktOk(['source', 'fetch', `guide:${app.commits[0].slice(0, 8)}`, guide], {cwd: dir})
+    expect(readdirSync(guide, {recursive: true}).sort()).toEqual(['docs', path.join('docs', 'guide.md')])
+
+    const run = await dkt(['node', 'run', '--input', 'readme,guide', '--', 'cat', '${readme:ROOT}/README.md', '${guide:ROOT}/docs/guide.md'], {cwd: dir})
+    expect(run.exitCode, run.stderr).toBe(0)
+    expect(run.stdout).toContain('second\nguide 1\n')
   })
 
   it('source fetch of a path source: the current version is copied; an older one is refused (no copies kept)', async () => {

@@ -96,7 +96,7 @@ describe('hockeyapp sources', () => {
     expect(hockey.server.downloads(appId)).toEqual({'2246': 1})
   })
 
-  it('update records a newly published build with its BUILD; source log shows ID BUILD FULL, newest first', async () => {
+  it('update records a newly published build with its BUILD; source log shows every downloadable build, ID BUILD FULL, newest first', async () => {
     const {appId, versions} = app(['2245', '2246'])
     const dir = await project()
     await ok(['source', 'add', 'dmg', appId, '-k', 'hockeyapp'], dir)
@@ -110,19 +110,28 @@ describe('hockeyapp sources', () => {
         'ID        BUILD  FULL',
         `${short(versions['2247'])}  2247   ${versions['2247']}`,
         `${short(versions['2246'])}  2246   ${versions['2246']}`,
+        `${short(versions['2245'])}  2245   ${versions['2245']}`,
         '',
       ].join('\n'),
     )
-    const entries = await json<{version: string; info: Record<string, string>}[]>(['source', 'log', 'dmg'], dir)
-    expect(entries.map((e) => [e.version, e.info.BUILD])).toEqual([
-      [versions['2247'], '2247'],
-      [versions['2246'], '2246'],
+    const entries = await json<{version: string; observed: string | null; info: Record<string, string>}[]>(['source', 'log', 'dmg'], dir)
+    expect(entries.map((e) => [e.version, e.info.BUILD, e.observed === null])).toEqual([
+      [versions['2247'], '2247', false],
+      [versions['2246'], '2246', false],
+      [versions['2245'], '2245', true],
     ])
     const ajv = new Ajv({allErrors: true, strict: true})
     const validate = ajv.compile(JSON.parse(readFileSync(path.join(REPO_ROOT, 'schemas/source-log.json'), 'utf8')))
     expect(validate(entries), ajv.errorsText(validate.errors)).toBe(true)
-    // Each build was downloaded at most once (2245 never: it is older than what was first seen).
-    expect(hockey.server.downloads(appId)).toEqual({'2246': 1, '2247': 1})
+    // Each build was downloaded once: 2245 only by the first log, to learn its md5, which is remembered; its bytes
+    // were not kept (a run that needs them downloads them).
+    expect(hockey.server.downloads(appId)).toEqual({'2245': 1, '2246': 1, '2247': 1})
+    const [appCache] = readdirSync(path.join(dir, '.dkt/cache/hockeyapp'))
+    expect(existsSync(path.join(dir, '.dkt/cache/hockeyapp', appCache, versions['2245'].slice(4)))).toBe(false)
+    // A pin on a build dkt never observed works from the log: the build is downloaded when a run needs it.
+    await ok(['source', 'pin', 'dmg', versions['2245']], dir)
+    expect(await runOnDmg(dir)).toBe(`${versions['2245'].slice(4)}  Docker-2245.dmg\nBUILD=2245\n`)
+    expect(hockey.server.downloads(appId)).toEqual({'2245': 2, '2246': 1, '2247': 1})
   })
 
   it('a node reads ${dmg:ROOT} and ${dmg:BUILD}; pinned to an older build it runs on that build', async () => {

@@ -1,13 +1,15 @@
 import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {randomBytes} from 'node:crypto'
+import {readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {type CliResult, dkt, dktJson, dktOk} from '../../helpers/cli.js'
-import {freePort} from '../../helpers/git-daemon.js'
+import {type CliResult, dkt, dktJson, dktOk, startDkt} from '../../helpers/cli.js'
+import {freePort, waitFor} from '../../helpers/git-daemon.js'
 import {newProject} from '../../helpers/project.js'
 import {S3_ACCESS_KEY, s3ForSuite, storedObjects} from '../../helpers/s3.js'
+import {startTcpProxy, type TcpProxy} from '../../helpers/tcp-proxy.js'
 
 // s3rver checks the access key but not V4 signatures, so any secret works with it: a distinctive one is easy to
 // look for in everything dkt writes or prints.
@@ -156,6 +158,10 @@ describe('s3 sources', () => {
     const produced = expectedDigest(output, 'out/')
     const log = await dktJson<LogEntry[]>(['source', 'log', 'result'], {cwd: dir})
     expect(log[0].version).toBe(produced)
+    // The version the run published shows what it holds, as an observed one does.
+    const bytes = storedObjects(s3.server.dataDir, output, 'out/').reduce((sum, o) => sum + o.size, 0)
+    expect(log[0].info).toEqual({OBJECTS: '3', SIZE: `${bytes} B`})
+    expect((await dktOk(['source', 'log', 'result'], {cwd: dir})).split('\n')[1]).toMatch(new RegExp(`^${produced.slice(4, 12)}\\s+3\\s+${bytes} B\\s+${produced}$`))
     const {runs} = await dktJson<NodeLog>(['node', 'log', run.stdout.split('\n')[0]], {cwd: dir})
     expect(runs[0]).toMatchObject({status: 'success', outputs: {result: produced}})
 
@@ -228,4 +234,97 @@ describe('s3 sources', () => {
     }
     expect(history).toContain('source add out')
   })
+})
+
+/** The only run of a project's only node, as recorded. */
+function onlyRun(dir: string): {status: string; reason: string | null} {
+  const runs = path.join(dir, '.dkt', 'runs')
+  const [node] = readdirSync(runs)
+  const [run] = readdirSync(path.join(runs, node)).filter((f) => f.endsWith('.json'))
+  return JSON.parse(readFileSync(path.join(runs, node, run), 'utf8')) as {status: string; reason: string | null}
+}
+
+const md5 = (bytes: Buffer | Uint8Array) => createHash('md5').update(bytes).digest('hex')
+
+/** Reads each object back from the server and compares its md5 (and the md5 dkt stored with it) with the file's. */
+async function expectStored(bucketName: string, prefix: string, files: Record<string, Buffer>): Promise<void> {
+  const {GetObjectCommand} = await import('@aws-sdk/client-s3')
+  const client = await s3.client()
+  for (const [name, bytes] of Object.entries(files)) {
+    const object = await client.send(new GetObjectCommand({Bucket: bucketName, Key: `${prefix}${name}`}))
+    expect(object.Metadata?.['dkt-md5']).toBe(md5(bytes))
+    expect(md5(await (object.Body as {transformToByteArray(): Promise<Uint8Array>}).transformToByteArray())).toBe(md5(bytes))
+  }
+}
+
+describe('s3 outputs with large files', () => {
+  it('uploads files of 3 MB and 20 MB (the SDK waits for 100 Continue before it sends them) intact', async () => {
+    const output = await bucket()
+    // A server that answers a little late: the file streams must not run ahead of the request while it waits.
+    const proxy = await startTcpProxy(s3.server.port)
+    proxy.delayAnswers(300)
+    try {
+      const dir = await s3Project({endpoint: proxy.endpoint})
+      await dktOk(['source', 'add', 'result', `s3://${output}/big`], {cwd: dir})
+      const files = {'three.bin': randomBytes(3_000_000), 'twenty.bin': randomBytes(20_000_000)}
+      for (const [name, bytes] of Object.entries(files)) writeFileSync(path.join(dir, name), bytes)
+      const run = await dkt(['node', 'run', '--output', 'result', '--', 'cp', 'three.bin', 'twenty.bin', '${result:ROOT}/'], {cwd: dir})
+      expect(run.exitCode, run.stderr).toBe(0)
+      await expectStored(output, 'big/', files)
+      const log = await dktJson<LogEntry[]>(['source', 'log', 'result'], {cwd: dir})
+      expect(log[0].version).toBe(expectedDigest(output, 'big/'))
+    } finally {
+      await proxy.stop()
+    }
+  }, 120_000)
+
+  /**
+   * A project whose s3 output `result` is reached through a proxy, with a 3 MB file to upload; the proxy goes silent
+   * after 1 MB. `run` starts the upload; the proxy is stopped afterwards.
+   */
+  async function hangingUpload(settings: Record<string, string>, run: (dir: string, proxy: TcpProxy) => Promise<void>): Promise<void> {
+    const output = await bucket()
+    const proxy = await startTcpProxy(s3.server.port)
+    try {
+      const dir = await s3Project({endpoint: proxy.endpoint})
+      for (const [key, value] of Object.entries(settings)) await dktOk(['config', 'set', key, value], {cwd: dir})
+      await dktOk(['source', 'add', 'result', `s3://${output}/hang`], {cwd: dir})
+      writeFileSync(path.join(dir, 'big.bin'), randomBytes(3_000_000))
+      proxy.stallAfter(1_000_000)
+      await run(dir, proxy)
+    } finally {
+      await proxy.stop()
+    }
+  }
+
+  const UPLOAD = ['node', 'run', '--output', 'result', '--', 'cp', 'big.bin', '${result:ROOT}/']
+
+  it('gives up on a server that stops answering mid-upload after `s3.timeout`, in one sentence (exit 1)', async () => {
+    await hangingUpload({'s3.timeout': '2'}, async (dir, proxy) => {
+      const started = Date.now()
+      const run = await dkt(UPLOAD, {cwd: dir})
+      expect(proxy.stalled).toBe(true)
+      expect(run.exitCode).toBe(1)
+      expect(Date.now() - started).toBeLessThan(30_000)
+      const lines = run.stderr.trimEnd().split('\n')
+      expect(lines.filter((line) => /sent nothing for 2 s/.test(line))).toHaveLength(1)
+      expect(lines.at(-1)).toMatch(/: error .*publishing the outputs failed: .*sent nothing for 2 s, so dkt gave up on bucket `bkt-\d+`; try again, or allow longer with `dkt config set s3.timeout SECONDS`; outputs -$/)
+      expect(run.stderr).not.toMatch(/smithy|non-retryable|WARN/)
+      expect(onlyRun(dir)).toMatchObject({status: 'error'})
+    })
+  }, 60_000)
+
+  it('stops an upload on Ctrl-C: the run ends, is recorded as cancelled, and dkt exits', async () => {
+    // The default timeout (60 s) is far away: only Ctrl-C can end this run soon.
+    await hangingUpload({}, async (dir, proxy) => {
+      const started = startDkt(UPLOAD, {cwd: dir})
+      await waitFor(() => proxy.stalled, 'the upload to stall', 30_000)
+      const interrupted = Date.now()
+      started.child.kill('SIGINT')
+      expect(await started.exited).toBe(1)
+      expect(Date.now() - interrupted).toBeLessThan(15_000)
+      expect(started.stderr).toMatch(/: cancelled/)
+      expect(onlyRun(dir)).toMatchObject({status: 'cancelled'})
+    })
+  }, 60_000)
 })
