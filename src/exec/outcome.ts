@@ -12,3 +12,6 @@ export interface RunOutcome {
 }
 
 export type OutputListener = (stream: 'stdout' | 'stderr', chunk: Buffer) => void
+
+/** The reason recorded for a run stopped by Ctrl-C (the scheduler's second one, or `node run`'s). */
+export const CANCELLED_BY_USER = 'cancelled by the user'

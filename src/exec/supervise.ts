@@ -1,7 +1,7 @@
 // What local and container runs share: output captured and streamed, a cancel that sends SIGTERM and SIGKILL after
 // a grace period, and the outcome built from how the command ended.
 import {BoundedCapture} from './capture.js'
-import type {OutputListener, RunOutcome} from './outcome.js'
+import {CANCELLED_BY_USER, type OutputListener, type RunOutcome} from './outcome.js'
 
 export interface SuperviseOptions {
   signal?: AbortSignal
@@ -53,7 +53,7 @@ export class CommandSupervisor {
 
   /** The outcome of a command that ran and ended: cancelled when it was stopped, else by its exit code. */
   ended(exitCode: number | null, signal: string | null): RunOutcome {
-    if (this.cancelled) return {...this.captured(), status: 'cancelled', exitCode, signal, reason: 'cancelled by the user'}
+    if (this.cancelled) return {...this.captured(), status: 'cancelled', exitCode, signal, reason: CANCELLED_BY_USER}
     return {...this.captured(), status: exitCode === 0 ? 'success' : 'failure', exitCode, signal, reason: null}
   }
 

@@ -9,7 +9,7 @@ import {AlreadyRunningError, DktError, EXIT_BAD_INPUT} from '../../base/errors.j
 import {redact} from '../../base/redact.js'
 import type {Version} from '../../base/version.js'
 import {runLocal} from '../../exec/local.js'
-import type {OutputListener, RunOutcome} from '../../exec/outcome.js'
+import {CANCELLED_BY_USER, type OutputListener, type RunOutcome} from '../../exec/outcome.js'
 import {runId, shortId} from '../ids.js'
 import {type FieldValues, fieldEnvironment, rewriteShellText} from '../interpolate.js'
 import type {MetaRepo} from '../meta-repo.js'
@@ -124,7 +124,7 @@ async function executeClaimed(repo: MetaRepo, node: NodeDef, run: RunRecord, opt
   const workDir = path.join(repo.project.cacheDir, 'runs', run.id)
   await rm(workDir, {recursive: true, force: true})
   await mkdir(workDir, {recursive: true})
-  const drivers = driverCache(repo)
+  const drivers = driverCache(repo, {signal: options.signal})
   const {config, secrets} = await drivers.settings()
   const execution: Execution = {
     repo,
@@ -143,7 +143,7 @@ async function executeClaimed(repo: MetaRepo, node: NodeDef, run: RunRecord, opt
     started = true
     options.onEvent?.({type: 'run-started', run: running})
     const outcome = await prepared.run({signal: options.signal, onOutput: options.onOutput})
-    const {ending, outputs} = await publishOutputs(outcome, prepared.writers)
+    const {ending, outputs} = await publishOutputs(outcome, prepared.writers, options.signal)
     return await finishRun(execution, running, ending, outputs, prepared.values)
   } catch (error) {
     // Bad input found before the command started changes nothing; any other failure is recorded as an `error` run.
@@ -156,20 +156,27 @@ async function executeClaimed(repo: MetaRepo, node: NodeDef, run: RunRecord, opt
   }
 }
 
-/** Publishes every output of a successful command; a failure makes the run an error, keeping what was published. */
-async function publishOutputs(outcome: RunOutcome, writers: OutputWriter[]): Promise<{ending: Ending; outputs: Record<string, Version>}> {
-  const outputs: Record<string, Version> = {}
+/** Each output's new version, with what its driver tells about it. */
+type Published = Record<string, {version: Version; info?: Record<string, string>}>
+
+/**
+ * Publishes every output of a successful command; a failure makes the run an error, keeping what was published, or
+ * `cancelled` when Ctrl-C cut the publishing short.
+ */
+async function publishOutputs(outcome: RunOutcome, writers: OutputWriter[], signal?: AbortSignal): Promise<{ending: Ending; outputs: Published}> {
+  const outputs: Published = {}
   if (outcome.status !== 'success') return {ending: outcome, outputs}
   try {
     for (const writer of writers) outputs[writer.name] = await writer.publish()
   } catch (error) {
+    if (signal?.aborted) return {ending: {...outcome, status: 'cancelled', reason: CANCELLED_BY_USER}, outputs}
     return {ending: {...outcome, status: 'error', reason: `publishing the outputs failed: ${(error as Error).message}`}, outputs}
   }
   return {ending: outcome, outputs}
 }
 
 /** The last phase: the hook for how the run ended, then its final state recorded and reported. */
-async function finishRun(execution: Execution, run: RunRecord, ending: Ending, outputs: Record<string, Version>, values: FieldValues): Promise<RunRecord> {
+async function finishRun(execution: Execution, run: RunRecord, ending: Ending, outputs: Published, values: FieldValues): Promise<RunRecord> {
   const {node, options} = execution
   const {status} = ending
   const hook = status === 'success' ? node.onSuccess : status === 'failure' || status === 'error' ? node.onFailure : undefined
@@ -195,12 +202,12 @@ async function finishRun(execution: Execution, run: RunRecord, ending: Ending, o
 }
 
 /** Makes the run's final state durable through the recorder, secrets redacted; new output versions are observed. */
-async function recordEnd(execution: Execution, run: RunRecord, ending: Ending, outputs: Record<string, Version>, log: string): Promise<RunRecord> {
+async function recordEnd(execution: Execution, run: RunRecord, ending: Ending, outputs: Published, log: string): Promise<RunRecord> {
   const {repo, secretValues} = execution
   const final: RunRecord = {
     ...run,
     status: ending.status,
-    outputs,
+    outputs: Object.fromEntries(Object.entries(outputs).map(([name, {version}]) => [name, version])),
     exitCode: ending.exitCode ?? null,
     signal: ending.signal ?? null,
     reason: ending.reason ? redact(ending.reason, secretValues) : null,
@@ -210,9 +217,9 @@ async function recordEnd(execution: Execution, run: RunRecord, ending: Ending, o
   await execution.recorder.finish(final, async (tx) => {
     tx.writeJson(runFile(final.node, final.id), final)
     tx.writeText(runLogFile(final.node, final.id), redact(log, secretValues))
-    for (const [name, version] of Object.entries(outputs)) {
+    for (const [name, {version, info}] of Object.entries(outputs)) {
       if ((await lastObserved(repo, name)) === version) continue
-      tx.appendLine(versionsFile(name), compactJson({node: final.node, observed: final.endedAt, run: final.id, version}))
+      tx.appendLine(versionsFile(name), compactJson({info, node: final.node, observed: final.endedAt, run: final.id, version}))
     }
   })
   return final

@@ -12,13 +12,14 @@ import {expandArgv, type FieldValues, fieldEnvironment, rewriteShellText} from '
 import type {MetaRepo} from '../meta-repo.js'
 import type {NodeDef} from '../model/node.js'
 import type {RunRecord} from '../model/run.js'
-import {type DriverCache, loadSource, toSpec} from '../source/store.js'
+import {describeVersion, type DriverCache, loadSource, toSpec} from '../source/store.js'
 import {CONTAINER_PATHS, planContainer} from './container.js'
 
 /** An output of the run, checked writable before the command starts; publishing it gives its new version. */
 export interface OutputWriter {
   name: string
-  publish(): Promise<Version>
+  /** The version published, with what its driver tells about it (recorded with the observation, as `source update` does). */
+  publish(): Promise<{version: Version; info?: Record<string, string>}>
 }
 
 export interface PreparedRun {
@@ -81,7 +82,15 @@ async function materialize(repo: MetaRepo, node: NodeDef, run: RunRecord, contex
     if (!prepareOutput || !publish) throw new InvalidArgumentError(`\`${name}\` is a ${def.kind} source, which a run cannot write`)
     const dir = path.join(context.workDir, 'out', name)
     fields[name] = await prepareOutput.call(driver, toSpec(def), dir, ctx)
-    writers.push({name, publish: () => publish.call(driver, toSpec(def), dir, ctx, {message: `dkt run ${run.id}\n\nnode ${node.id}`})})
+    const spec = toSpec(def)
+    const message = `dkt run ${run.id}\n\nnode ${node.id}`
+    writers.push({
+      name,
+      publish: async () => {
+        const version = await publish.call(driver, spec, dir, ctx, {message})
+        return {version, info: await describeVersion(driver, spec, version, ctx)}
+      },
+    })
   }
   return {values: {fields, config: context.config}, writers}
 }
