@@ -162,6 +162,9 @@ describe('s3 sources', () => {
     const bytes = storedObjects(s3.server.dataDir, output, 'out/').reduce((sum, o) => sum + o.size, 0)
     expect(log[0].info).toEqual({OBJECTS: '3', SIZE: `${bytes} B`})
     expect((await dktOk(['source', 'log', 'result'], {cwd: dir})).split('\n')[1]).toMatch(new RegExp(`^${produced.slice(4, 12)}\\s+3\\s+${bytes} B\\s+${produced}$`))
+    // …recorded with its observation, so it outlives the local copy.
+    const versionsLine = readFileSync(path.join(dir, '.dkt', 'versions', 'result.jsonl'), 'utf8').trim().split('\n').pop() ?? ''
+    expect(JSON.parse(versionsLine)).toMatchObject({version: produced, info: {OBJECTS: '3', SIZE: `${bytes} B`}})
     const {runs} = await dktJson<NodeLog>(['node', 'log', run.stdout.split('\n')[0]], {cwd: dir})
     expect(runs[0]).toMatchObject({status: 'success', outputs: {result: produced}})
 
