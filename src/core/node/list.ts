@@ -1,8 +1,7 @@
 // `dkt node list` and `dkt node log`: the nodes, and the runs of one node (newest first, with its pending run).
 import type {MetaRepo} from '../meta-repo.js'
 import type {NodeDef} from '../model/node.js'
-import type {RunStatus} from '../model/run.js'
-import type {Version} from '../../base/version.js'
+import type {RunRecord} from '../model/run.js'
 import {claimedRuns, nodeDue} from './due.js'
 import {currentInputs, loadAllNodes, loadRuns, resolveNode} from './store.js'
 
@@ -10,16 +9,8 @@ export async function listNodes(repo: MetaRepo): Promise<NodeDef[]> {
   return loadAllNodes(repo)
 }
 
-export interface RunRow {
-  id: string
-  status: RunStatus
-  inputs: Record<string, Version>
-  outputs: Record<string, Version>
-  attempt: number
-  startedAt: string | null
-  endedAt: string | null
-  exitCode: number | null
-}
+/** A line of `dkt node log`: a recorded run, a run in progress, or the run the node is due for (not started yet). */
+export type RunRow = Pick<RunRecord, 'id' | 'status' | 'inputs' | 'outputs' | 'attempt' | 'endedAt' | 'exitCode'> & {startedAt: string | null}
 
 export async function logNode(repo: MetaRepo, options: {node: string}): Promise<{node: NodeDef; runs: RunRow[]}> {
   const node = await resolveNode(repo, options.node)
