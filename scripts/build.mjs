@@ -1,0 +1,107 @@
+// Builds dkt: tsc (the library in dist/, type-checked), the CLI as one CommonJS bundle (dist/bundle/dkt.cjs, what
+// bin/run.js loads: a single file starts faster than hundreds of modules), then oclif.manifest.json from it.
+import {execFileSync} from 'node:child_process'
+import {readdirSync, rmSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import * as esbuild from 'esbuild'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const SRC = path.join(ROOT, 'src')
+export const BUNDLE = path.join(ROOT, 'dist', 'bundle', 'dkt.cjs')
+
+/**
+ * Loaded from node_modules when first used, never bundled: big libraries a command imports lazily (the AWS SDK,
+ * dockerode, execa, conf, chokidar, the Graphviz WASM), the TypeScript tooling oclif probes for in development, and
+ * plugin-not-found (with its prompt library), needed only after a mistyped command.
+ */
+const EXTERNAL = [
+  '@aws-sdk/*',
+  'dockerode',
+  'execa',
+  'conf',
+  'chokidar',
+  '@hpcc-js/wasm-graphviz',
+  'typescript',
+  'ts-node',
+  'tsx',
+  'tsx/*',
+  '@oclif/plugin-not-found',
+]
+
+/** Commands of plugins, bundled with dkt's own so that no plugin is looked up at start-up: ID → module. */
+const PLUGIN_COMMANDS = {
+  help: '@oclif/plugin-help/lib/commands/help.js',
+  autocomplete: '@oclif/plugin-autocomplete/lib/commands/autocomplete/index.js',
+  'autocomplete:create': '@oclif/plugin-autocomplete/lib/commands/autocomplete/create.js',
+  'autocomplete:script': '@oclif/plugin-autocomplete/lib/commands/autocomplete/script.js',
+}
+
+/** `src/commands/source/add.ts` → `source:add`, as oclif's pattern strategy names command files. */
+export function commandFiles() {
+  const commandsDir = path.join(SRC, 'commands')
+  return readdirSync(commandsDir, {recursive: true})
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
+    .sort()
+    .map((file) => ({id: file.replace(/\.ts$/, '').split(path.sep).join(':'), module: `./commands/${file.split(path.sep).join('/')}`}))
+}
+
+/**
+ * The bundle's entry: the command_not_found hook, run(), and every command class under its ID (oclif's explicit
+ * strategy). oclif reads which commands exist from the manifest and takes a class from this map only to run it, so
+ * each entry is a getter that loads its command's modules then: `--version` loads none, `source list` only its own.
+ */
+function entrySource() {
+  const plugins = Object.entries(PLUGIN_COMMANDS).map(([id, module]) => ({id, module: path.join(ROOT, 'node_modules', module)}))
+  const commands = [...commandFiles(), ...plugins]
+  return [
+    "import {execute, settings} from '@oclif/core'",
+    "export {notFound} from './cli/not-found.js'",
+    'export const COMMANDS = {',
+    ...commands.map((c) => `  get ${JSON.stringify(c.id)}() { return require(${JSON.stringify(c.module)}).default },`),
+    '}',
+    'export function run(dir: string) {',
+    '  // The bundle is the compiled CLI: never look for TypeScript sources (oclif would under NODE_ENV=test).',
+    '  settings.enableAutoTranspile = false',
+    '  return execute({dir})',
+    '}',
+  ].join('\n')
+}
+
+export async function bundle() {
+  const built = await esbuild.build({
+    stdin: {contents: entrySource(), resolveDir: SRC, sourcefile: 'cli-entry.ts', loader: 'ts'},
+    outfile: BUNDLE,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20.19',
+    external: EXTERNAL,
+    // Stacks (DEBUG=1) are mapped back to src/ and node_modules/ by bin/run.js.
+    sourcemap: true,
+    sourcesContent: false,
+    minifyWhitespace: true,
+    minifySyntax: true,
+    // Class names show in errors and in oclif's own messages.
+    keepNames: true,
+    legalComments: 'external',
+    metafile: Boolean(process.env.DKT_BUILD_METAFILE),
+    logLevel: 'warning',
+  })
+  if (built.metafile) writeFileSync(process.env.DKT_BUILD_METAFILE, JSON.stringify(built.metafile))
+}
+
+function run(what, args, {env = {}, quiet = false} = {}) {
+  const t0 = performance.now()
+  execFileSync(process.execPath, args, {cwd: ROOT, stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'], env: {...process.env, ...env}})
+  if (process.env.DKT_BUILD_VERBOSE) console.error(`${what}: ${Math.round(performance.now() - t0)} ms`)
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  rmSync(path.join(ROOT, 'dist'), {recursive: true, force: true})
+  rmSync(path.join(ROOT, 'oclif.manifest.json'), {force: true})
+  run('tsc', [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT])
+  await bundle()
+  run('manifest', [path.join(ROOT, 'node_modules', 'oclif', 'bin', 'run.js'), 'manifest'], {env: {OCLIF_SKIP_NEW_VERSION_CHECK: '1'}, quiet: true})
+}
