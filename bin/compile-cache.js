@@ -56,7 +56,7 @@ function writeCache(dir, name, script, seenMarker) {
 
 /** require(file), its compiled code cached across runs where that is possible. */
 function requireCached(bundle) {
-  const file = fs.realpathSync(bundle) // as require() would name it, so that oclif's require() finds this instance
+  const file = fs.realpathSync.native(bundle) // as require() would name it, so that oclif's require() finds this instance
   if (Module.enableCompileCache) {
     Module.enableCompileCache()
     return require(file)

@@ -1,7 +1,7 @@
 // Builds dkt: tsc (the library in dist/, type-checked), the CLI as one CommonJS bundle (dist/bundle/dkt.cjs, what
 // bin/run.js loads: a single file starts faster than hundreds of modules), then oclif.manifest.json from it.
 import {execFileSync} from 'node:child_process'
-import {readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -70,6 +70,45 @@ function entrySource() {
   ].join('\n')
 }
 
+/**
+ * oclif's modules require every module they might use when they load (hundreds, with Node's child_process,
+ * readline, perf_hooks…), though one run uses a fraction. As in Metro's "inline requires", each top-level
+ * `const x = require('y')` in @oclif/core becomes a module object that requires 'y' when first touched (oclif only
+ * reads properties of them: `(0, x.fn)()`), so a run evaluates only what it uses.
+ */
+const lazyOclifRequires = {
+  name: 'lazy-oclif-requires',
+  setup(build) {
+    build.onLoad({filter: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/}, (args) => {
+      const code = readFileSync(args.path, 'utf8')
+        // index.js checks Node against @oclif/core's own engines, read from a package.json the bundle does not have:
+        // it only loads semver for nothing. dkt's engines are npm's to check.
+        .replace(/^checkNodeVersion\(\);$/m, '')
+        .replace(
+        /^(const|var) ([\w$]+) = (__importDefault\(|__importStar\()?require\(("[^"]+")\)(\))?;$/gm,
+        (_, keyword, name, wrap = '', specifier, close = '') => `${keyword} ${name} = __lazyModule(() => ${wrap}require(${specifier})${close});`,
+      )
+      return {contents: `${code}\n${LAZY_MODULE}`, loader: 'js'}
+    })
+  },
+}
+
+/** Appended to each transformed module (a hoisted declaration, usable from its first line). */
+const LAZY_MODULE = `function __lazyModule(load) {
+  let loaded
+  const module = () => (loaded ??= load())
+  return new Proxy({}, {
+    get: (_, key) => module()[key],
+    set: (_, key, value) => ((module()[key] = value), true),
+    has: (_, key) => key in module(),
+    ownKeys: () => Reflect.ownKeys(module()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(module(), key)
+      return descriptor && {...descriptor, configurable: true}
+    },
+  })
+}`
+
 export async function bundle() {
   const built = await esbuild.build({
     stdin: {contents: entrySource(), resolveDir: SRC, sourcefile: 'cli-entry.ts', loader: 'ts'},
@@ -83,14 +122,27 @@ export async function bundle() {
     sourcemap: true,
     sourcesContent: false,
     // Smaller is faster to read and parse; names stay readable through the source map and keepNames.
-    minify: true,
+    minify: !process.env.DKT_BUILD_NO_MINIFY,
     // Class names show in errors and in oclif's own messages.
     keepNames: true,
     legalComments: 'external',
     metafile: Boolean(process.env.DKT_BUILD_METAFILE),
     logLevel: 'warning',
+    plugins: [lazyOclifRequires],
   })
   if (built.metafile) writeFileSync(process.env.DKT_BUILD_METAFILE, JSON.stringify(built.metafile))
+  asciiOnly(BUNDLE)
+}
+
+/**
+ * esbuild escapes non-ASCII characters except inside some regular expressions (ansis has a raw U+009B), and one
+ * such character makes V8 hold the whole bundle as a two-byte string: twice the memory, slower to read and parse.
+ * A \uXXXX escape means the same in a string, a template, a regular expression or an identifier.
+ */
+function asciiOnly(file) {
+  const code = readFileSync(file, 'utf8')
+  const escaped = code.replace(/[^\0-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  if (escaped !== code) writeFileSync(file, escaped)
 }
 
 function run(what, args, {env = {}, quiet = false} = {}) {
