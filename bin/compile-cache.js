@@ -74,16 +74,15 @@ function requireCached(bundle) {
       seen = fs.existsSync(path.join(dir, seenMarker))
     }
   } catch {}
-  const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), {
-    filename: file,
-    cachedData,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  })
+  // As Module.wrap, plus the bundle's import(): on Node 20, code from a cache loses the script's own (build.mjs).
+  const wrapped = `(function (exports, require, module, __filename, __dirname, __dktImport) { ${fs.readFileSync(file, 'utf8')}\n})`
+  const script = new vm.Script(wrapped, {filename: file, cachedData})
   const mod = new Module(file, module)
   mod.filename = file
   mod.paths = Module._nodeModulePaths(path.dirname(file))
   Module._cache[file] = mod // oclif requires the same file for its commands: it must find this instance
-  script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file))
+  const dynamicImport = (specifier) => import(specifier)
+  script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file), dynamicImport)
   mod.loaded = true
   // Made at exit, the cache also holds the functions this run compiled (and those it was loaded with).
   if (!seen || script.cachedDataRejected) process.once('exit', () => writeCache(dir, name, script, seenMarker))

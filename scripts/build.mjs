@@ -126,23 +126,31 @@ export async function bundle() {
     // Class names show in errors and in oclif's own messages.
     keepNames: true,
     legalComments: 'external',
+    // `import (` with a space: the one call postProcess() leaves as it is.
+    banner: {js: 'var __dktImport = typeof __dktImport === "function" ? __dktImport : (specifier) => import (specifier);'},
     metafile: Boolean(process.env.DKT_BUILD_METAFILE),
     logLevel: 'warning',
     plugins: [lazyOclifRequires],
   })
   if (built.metafile) writeFileSync(process.env.DKT_BUILD_METAFILE, JSON.stringify(built.metafile))
-  asciiOnly(BUNDLE)
+  postProcess(BUNDLE)
 }
 
 /**
- * esbuild escapes non-ASCII characters except inside some regular expressions (ansis has a raw U+009B), and one
- * such character makes V8 hold the whole bundle as a two-byte string: twice the memory, slower to read and parse.
- * A \uXXXX escape means the same in a string, a template, a regular expression or an identifier.
+ * Two rewrites of the bundle's text.
+ * - Dynamic `import()` calls go through `__dktImport`: on Node 20, bin/compile-cache.js runs the bundle from a V8 code
+ *   cache, where an `import()` fails ("A dynamic import callback was not specified", a Node 20 bug); it passes an
+ *   `import()` of its own as `__dktImport`. Loaded by a plain require(), the bundle defines it (the banner).
+ * - esbuild escapes non-ASCII characters except inside some regular expressions (ansis has a raw U+009B), and one
+ *   such character makes V8 hold the whole bundle as a two-byte string: twice the memory, slower to read and parse.
+ *   A \\uXXXX escape means the same in a string, a template, a regular expression or an identifier.
  */
-function asciiOnly(file) {
-  const code = readFileSync(file, 'utf8')
-  const escaped = code.replace(/[^\0-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
-  if (escaped !== code) writeFileSync(file, escaped)
+function postProcess(file) {
+  let code = readFileSync(file, 'utf8')
+  // A call, not the word inside a string ("import()" in an oclif message) or a property.
+  code = code.replace(/(?<![\w$."'`])import\(/g, '__dktImport(')
+  code = code.replace(/[^\0-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  writeFileSync(file, code)
 }
 
 function run(what, args, {env = {}, quiet = false} = {}) {
