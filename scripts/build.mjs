@@ -1,5 +1,6 @@
 // Builds dkt: tsc (the library in dist/, type-checked), the CLI as one CommonJS bundle (dist/bundle/dkt.cjs, what
 // bin/run.js loads: a single file starts faster than hundreds of modules), then oclif.manifest.json from it.
+// For profiling: DKT_BUILD_NO_MINIFY=1 keeps names in the bundle, DKT_BUILD_METAFILE=FILE writes esbuild's metafile.
 import {execFileSync} from 'node:child_process'
 import {readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
@@ -9,7 +10,7 @@ import * as esbuild from 'esbuild'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const SRC = path.join(ROOT, 'src')
-export const BUNDLE = path.join(ROOT, 'dist', 'bundle', 'dkt.cjs')
+const BUNDLE = path.join(ROOT, 'dist', 'bundle', 'dkt.cjs')
 
 /**
  * Loaded from node_modules when first used, never bundled: big libraries a command imports lazily (the AWS SDK,
@@ -39,7 +40,7 @@ const PLUGIN_COMMANDS = {
 }
 
 /** `src/commands/source/add.ts` → `source:add`, as oclif's pattern strategy names command files. */
-export function commandFiles() {
+function commandFiles() {
   const commandsDir = path.join(SRC, 'commands')
   return readdirSync(commandsDir, {recursive: true})
     .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
@@ -85,9 +86,9 @@ const lazyOclifRequires = {
         // it only loads semver for nothing. dkt's engines are npm's to check.
         .replace(/^checkNodeVersion\(\);$/m, '')
         .replace(
-        /^(const|var) ([\w$]+) = (__importDefault\(|__importStar\()?require\(("[^"]+")\)(\))?;$/gm,
-        (_, keyword, name, wrap = '', specifier, close = '') => `${keyword} ${name} = __lazyModule(() => ${wrap}require(${specifier})${close});`,
-      )
+          /^(const|var) ([\w$]+) = (__importDefault\(|__importStar\()?require\(("[^"]+")\)(\))?;$/gm,
+          (_, keyword, name, wrap = '', specifier, close = '') => `${keyword} ${name} = __lazyModule(() => ${wrap}require(${specifier})${close});`,
+        )
       return {contents: `${code}\n${LAZY_MODULE}`, loader: 'js'}
     })
   },
@@ -109,7 +110,7 @@ const LAZY_MODULE = `function __lazyModule(load) {
   })
 }`
 
-export async function bundle() {
+async function bundle() {
   const built = await esbuild.build({
     stdin: {contents: entrySource(), resolveDir: SRC, sourcefile: 'cli-entry.ts', loader: 'ts'},
     outfile: BUNDLE,
@@ -153,16 +154,13 @@ function postProcess(file) {
   writeFileSync(file, code)
 }
 
-function run(what, args, {env = {}, quiet = false} = {}) {
-  const t0 = performance.now()
+/** Runs a Node script of the toolchain in the repository root (its stdout shown unless quiet). */
+function node(args, {env = {}, quiet = false} = {}) {
   execFileSync(process.execPath, args, {cwd: ROOT, stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'], env: {...process.env, ...env}})
-  if (process.env.DKT_BUILD_VERBOSE) console.error(`${what}: ${Math.round(performance.now() - t0)} ms`)
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  rmSync(path.join(ROOT, 'dist'), {recursive: true, force: true})
-  rmSync(path.join(ROOT, 'oclif.manifest.json'), {force: true})
-  run('tsc', [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT])
-  await bundle()
-  run('manifest', [path.join(ROOT, 'node_modules', 'oclif', 'bin', 'run.js'), 'manifest'], {env: {OCLIF_SKIP_NEW_VERSION_CHECK: '1'}, quiet: true})
-}
+rmSync(path.join(ROOT, 'dist'), {recursive: true, force: true})
+rmSync(path.join(ROOT, 'oclif.manifest.json'), {force: true})
+node([path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT])
+await bundle()
+node([path.join(ROOT, 'node_modules', 'oclif', 'bin', 'run.js'), 'manifest'], {env: {OCLIF_SKIP_NEW_VERSION_CHECK: '1'}, quiet: true})
