@@ -1,22 +1,7 @@
 // table(): its own layout of plain cells is exactly cli-table3's, which still lays out every other table.
-import Table from 'cli-table3'
 import {describe, expect, it} from 'vitest'
 
-import {table} from '../../src/cli/render.js'
-
-/** The layout as cli-table3 draws it, with table()'s settings: what the plain path must reproduce. */
-function cliTable3(head: string[], rows: string[][]): string {
-  const chars = Object.fromEntries(
-    ['top', 'top-mid', 'top-left', 'top-right', 'bottom', 'bottom-mid', 'bottom-left', 'bottom-right', 'left', 'left-mid', 'mid', 'mid-mid', 'right', 'right-mid', 'middle'].map((k) => [k, '']),
-  )
-  const t = new Table({head, chars, style: {head: [], border: [], 'padding-left': 0, 'padding-right': 2}})
-  for (const row of rows) t.push(row)
-  return t
-    .toString()
-    .split('\n')
-    .map((line) => line.trimEnd())
-    .join('\n')
-}
+import {cliTable3, table} from '../../src/cli/render.js'
 
 /** A deterministic pseudo-random printable-ASCII word (spaces and punctuation included). */
 function word(seed: number): string {
@@ -36,7 +21,7 @@ describe('table', () => {
       const columns = 1 + (n % 5)
       const head = Array.from({length: columns}, (_, c) => `COL${c}`.repeat(1 + ((n + c) % 3)))
       const rows = Array.from({length: n % 9}, (_, r) => Array.from({length: columns}, (_, c) => word(n * 100 + r * 10 + c) || '-'))
-      expect(table(head, rows)).toBe(cliTable3(head, rows))
+      expect(table(head, rows)).toBe(cliTable3([head, ...rows]))
     }
   })
 
@@ -46,6 +31,6 @@ describe('table', () => {
 
   it('leaves wide characters and multi-line cells to cli-table3', () => {
     const rows = [['données', '数据'], ['a\nb', 'c']]
-    expect(table(['NAME', 'V'], rows)).toBe(cliTable3(['NAME', 'V'], rows))
+    expect(table(['NAME', 'V'], rows)).toBe(cliTable3([['NAME', 'V'], ...rows]))
   })
 })
