@@ -129,7 +129,7 @@ export function dkt(args, cwd) {
     return run(process.execPath, [DKT_BIN, ...args], {cwd})
   } catch (error) {
     // `npm run build` starts with `rm -rf dist oclif.manifest.json`: a build running at the same time breaks dkt.
-    if (!existsSync(path.join(ROOT, 'dist', 'index.js')) || !existsSync(path.join(ROOT, 'oclif.manifest.json'))) {
+    if (!existsSync(path.join(ROOT, 'dist', 'bundle', 'dkt.cjs')) || !existsSync(path.join(ROOT, 'oclif.manifest.json'))) {
       error.message += '\n(dist/ or oclif.manifest.json disappeared during the benchmark: was a build running at the same time?)'
     }
     throw error
@@ -237,7 +237,7 @@ export function createDktProject(projectDir, count) {
 }
 
 export function ensureBuilt() {
-  for (const file of [path.join(ROOT, 'dist', 'index.js'), path.join(ROOT, 'oclif.manifest.json')]) {
+  for (const file of [path.join(ROOT, 'dist', 'index.js'), path.join(ROOT, 'dist', 'bundle', 'dkt.cjs'), path.join(ROOT, 'oclif.manifest.json')]) {
     if (!existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: run \`npm run build\` (or \`npm run bench\`)`)
   }
 }
