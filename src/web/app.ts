@@ -1,0 +1,116 @@
+// The web view's routes: each parses its request, calls core, and renders HTML or, with `?format=json`, the same
+// data as JSON (the CLI's `--json` shapes where a command shows the same thing).
+import {type Context, Hono} from 'hono'
+
+import {AmbiguousError, DktError, EXIT_BAD_INPUT, NotFoundError} from '../base/errors.js'
+import {expandRunId, listRuns, overview, type RunFilter, runDetail, sourceHistory} from '../core/history.js'
+import type {MetaRepo} from '../core/meta-repo.js'
+import {RUN_STATUSES, type RunStatus} from '../core/model/run.js'
+import {listNodes, logNode} from '../core/node/list.js'
+import {readRunLog} from '../core/node/output.js'
+import {RunIndex} from '../core/node/run-index.js'
+import {listSources} from '../core/source/list.js'
+import {projectStatus} from '../core/status.js'
+import {hostCheck, tokenCheck} from './guard.js'
+import {type Html, layout} from './layout.js'
+import {homePage, nodePage, nodesPage, sourcePage, sourcesPage} from './project-pages.js'
+import {runPage, runsPage} from './run-pages.js'
+
+export interface AppOptions {
+  repo: MetaRepo
+  /** Host names besides loopback ones that requests may name (the Host header). */
+  allowedHosts?: string[]
+  /** When set, every request must carry it (see tokenCheck). */
+  token?: string
+  /** Told about unexpected errors (the page only says there was one). */
+  onError?: (error: Error) => void
+}
+
+const SECURITY_HEADERS = {
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+}
+
+const wantsJson = (c: Context) => c.req.query('format') === 'json'
+
+/** Sends `data` as JSON for the JSON twin, else the page `render` makes of it. */
+function respond<T>(c: Context, data: T, render: (data: T) => Html): Response | Promise<Response> {
+  return wantsJson(c) ? c.json(data) : c.html(render(data))
+}
+
+/** Redirects a short ID in the path to the full one, keeping the query. */
+function redirectTo(c: Context, pathname: string): Response {
+  const query = new URL(c.req.url).search
+  return c.redirect(`${pathname}${query}`, 302)
+}
+
+function statusOf(error: unknown): 400 | 404 | 409 | 500 {
+  if (error instanceof NotFoundError) return 404
+  if (error instanceof AmbiguousError) return 409
+  if (error instanceof DktError && error.exitCode === EXIT_BAD_INPUT) return 400
+  return 500
+}
+
+function runFilterOf(c: Context): RunFilter {
+  const status = c.req.query('status') || undefined
+  if (status && !RUN_STATUSES.includes(status as RunStatus)) throw new NotFoundError(`status \`${status}\` does not exist; use one of ${RUN_STATUSES.join(', ')}`)
+  return {status: status as RunStatus | undefined, node: c.req.query('node') || undefined, input: c.req.query('input') || undefined, after: c.req.query('after') || undefined}
+}
+
+export function createApp(options: AppOptions): Hono {
+  const {repo} = options
+  const index = new RunIndex(repo)
+  const app = new Hono()
+
+  app.use(async (c, next) => {
+    await next()
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value)
+  })
+  app.use(hostCheck(options.allowedHosts ?? []))
+  app.use(tokenCheck(options.token))
+
+  app.onError((error, c) => {
+    const status = statusOf(error)
+    const message = status === 500 ? 'internal error; see the server output' : error.message
+    if (status === 500) options.onError?.(error)
+    if (wantsJson(c)) return c.json({error: {code: error instanceof DktError ? error.code : 'InternalError', message}}, status)
+    return c.html(layout(status === 404 ? 'Not found' : 'Error', `${message}`), status)
+  })
+  app.notFound((c) => (wantsJson(c) ? c.json({error: {code: 'NotFoundError', message: 'no such page'}}, 404) : c.html(layout('Not found', 'No such page.'), 404)))
+
+  app.get('/', async (c) => respond(c, await overview(repo, index), homePage))
+
+  app.get('/runs', async (c) => {
+    const filter = runFilterOf(c)
+    const {runs, next} = await listRuns(repo, index, filter)
+    return respond(c, {runs, next}, () => runsPage(filter, runs, next))
+  })
+  app.get('/runs/:run', async (c) => {
+    const run = await expandRunId(repo, index, c.req.param('run'))
+    return redirectTo(c, `/runs/${run.node}/${run.id}`)
+  })
+  app.get('/runs/:node/:run', async (c) => {
+    const run = await expandRunId(repo, index, c.req.param('run'))
+    if (run.id !== c.req.param('run') || run.node !== c.req.param('node')) return redirectTo(c, `/runs/${run.node}/${run.id}`)
+    return respond(c, await runDetail(repo, index, run), (detail) => runPage(detail))
+  })
+  app.get('/runs/:node/:run/log', async (c) => {
+    const run = await expandRunId(repo, index, c.req.param('run'))
+    if (run.id !== c.req.param('run') || run.node !== c.req.param('node')) return redirectTo(c, `/runs/${run.node}/${run.id}/log`)
+    return c.text(await readRunLog(repo, run), 200, {'Content-Type': 'text/plain; charset=utf-8'})
+  })
+
+  app.get('/nodes', async (c) => respond(c, await listNodes(repo), nodesPage))
+  app.get('/nodes/:node', async (c) => {
+    const {node, runs} = await logNode(repo, {node: c.req.param('node')})
+    if (node.id !== c.req.param('node')) return redirectTo(c, `/nodes/${node.id}`)
+    const status = (await projectStatus(repo)).find((s) => s.node === node.id)
+    return respond(c, {node: node.id, definition: node, status: status ?? null, runs}, () => nodePage(node, status, runs))
+  })
+
+  app.get('/sources', async (c) => respond(c, (await listSources(repo, {now: new Date()})).sources, sourcesPage))
+  app.get('/sources/:name', async (c) => respond(c, await sourceHistory(repo, index, c.req.param('name')), sourcePage))
+
+  return app
+}
