@@ -7,6 +7,7 @@ import type {RunRecord, RunStatus} from './model/run.js'
 import {claimedRuns} from './node/due.js'
 import {type RunRow} from './node/list.js'
 import {compareNewestFirst, type RunIndex} from './node/run-index.js'
+import {readLiveLog} from './node/live-log.js'
 import {readRunLog} from './node/output.js'
 import {expandId} from './prefix.js'
 import {type LogEntry, logSource} from './source/log.js'
@@ -166,4 +167,29 @@ export async function overview(repo: MetaRepo, index: RunIndex): Promise<Overvie
     newest: runs.slice(0, OVERVIEW_ROWS).map(runSummary),
     paused: sources.filter((source) => source.paused),
   }
+}
+
+export interface FollowedOutput {
+  text: string
+  /** The byte to follow from next time. */
+  next: number
+  /** The run is no longer going: its saved log is the record. */
+  ended: boolean
+}
+
+/**
+ * A running run's output since byte `from`, from the live log its process writes (see live-log.ts). Once the run has
+ * ended, the rest comes from its saved log, which holds the same bytes: the last lines are not lost to the race
+ * between the last read and the live log's removal.
+ */
+export async function followRun(repo: MetaRepo, run: Pick<RunRecord, 'node' | 'id'>, from = 0): Promise<FollowedOutput> {
+  // A run is going while its process holds its claim (taken before the live log is opened, released after it is
+  // removed); a live log left by a process that died (kill -9) is not followed.
+  const going = (await claimedRuns(repo)).some((claimed) => claimed.id === run.id)
+  if (going) {
+    const live = readLiveLog(repo.project, run.id, from)
+    return live ? {...live, ended: false} : {text: '', next: from, ended: false}
+  }
+  const saved = Buffer.from(await readRunLog(repo, run))
+  return {text: saved.subarray(Math.min(from, saved.length)).toString('utf8'), next: Math.max(from, saved.length), ended: true}
 }

@@ -1,9 +1,10 @@
 // The web view's routes: each parses its request, calls core, and renders HTML or, with `?format=json`, the same
 // data as JSON (the CLI's `--json` shapes where a command shows the same thing).
 import {type Context, Hono} from 'hono'
+import {streamSSE} from 'hono/streaming'
 
 import {AmbiguousError, DktError, EXIT_BAD_INPUT, NotFoundError} from '../base/errors.js'
-import {expandRunId, listRuns, overview, type RunFilter, runDetail, sourceHistory} from '../core/history.js'
+import {expandRunId, followRun, listRuns, overview, type RunFilter, runDetail, sourceHistory} from '../core/history.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import {RUN_STATUSES, type RunStatus} from '../core/model/run.js'
 import {listNodes, logNode} from '../core/node/list.js'
@@ -12,6 +13,7 @@ import {RunIndex} from '../core/node/run-index.js'
 import {listSources} from '../core/source/list.js'
 import {projectStatus} from '../core/status.js'
 import {hostCheck, tokenCheck} from './guard.js'
+import {LIVE_SCRIPT} from './live-script.js'
 import {type Html, layout} from './layout.js'
 import {homePage, nodePage, nodesPage, sourcePage, sourcesPage} from './project-pages.js'
 import {runPage, runsPage} from './run-pages.js'
@@ -31,6 +33,9 @@ const SECURITY_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
 }
+
+/** How often a live log is read for new output: well within the second a new line may take to show. */
+const LIVE_POLL_MS = 200
 
 const wantsJson = (c: Context) => c.req.query('format') === 'json'
 
@@ -79,6 +84,8 @@ export function createApp(options: AppOptions): Hono {
   })
   app.notFound((c) => (wantsJson(c) ? c.json({error: {code: 'NotFoundError', message: 'no such page'}}, 404) : c.html(layout('Not found', 'No such page.'), 404)))
 
+  app.get('/static/live.js', (c) => c.body(LIVE_SCRIPT, 200, {'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'max-age=300'}))
+
   app.get('/', async (c) => respond(c, await overview(repo, index), homePage))
 
   app.get('/runs', async (c) => {
@@ -93,7 +100,29 @@ export function createApp(options: AppOptions): Hono {
   app.get('/runs/:node/:run', async (c) => {
     const run = await expandRunId(repo, index, c.req.param('run'))
     if (run.id !== c.req.param('run') || run.node !== c.req.param('node')) return redirectTo(c, `/runs/${run.node}/${run.id}`)
-    return respond(c, await runDetail(repo, index, run), (detail) => runPage(detail))
+    const detail = await runDetail(repo, index, run)
+    const live = run.status === 'running' ? await followRun(repo, run) : undefined
+    return respond(c, detail, () => runPage(detail, live && !live.ended ? live : undefined))
+  })
+  app.get('/runs/:node/:run/events', async (c) => {
+    const run = await expandRunId(repo, index, c.req.param('run'))
+    let from = Number(c.req.header('last-event-id') ?? c.req.query('from') ?? 0) || 0
+    return streamSSE(c, async (stream) => {
+      let open = true
+      stream.onAbort(() => {
+        open = false
+      })
+      while (open) {
+        const output = await followRun(repo, run, from)
+        if (output.text) await stream.writeSSE({event: 'output', data: JSON.stringify(output.text), id: String(output.next)})
+        from = output.next
+        if (output.ended) {
+          await stream.writeSSE({event: 'end', data: ''})
+          break
+        }
+        await stream.sleep(LIVE_POLL_MS)
+      }
+    })
   })
   app.get('/runs/:node/:run/log', async (c) => {
     const run = await expandRunId(repo, index, c.req.param('run'))

@@ -42,10 +42,12 @@ export function runsPage(filter: RunFilter, runs: RunSummary[], next: string | n
 }
 
 /** The log with one anchor per line (`#L12`); a range (`#L12-L20`) is highlighted by the page's script. */
-export function logLines(text: string): Html {
-  const lines = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n')
-  if (text === '') return html`<p class="muted">No output.</p>`
-  return html`<pre class="log" id="log">${lines.map((line, i) => html`<span class="line" id="L${i + 1}"><a class="ln" href="#L${i + 1}">${i + 1}</a>${line}</span>`)}</pre>`
+export function logLines(text: string, options: {events?: string} = {}): Html {
+  if (text === '' && !options.events) return html`<p class="muted">No output.</p>`
+  const lines = text === '' ? [] : text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n')
+  return html`<pre class="log" id="log"${options.events ? html` data-events="${options.events}"` : ''}>${lines.map(
+    (line, i) => html`<span class="line" id="L${i + 1}"><a class="ln" href="#L${i + 1}">${i + 1}</a>${line}</span>`,
+  )}</pre>`
 }
 
 function whyItRan(detail: RunDetail): Html {
@@ -79,15 +81,25 @@ ${hooks.length > 0 ? html`<dt>Hooks</dt><dd>${hooks}</dd>` : ''}
 </dl>`
 }
 
-export function runPage(detail: RunDetail, options: {liveLog?: Html} = {}): Html {
+/** A running run's output so far, and where its script gets the rest (a page without scripts reloads itself). */
+export interface LiveOutput {
+  text: string
+  next: number
+}
+
+export function runPage(detail: RunDetail, live?: LiveOutput): Html {
   const {run} = detail
-  const raw = `/runs/${run.node}/${run.id}/log`
+  const base = `/runs/${run.node}/${run.id}`
+  const raw = `${base}/log`
+  const script = html`<script src="/static/live.js" defer></script>`
+  const log = live ? logLines(live.text, {events: `${base}/events?from=${live.next}`}) : logLines(detail.log)
   return layout(
     `Run ${short(run.id)}`,
     html`${manifest(detail)}
 <h2>Why it ran</h2>${whyItRan(detail)}
 <h2>Other attempts on these inputs</h2>${runsTable(detail.attempts)}
-<h2>Log</h2><p><a href="${raw}">Raw log</a>${run.outputTruncated ? html` <span class="muted">(cut at its size limit)</span>` : ''}</p>
-${options.liveLog ?? logLines(detail.log)}`,
+<h2>Log</h2><p>${live ? html`<span class="s-running">Live</span> · ` : ''}<a href="${raw}">Raw log</a>${run.outputTruncated ? html` <span class="muted">(cut at its size limit)</span>` : ''}</p>
+${log}`,
+    {head: live ? html`${script}<noscript><meta http-equiv="refresh" content="5"></noscript>` : script},
   )
 }
