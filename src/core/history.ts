@@ -137,7 +137,8 @@ export async function sourceHistory(repo: MetaRepo, index: RunIndex, name: strin
   const ref = (run: RunRecord): RunRef => ({node: run.node, run: run.id, status: run.status})
   const versions = entries.map((entry) => {
     const inputTo = runs.filter((run) => run.inputs[name] === entry.version).map(ref)
-    const made = runs.find((run) => run.outputs[name] === entry.version && run.status === 'success') ?? runs.find((run) => run.outputs[name] === entry.version)
+    // The first run that made it (as the observation `dkt inspect` follows records), preferring one that succeeded.
+    const made = runs.findLast((run) => run.outputs[name] === entry.version && run.status === 'success') ?? runs.findLast((run) => run.outputs[name] === entry.version)
     return {...entry, inputTo, outputOf: made ? ref(made) : null}
   })
   return {source: toView(def, observed), columns, versions}

@@ -12,7 +12,12 @@ import {readRunLog} from '../core/node/output.js'
 import {RunIndex} from '../core/node/run-index.js'
 import {listSources} from '../core/source/list.js'
 import {projectStatus} from '../core/status.js'
+import {provenanceDot} from '../core/inspect/dot.js'
+import {pipelineDot, pipelineGraph} from '../core/inspect/pipeline.js'
+import {inspectVersion} from '../core/inspect/walk.js'
+import {entryHref, graphPage, versionPage, versionPath} from './graph-pages.js'
 import {hostCheck, tokenCheck} from './guard.js'
+import {metricsText} from './metrics.js'
 import {LIVE_SCRIPT} from './live-script.js'
 import {type Html, layout} from './layout.js'
 import {homePage, nodePage, nodesPage, sourcePage, sourcesPage} from './project-pages.js'
@@ -140,6 +145,23 @@ export function createApp(options: AppOptions): Hono {
 
   app.get('/sources', async (c) => respond(c, (await listSources(repo, {now: new Date()})).sources, sourcesPage))
   app.get('/sources/:name', async (c) => respond(c, await sourceHistory(repo, index, c.req.param('name')), sourcePage))
+
+  app.get('/versions/:target', async (c) => {
+    const provenance = await inspectVersion(repo, {target: c.req.param('target')})
+    if (provenance.target !== c.req.param('target')) return redirectTo(c, versionPath(provenance.target))
+    const dot = provenanceDot(provenance, {href: entryHref})
+    if (c.req.query('format') === 'dot') return c.body(dot, 200, {'Content-Type': 'text/vnd.graphviz; charset=utf-8'})
+    return wantsJson(c) ? c.json(provenance.entries) : c.html(await versionPage(provenance, dot))
+  })
+
+  app.get('/graph', async (c) => {
+    const depth = Number(c.req.query('depth') ?? 2)
+    const graph = await pipelineGraph(repo, index, {focus: c.req.query('focus') || undefined, depth: Number.isInteger(depth) && depth >= 0 ? Math.min(depth, 20) : 2, whole: c.req.query('whole') === '1'})
+    const dot = pipelineDot(graph, {node: (id) => `/nodes/${id}`, source: (name) => `/sources/${encodeURIComponent(name)}`})
+    return wantsJson(c) ? c.json(graph) : c.html(await graphPage(graph, dot))
+  })
+
+  app.get('/metrics', async (c) => c.body(await metricsText(repo, index), 200, {'Content-Type': 'text/plain; version=0.0.4; charset=utf-8'}))
 
   return app
 }

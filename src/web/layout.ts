@@ -25,6 +25,7 @@ label{display:flex;flex-direction:column;font-size:.85em}input,select,button{fon
 pre.log{background:var(--code);padding:.5rem 0;overflow-x:auto;counter-reset:line}
 pre.log span.line{display:block;padding:0 .5rem}pre.log span.line:target,pre.log span.line.hl{background:var(--mark)}
 pre.log a.ln{display:inline-block;min-width:3.5em;color:var(--muted);text-decoration:none;user-select:none}
+figure.graph{margin:1rem 0;overflow-x:auto}figure.graph svg{max-width:100%;height:auto;background:#fff}
 @media (max-width:40rem){main{padding:0 .5rem 2rem}th,td{padding:.25rem .35rem}}
 `
 
@@ -34,7 +35,7 @@ export function layout(title: string, body: Html | string, options: {head?: Html
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · dkt</title><style>${raw(STYLE)}</style>${options.head ?? ''}</head>
 <body>
-<header><strong><a href="/">dkt</a></strong><nav aria-label="main"><a href="/runs">Runs</a> · <a href="/nodes">Nodes</a> · <a href="/sources">Sources</a></nav></header>
+<header><strong><a href="/">dkt</a></strong><nav aria-label="main"><a href="/runs">Runs</a> · <a href="/nodes">Nodes</a> · <a href="/sources">Sources</a> · <a href="/graph">Graph</a></nav></header>
 <main><h1>${title}</h1>
 ${body}
 </main>

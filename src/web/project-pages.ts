@@ -8,6 +8,7 @@ import type {RunRow} from '../core/node/list.js'
 import type {SourceView} from '../core/source/store.js'
 import type {NodeStatus} from '../core/status.js'
 import {type Html, layout, nodeLink, runLink, short, sourceLink, statusText, time, versionLink} from './layout.js'
+import {versionPath} from './graph-pages.js'
 import {runsTable} from './run-pages.js'
 
 function list(items: string[]): Html {
@@ -92,7 +93,7 @@ export function sourcePage(history: SourceHistory): Html {
 ${history.versions.length === 0 ? html`<p class="muted">No versions yet.</p>` : ''}
 <table><thead><tr><th scope="col">Version</th>${history.columns.map((column) => html`<th scope="col">${column}</th>`)}<th scope="col">Observed</th><th scope="col">Output of</th><th scope="col">Input to</th></tr></thead>
 <tbody>${history.versions.map(
-      (entry) => html`<tr id="v-${short(entry.version)}"><td><code title="${entry.version}">${short(entry.version)}</code>${entry.pinned ? ' (pinned)' : ''}</td>
+      (entry) => html`<tr id="v-${short(entry.version)}"><td><a href="${versionPath(`${source.name}:${entry.version}`)}" title="provenance of ${entry.version}"><code>${short(entry.version)}</code></a>${entry.pinned ? ' (pinned)' : ''}</td>
 ${history.columns.map((column) => html`<td>${entry.info[column] ?? '-'}</td>`)}<td>${time(entry.observed)}</td>
 <td>${entry.outputOf ? html`${runLink(entry.outputOf.node, entry.outputOf.run)} ${statusText(entry.outputOf.status)}` : html`<span class="muted">-</span>`}</td>
 <td>${entry.inputTo.length > 0 ? entry.inputTo.map((ref, i) => html`${i > 0 ? ', ' : ''}${runLink(ref.node, ref.run)} ${statusText(ref.status)}`) : html`<span class="muted">-</span>`}</td></tr>`,

@@ -32,10 +32,10 @@ beforeAll(async () => {
   await dktOk(['source', 'add', '<script>', 'hostile'], {cwd: dir})
   await dktOk(['source', 'add', 'data', 'data'], {cwd: dir})
   await dktOk(['source', 'add', 'out', 'out'], {cwd: dir})
-  first = await dktJson<Ran>(['node', 'run', '--input', 'data', '--output', 'out', '--', 'sh', '-c', 'echo made > "${out:ROOT}/f"'], {cwd: dir})
+  first = await dktJson<Ran>(['node', 'run', '--input', 'data', '--output', 'out', '--', 'sh', '-c', 'cat "${data:ROOT}/x" > "${out:ROOT}/f"'], {cwd: dir})
   writeFileSync(path.join(dir, 'data/x'), '2')
   await dktOk(['source', 'update', 'data'], {cwd: dir})
-  made = await dktJson<Ran>(['node', 'run', '--input', 'data', '--output', 'out', '--', 'sh', '-c', 'echo made > "${out:ROOT}/f"'], {cwd: dir})
+  made = await dktJson<Ran>(['node', 'run', '--input', 'data', '--output', 'out', '--', 'sh', '-c', 'cat "${data:ROOT}/x" > "${out:ROOT}/f"'], {cwd: dir})
   const result = await dkt(['node', 'run', '--json', '--input', '<script>', '--', 'sh', 'fail.sh'], {cwd: dir})
   if (!result.stdout) throw new Error(result.stderr)
   failed = JSON.parse(result.stdout) as Ran
@@ -110,6 +110,56 @@ describe('pages', () => {
   })
 })
 
+describe('graphs and metrics', () => {
+  const outVersion = async () => ((await json('/sources/out?format=json')) as {versions: {version: string; outputOf: {run: string} | null}[]}).versions.find((v) => v.outputOf?.run === made.run.id)?.version as string
+
+  it('a version page draws its provenance with links to runs and versions, with JSON and DOT downloads', async () => {
+    const version = await outVersion()
+    const short = await get(`/versions/out:${version.slice(4, 12)}`)
+    expect(short.status).toBe(302)
+    expect(short.headers.get('location')).toBe(`/versions/out:${version}`)
+    const page = await (await get(`/versions/out:${version}`)).text()
+    expect(page).toContain('<svg role="img"')
+    expect(page).toContain(`href="/runs/${made.run.id}"`)
+    expect(page).toMatch(/href="\/versions\/data:md5:[0-9a-f]{32}"/)
+    expect(schemaErrors('inspect', await json(`/versions/out:${version}?format=json`))).toBe('')
+    const dot = await get(`/versions/out:${version}?format=dot`)
+    expect(dot.headers.get('content-type')).toMatch(/^text\/vnd.graphviz/)
+    expect(await dot.text()).toMatch(/^digraph "?provenance/)
+    expect((await get('/versions/out:ffffffff')).status).toBe(404)
+  })
+
+  it('the pipeline graph: around the node of the newest run by default, around a focus, or whole', async () => {
+    const around = (await json('/graph?format=json')) as {focus: string; nodes: {id: string}[]}
+    expect(schemaErrors('serve-graph', around)).toBe('')
+    expect(around.focus).toBe(failed.node)
+    expect(around.nodes.map((node) => node.id)).toEqual([failed.node])
+    const focused = (await json(`/graph?focus=${made.node.slice(0, 8)}&depth=1&format=json`)) as {focus: string; sources: string[]}
+    expect(focused.focus).toBe(made.node)
+    expect(focused.sources.sort()).toEqual(['data', 'out'])
+    const whole = (await json('/graph?whole=1&format=json')) as {focus: null; nodes: unknown[]; sources: string[]}
+    expect(whole.focus).toBeNull()
+    expect(whole.nodes).toHaveLength(2)
+    expect(whole.sources).toHaveLength(3)
+    const page = await (await get('/graph?whole=1')).text()
+    expect(page).toContain(`href="/nodes/${made.node}"`)
+    expect(page).toContain('href="/sources/%3Cscript%3E"')
+  })
+
+  it('/metrics answers in Prometheus text format', async () => {
+    const response = await get('/metrics')
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0.0.4/)
+    const text = await response.text()
+    expect(text).toContain(`dkt_runs{node="${failed.node}",status="failure"} 1`)
+    expect(text).toContain(`dkt_runs{node="${made.node}",status="success"} 2`)
+    expect(text).toContain('dkt_run_duration_seconds_count 3')
+    expect(text).toContain('# TYPE dkt_run_duration_seconds histogram')
+    expect(text).toMatch(/^dkt_nodes_due 0$/m)
+    expect(text).toMatch(/^dkt_runs_running 0$/m)
+    expect(text).toContain('dkt_source_last_new_version_timestamp_seconds{source="<script>",kind="path"}')
+  })
+})
+
 describe('short IDs', () => {
   it('a unique prefix redirects to the full ID, keeping the query', async () => {
     const short = await get(`/runs/${made.run.id.slice(0, 6)}`)
@@ -136,7 +186,8 @@ describe('short IDs', () => {
 
 describe('escaping', () => {
   it('a source named <script> is shown as text on every page that names it', async () => {
-    for (const url of ['/sources', '/sources/%3Cscript%3E', `/runs/${failed.node}/${failed.run.id}`, `/nodes/${failed.node}`, '/']) {
+    const hostile = ((await json('/sources?format=json')) as {name: string; latest: string}[]).find((s) => s.name === '<script>')?.latest as string
+    for (const url of ['/sources', '/sources/%3Cscript%3E', `/runs/${failed.node}/${failed.run.id}`, `/nodes/${failed.node}`, '/', '/graph?whole=1', `/versions/%3Cscript%3E:${hostile}`]) {
       const page = await (await get(url)).text()
       expect(page, url).not.toContain('<script>')
       expect(page, url).toContain('&lt;script&gt;')
