@@ -58,15 +58,21 @@ function inputMatcher(text: string): (run: RunRecord) => boolean {
   }
 }
 
-/** One page of runs, newest first, and the cursor of the next page (null on the last). */
-export async function listRuns(repo: MetaRepo, index: RunIndex, filter: RunFilter): Promise<{runs: RunSummary[]; next: string | null}> {
-  let runs = await allRuns(repo, index)
+/** The runs a filter (status, node, input) keeps. Pure. */
+export function filterRuns(all: RunRecord[], filter: RunFilter): RunRecord[] {
+  let runs = all
   if (filter.status) runs = runs.filter((run) => run.status === filter.status)
   if (filter.node) {
     const node = filter.node.toLowerCase()
     runs = runs.filter((run) => run.node.startsWith(node))
   }
   if (filter.input) runs = runs.filter(inputMatcher(filter.input))
+  return runs
+}
+
+/** One page of runs, newest first, and the cursor of the next page (null on the last). */
+export async function listRuns(repo: MetaRepo, index: RunIndex, filter: RunFilter): Promise<{runs: RunSummary[]; next: string | null}> {
+  const runs = filterRuns(await allRuns(repo, index), filter)
   let start = 0
   if (filter.after) {
     const at = runs.findIndex((run) => run.id === filter.after)

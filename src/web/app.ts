@@ -1,11 +1,13 @@
 // The web view's routes: each parses its request, calls core, and renders HTML or, with `?format=json`, the same
 // data as JSON (the CLI's `--json` shapes where a command shows the same thing).
 import {type Context, Hono} from 'hono'
+import {html} from 'hono/html'
 import {streamSSE} from 'hono/streaming'
 
 import {AmbiguousError, DktError, EXIT_BAD_INPUT, NotFoundError} from '../base/errors.js'
-import {expandRunId, followRun, listRuns, overview, type RunFilter, runDetail, sourceHistory} from '../core/history.js'
+import {allRuns, expandRunId, filterRuns, followRun, listRuns, overview, type RunFilter, runDetail, sourceHistory} from '../core/history.js'
 import type {MetaRepo} from '../core/meta-repo.js'
+import {commandText} from '../core/interpolate.js'
 import {RUN_STATUSES, type RunStatus} from '../core/model/run.js'
 import {listNodes, logNode} from '../core/node/list.js'
 import {readRunLog} from '../core/node/output.js'
@@ -17,11 +19,12 @@ import {pipelineDot, pipelineGraph} from '../core/inspect/pipeline.js'
 import {inspectVersion} from '../core/inspect/walk.js'
 import {entryHref, graphPage, versionPage, versionPath} from './graph-pages.js'
 import {hostCheck, tokenCheck} from './guard.js'
+import {Actions} from './actions.js'
 import {metricsText} from './metrics.js'
 import {LIVE_SCRIPT} from './live-script.js'
-import {type Html, layout} from './layout.js'
+import {type Html, layout, nodeLink, runLink} from './layout.js'
 import {homePage, nodePage, nodesPage, sourcePage, sourcesPage} from './project-pages.js'
-import {runPage, runsPage} from './run-pages.js'
+import {confirmPage, runPage, runsPage} from './run-pages.js'
 
 export interface AppOptions {
   repo: MetaRepo
@@ -29,6 +32,10 @@ export interface AppOptions {
   allowedHosts?: string[]
   /** When set, every request must carry it (see tokenCheck). */
   token?: string
+  /** Rerun and cancel runs from the pages (POSTs behind confirmation pages). */
+  allowActions?: boolean
+  /** Recorded in the runs that actions start. */
+  dktVersion?: string
   /** Told about unexpected errors (the page only says there was one). */
   onError?: (error: Error) => void
 }
@@ -36,7 +43,8 @@ export interface AppOptions {
 const SECURITY_HEADERS = {
   'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
+  // Not no-referrer: with it, browsers send `Origin: null` on this server's own forms, which the actions need.
+  'Referrer-Policy': 'same-origin',
 }
 
 /** How often a live log is read for new output: well within the second a new line may take to show. */
@@ -79,6 +87,8 @@ export function createApp(options: AppOptions): Hono {
   })
   app.use(hostCheck(options.allowedHosts ?? []))
   app.use(tokenCheck(options.token))
+  const actions = options.allowActions ? new Actions(repo, options.dktVersion ?? 'unknown', (error) => options.onError?.(error)) : undefined
+  if (actions) app.use(actions.guard())
 
   app.onError((error, c) => {
     const status = statusOf(error)
@@ -96,7 +106,7 @@ export function createApp(options: AppOptions): Hono {
   app.get('/runs', async (c) => {
     const filter = runFilterOf(c)
     const {runs, next} = await listRuns(repo, index, filter)
-    return respond(c, {runs, next}, () => runsPage(filter, runs, next))
+    return respond(c, {runs, next}, () => runsPage(filter, runs, next, {rerunFailed: Boolean(actions)}))
   })
   app.get('/runs/:run', async (c) => {
     const run = await expandRunId(repo, index, c.req.param('run'))
@@ -107,7 +117,8 @@ export function createApp(options: AppOptions): Hono {
     if (run.id !== c.req.param('run') || run.node !== c.req.param('node')) return redirectTo(c, `/runs/${run.node}/${run.id}`)
     const detail = await runDetail(repo, index, run)
     const live = run.status === 'running' ? await followRun(repo, run) : undefined
-    return respond(c, detail, () => runPage(detail, live && !live.ended ? live : undefined))
+    const going = live && !live.ended ? live : undefined
+    return respond(c, detail, () => runPage(detail, going, {rerun: Boolean(actions), cancel: actions?.isCancellable(run.id)}))
   })
   app.get('/runs/:node/:run/events', async (c) => {
     const run = await expandRunId(repo, index, c.req.param('run'))
@@ -161,7 +172,56 @@ export function createApp(options: AppOptions): Hono {
     return wantsJson(c) ? c.json(graph) : c.html(await graphPage(graph, dot))
   })
 
+  if (actions) addActionRoutes(app, {repo, index, actions})
+
   app.get('/metrics', async (c) => c.body(await metricsText(repo, index), 200, {'Content-Type': 'text/plain; version=0.0.4; charset=utf-8'}))
 
   return app
+}
+
+/** The action routes: each a confirmation page (GET) and the action itself (POST), redirecting to what it started. */
+function addActionRoutes(app: Hono, {repo, index, actions}: {repo: MetaRepo; index: RunIndex; actions: Actions}): void {
+  const runOf = async (c: Context) => expandRunId(repo, index, c.req.param('run') as string)
+  app.get('/runs/:node/:run/rerun', async (c) => {
+    const run = await runOf(c)
+    const base = `/runs/${run.node}/${run.id}`
+    const what = html`<p>Runs node ${nodeLink(run.node)} again (<code>${commandText(run.command)}</code>) on its current inputs, as <code>dkt node rerun</code> does.</p>`
+    return c.html(confirmPage('Rerun', what, `${base}/rerun`, actions.token, {back: base, downstream: true}))
+  })
+  app.post('/runs/:node/:run/rerun', async (c) => {
+    const run = await runOf(c)
+    const form = await c.req.parseBody()
+    const started = await actions.rerun(run.node, form.downstream === '1')
+    return c.redirect(`/runs/${started.node}/${started.id}`, 303)
+  })
+  app.get('/runs/:node/:run/cancel', async (c) => {
+    const run = await runOf(c)
+    const base = `/runs/${run.node}/${run.id}`
+    return c.html(confirmPage('Cancel', html`<p>Cancels run ${runLink(run.node, run.id)} (<code>${commandText(run.command)}</code>).</p>`, `${base}/cancel`, actions.token, {back: base}))
+  })
+  app.post('/runs/:node/:run/cancel', async (c) => {
+    const run = await runOf(c)
+    actions.cancel(run)
+    return c.redirect(`/runs/${run.node}/${run.id}`, 303)
+  })
+  app.get('/rerun-failed', async (c) => {
+    const nodes = await failedNodes(repo, index, c)
+    const what = html`<p>Reruns ${nodes.length} node${nodes.length === 1 ? '' : 's'} whose runs in this list failed, one after another:</p><ul>${nodes.map((node) => html`<li>${nodeLink(node)}</li>`)}</ul>`
+    return c.html(confirmPage('Rerun failed', what, `/rerun-failed${new URL(c.req.url).search}`, actions.token, {back: '/runs'}))
+  })
+  app.post('/rerun-failed', async (c) => {
+    const nodes = await failedNodes(repo, index, c)
+    // One after another in the background: the first has started when the list of running runs is shown.
+    const rest = nodes.slice(1)
+    if (nodes[0]) await actions.rerun(nodes[0], false)
+    void rest.reduce((previous, node) => previous.then(() => actions.rerun(node, false).then(() => undefined)), Promise.resolve()).catch(() => {})
+    return c.redirect('/runs?status=running', 303)
+  })
+}
+
+/** The nodes of the failed runs (failure or error) that a filtered list of runs shows, its first page's filters. */
+async function failedNodes(repo: MetaRepo, index: RunIndex, c: Context): Promise<string[]> {
+  const filter = runFilterOf(c)
+  const runs = filterRuns(await allRuns(repo, index), filter).filter((run) => run.status === 'failure' || run.status === 'error')
+  return [...new Set(runs.map((run) => run.node))]
 }

@@ -33,10 +33,11 @@ function pageQuery(filter: RunFilter, after: string): string {
   return `/runs?${query}`
 }
 
-export function runsPage(filter: RunFilter, runs: RunSummary[], next: string | null): Html {
+export function runsPage(filter: RunFilter, runs: RunSummary[], next: string | null, actions: {rerunFailed?: boolean} = {}): Html {
+  const failedOnly = pageQuery(filter, '').replace(/^\/runs\?/, '').replace(/&?after=$/, '')
   return layout(
     'Runs',
-    html`${filterForm(filter)}${runsTable(runs)}
+    html`${filterForm(filter)}${actions.rerunFailed ? html`<p><a href="/rerun-failed${failedOnly ? `?${failedOnly}` : ''}">Rerun the failed runs of this list…</a></p>` : ''}${runsTable(runs)}
 <nav aria-label="pages"><p>${filter.after ? html`<a href="/runs">First page</a>` : ''} ${next ? html`<a href="${pageQuery(filter, next)}" rel="next">Next page</a>` : ''}</p></nav>`,
   )
 }
@@ -87,7 +88,7 @@ export interface LiveOutput {
   next: number
 }
 
-export function runPage(detail: RunDetail, live?: LiveOutput): Html {
+export function runPage(detail: RunDetail, live?: LiveOutput, actions: {rerun?: boolean; cancel?: boolean} = {}): Html {
   const {run} = detail
   const base = `/runs/${run.node}/${run.id}`
   const raw = `${base}/log`
@@ -95,11 +96,21 @@ export function runPage(detail: RunDetail, live?: LiveOutput): Html {
   const log = live ? logLines(live.text, {events: `${base}/events?from=${live.next}`}) : logLines(detail.log)
   return layout(
     `Run ${short(run.id)}`,
-    html`${manifest(detail)}
+    html`${actions.rerun || actions.cancel ? html`<p>${actions.rerun ? html`<a href="${base}/rerun">Rerun…</a>` : ''} ${actions.cancel ? html`<a href="${base}/cancel">Cancel…</a>` : ''}</p>` : ''}${manifest(detail)}
 <h2>Why it ran</h2>${whyItRan(detail)}
 <h2>Other attempts on these inputs</h2>${runsTable(detail.attempts)}
 <h2>Log</h2><p>${live ? html`<span class="s-running">Live</span> · ` : ''}<a href="${raw}">Raw log</a>${run.outputTruncated ? html` <span class="muted">(cut at its size limit)</span>` : ''}</p>
 ${log}`,
     {head: live ? html`${script}<noscript><meta http-equiv="refresh" content="5"></noscript>` : script},
+  )
+}
+
+/** A confirmation page: what will happen, and the one button that makes it happen (a POST with the token). */
+export function confirmPage(title: string, what: Html, action: string, token: string, options: {back: string; downstream?: boolean}): Html {
+  return layout(
+    title,
+    html`${what}<form method="post" action="${action}"><input type="hidden" name="_token" value="${token}">
+${options.downstream ? html`<p><label style="flex-direction:row;gap:.4rem"><input type="checkbox" name="downstream" value="1"> also everything downstream, in dependency order</label></p>` : ''}
+<p><button type="submit">${title}</button> <a href="${options.back}">Back</a></p></form>`,
   )
 }

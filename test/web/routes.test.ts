@@ -134,16 +134,18 @@ describe('graphs and metrics', () => {
     expect(schemaErrors('serve-graph', around)).toBe('')
     expect(around.focus).toBe(failed.node)
     expect(around.nodes.map((node) => node.id)).toEqual([failed.node])
-    const focused = (await json(`/graph?focus=${made.node.slice(0, 8)}&depth=1&format=json`)) as {focus: string; sources: string[]}
+    const focused = (await json(`/graph?focus=${made.node.slice(0, 8)}&depth=1&format=json`)) as {focus: string; sources: {name: string}[]}
     expect(focused.focus).toBe(made.node)
-    expect(focused.sources.sort()).toEqual(['data', 'out'])
-    const whole = (await json('/graph?whole=1&format=json')) as {focus: null; nodes: unknown[]; sources: string[]}
+    expect(focused.sources.map((source) => source.name).sort()).toEqual(['data', 'out'])
+    const whole = (await json('/graph?whole=1&format=json')) as {focus: null; nodes: unknown[]; sources: unknown[]}
     expect(whole.focus).toBeNull()
     expect(whole.nodes).toHaveLength(2)
     expect(whole.sources).toHaveLength(3)
     const page = await (await get('/graph?whole=1')).text()
     expect(page).toContain(`href="/nodes/${made.node}"`)
     expect(page).toContain('href="/sources/%3Cscript%3E"')
+    // Drawn as its name, not read as one of Graphviz's HTML labels.
+    expect(page).toContain('&lt;script&gt; (path)</text>')
   })
 
   it('/metrics answers in Prometheus text format', async () => {
@@ -157,6 +159,67 @@ describe('graphs and metrics', () => {
     expect(text).toMatch(/^dkt_nodes_due 0$/m)
     expect(text).toMatch(/^dkt_runs_running 0$/m)
     expect(text).toContain('dkt_source_last_new_version_timestamp_seconds{source="<script>",kind="path"}')
+  })
+})
+
+describe('actions', () => {
+  const post = (target: ReturnType<typeof createApp>, url: string, form: Record<string, string>, headers: Record<string, string> = {origin: 'http://localhost'}) =>
+    target.request(`http://localhost${url}`, {method: 'POST', body: new URLSearchParams(form), headers: {'content-type': 'application/x-www-form-urlencoded', ...headers}})
+  const tokenOf = async (target: ReturnType<typeof createApp>, url: string) => /name="_token" value="([0-9a-f]+)"/.exec(await (await target.request(`http://localhost${url}`)).text())?.[1] as string
+
+  it('answer 404 without --allow-actions', async () => {
+    const base = `/runs/${failed.node}/${failed.run.id}`
+    for (const url of [`${base}/rerun`, `${base}/cancel`, '/rerun-failed']) {
+      expect((await get(url)).status, url).toBe(404)
+      expect((await post(app(), url, {})).status, url).toBe(404)
+    }
+    expect(await (await get(base)).text()).not.toContain('Rerun')
+  })
+
+  it('rerun a failed run after a confirmation page, only from pages of this server with its token', async () => {
+    const acting = createApp({repo, allowActions: true, dktVersion: 'test'})
+    const base = `/runs/${failed.node}/${failed.run.id}`
+    expect(await (await acting.request(`http://localhost${base}`)).text()).toContain(`href="${base}/rerun"`)
+    const token = await tokenOf(acting, `${base}/rerun`)
+    expect(token).toMatch(/^[0-9a-f]{48}$/)
+    expect((await post(acting, `${base}/rerun`, {_token: token}, {})).status).toBe(403)
+    expect((await post(acting, `${base}/rerun`, {_token: token}, {origin: 'http://evil.example'})).status).toBe(403)
+    expect((await post(acting, `${base}/rerun`, {_token: 'f'.repeat(48)})).status).toBe(403)
+    const done = await post(acting, `${base}/rerun`, {_token: token})
+    expect(done.status).toBe(303)
+    const location = done.headers.get('location') as string
+    expect(location).toMatch(new RegExp(`^/runs/${failed.node}/[0-9a-f]{64}$`))
+    expect(location).not.toBe(base)
+    let attempt: {run: {attempt: number; status: string}} | undefined
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      attempt = (await (await acting.request(`http://localhost${location}?format=json`)).json()) as typeof attempt
+      if (attempt?.run.status !== 'running') break
+    }
+    expect(attempt?.run).toMatchObject({attempt: 2, status: 'failure'})
+    expect(await (await acting.request('http://localhost/runs?status=failure')).text()).toContain('href="/rerun-failed?status=failure"')
+    expect(await (await acting.request('http://localhost/rerun-failed?status=failure')).text()).toContain(`href="/nodes/${failed.node}"`)
+  })
+
+  it('cancel a run this server started', async () => {
+    writeFiles(dir, {'sleepy.sh': '#!/bin/sh\necho sleeping\nsleep "$(cat delay)"\n', delay: '0'})
+    const quick = await dktJson<Ran>(['node', 'run', '--', 'sh', 'sleepy.sh'], {cwd: dir})
+    writeFiles(dir, {delay: '30'})
+    const acting = createApp({repo, allowActions: true, dktVersion: 'test'})
+    const base = `/runs/${quick.node}/${quick.run.id}`
+    const token = await tokenOf(acting, `${base}/rerun`)
+    const location = (await post(acting, `${base}/rerun`, {_token: token})).headers.get('location') as string
+    expect(await (await acting.request(`http://localhost${location}`)).text()).toContain(`href="${location}/cancel"`)
+    expect((await acting.request(`http://localhost${location}/cancel`)).status).toBe(200)
+    const cancelled = await post(acting, `${location}/cancel`, {_token: token})
+    expect(cancelled.status).toBe(303)
+    expect(cancelled.headers.get('location')).toBe(location)
+    let status = 'running'
+    for (const deadline = Date.now() + 20_000; status === 'running' && Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      status = ((await (await acting.request(`http://localhost${location}?format=json`)).json()) as {run: {status: string}}).run.status
+    }
+    expect(status).toBe('cancelled')
+    // A run this server did not start is stopped where it runs.
+    expect((await post(acting, `${base}/cancel`, {_token: token})).status).toBe(404)
   })
 })
 

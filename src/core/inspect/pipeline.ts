@@ -26,7 +26,7 @@ export interface PipelineGraph {
   /** How many node-to-node steps around the focus are drawn. */
   depth: number
   nodes: PipelineNode[]
-  sources: string[]
+  sources: {name: string; kind: string}[]
   /** The whole pipeline was asked for but is larger than WHOLE_GRAPH_LIMIT. */
   guarded: boolean
 }
@@ -55,14 +55,14 @@ export async function pipelineGraph(repo: MetaRepo, index: RunIndex, options: {f
     outputs: node.outputs,
     lastStatus: lastStatus.get(node.id) ?? null,
   }))
-  const allSources = (await loadAllSources(repo)).map((def) => def.name)
+  const allSources = (await loadAllSources(repo)).map((def) => ({name: def.name, kind: def.kind}))
   const large = all.length + allSources.length > WHOLE_GRAPH_LIMIT
   let focus = options.focus ? (await resolveNode(repo, options.focus)).id : null
   // Around one node by default (the newest run's), unless the pipeline is small enough to see whole.
   if (!focus && (large || !options.whole)) focus = runs.find((run) => all.some((node) => node.id === run.node))?.node ?? all[0]?.id ?? null
   if (!focus || (options.whole && !large && !options.focus)) return {focus: null, depth, nodes: all, sources: allSources, guarded: false}
   const nodes = around(all, focus, depth)
-  const sources = allSources.filter((name) => nodes.some((node) => node.inputs.includes(name) || node.outputs.includes(name)))
+  const sources = allSources.filter(({name}) => nodes.some((node) => node.inputs.includes(name) || node.outputs.includes(name)))
   return {focus, depth, nodes, sources, guarded: Boolean(options.whole) && large}
 }
 
@@ -70,7 +70,8 @@ export async function pipelineGraph(repo: MetaRepo, index: RunIndex, options: {f
 export function pipelineDot(graph: PipelineGraph, href?: {node: (id: string) => string; source: (name: string) => string}): string {
   const dot = digraph('pipeline', {[_.rankdir]: 'LR', [_.fontname]: 'Helvetica'})
   const sources = new Map(
-    graph.sources.map((name) => [name, dot.createNode(`source ${name}`, {[_.shape]: 'box', [_.label]: name, ...(href ? {[_.href]: href.source(name)} : {})})]),
+    // The kind in the label also keeps a name such as `<b>` from being read as one of Graphviz's HTML labels.
+    graph.sources.map(({name, kind}) => [name, dot.createNode(`source ${name}`, {[_.shape]: 'box', [_.label]: `${name} (${kind})`, ...(href ? {[_.href]: href.source(name)} : {})})]),
   )
   for (const node of graph.nodes) {
     const box = dot.createNode(`node ${node.id}`, {
