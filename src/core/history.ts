@@ -141,11 +141,22 @@ export async function sourceHistory(repo: MetaRepo, index: RunIndex, name: strin
   const def = await loadSource(repo, name)
   const [{columns, entries}, runs, observed] = await Promise.all([logSource(repo, {name}), allRuns(repo, index), lastObserved(repo, name)])
   const ref = (run: RunRecord): RunRef => ({node: run.node, run: run.id, status: run.status})
-  const versions = entries.map((entry) => {
-    const inputTo = runs.filter((run) => run.inputs[name] === entry.version).map(ref)
+  // One pass over the runs (newest first), not one per version: a source may have thousands of each.
+  const fed = new Map<Version, RunRef[]>()
+  const made = new Map<Version, RunRecord>()
+  for (const run of runs) {
+    const input = run.inputs[name]
+    if (input) {
+      if (!fed.has(input)) fed.set(input, [])
+      fed.get(input)?.push(ref(run))
+    }
+    const output = run.outputs[name]
     // The first run that made it (as the observation `dkt inspect` follows records), preferring one that succeeded.
-    const made = runs.findLast((run) => run.outputs[name] === entry.version && run.status === 'success') ?? runs.findLast((run) => run.outputs[name] === entry.version)
-    return {...entry, inputTo, outputOf: made ? ref(made) : null}
+    if (output && (run.status === 'success' || made.get(output)?.status !== 'success')) made.set(output, run)
+  }
+  const versions = entries.map((entry) => {
+    const maker = made.get(entry.version)
+    return {...entry, inputTo: fed.get(entry.version) ?? [], outputOf: maker ? ref(maker) : null}
   })
   return {source: toView(def, observed), columns, versions}
 }
@@ -166,7 +177,7 @@ const OVERVIEW_ROWS = 10
 
 /** The front page: what runs now, what is due and why, what failed last, the newest runs. */
 export async function overview(repo: MetaRepo, index: RunIndex): Promise<Overview> {
-  const [runs, nodes, {sources}] = await Promise.all([allRuns(repo, index), projectStatus(repo), listSources(repo, {now: new Date()})])
+  const [runs, nodes, {sources}] = await Promise.all([allRuns(repo, index), projectStatus(repo, {runsOf: index.runsOf}), listSources(repo, {now: new Date()})])
   return {
     running: runs.filter((run) => run.status === 'running').map(runSummary),
     nodes,

@@ -148,9 +148,9 @@ export function createApp(options: AppOptions): Hono {
 
   app.get('/nodes', async (c) => respond(c, await listNodes(repo), nodesPage))
   app.get('/nodes/:node', async (c) => {
-    const {node, runs} = await logNode(repo, {node: c.req.param('node')})
+    const {node, runs} = await logNode(repo, {node: c.req.param('node'), runsOf: index.runsOf})
     if (node.id !== c.req.param('node')) return redirectTo(c, `/nodes/${node.id}`)
-    const status = (await projectStatus(repo)).find((s) => s.node === node.id)
+    const status = (await projectStatus(repo, {runsOf: index.runsOf})).find((s) => s.node === node.id)
     return respond(c, {node: node.id, definition: node, status: status ?? null, runs}, () => nodePage(node, status, runs))
   })
 

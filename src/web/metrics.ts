@@ -17,7 +17,7 @@ function family(name: string, type: string, help: string, samples: string[]): st
 }
 
 export async function metricsText(repo: MetaRepo, index: RunIndex): Promise<string> {
-  const [runs, statuses, sources] = await Promise.all([allRuns(repo, index), projectStatus(repo), loadAllSources(repo)])
+  const [runs, statuses, sources] = await Promise.all([allRuns(repo, index), projectStatus(repo, {runsOf: index.runsOf}), loadAllSources(repo)])
   const byNodeStatus = new Map<string, number>()
   for (const run of runs) {
     const key = `node="${run.node}",status="${run.status}"`

@@ -3,7 +3,7 @@ import type {MetaRepo} from '../meta-repo.js'
 import type {NodeDef} from '../model/node.js'
 import type {RunStatus} from '../model/run.js'
 import type {Version} from '../../base/version.js'
-import {claimedRuns, nodeDue} from './due.js'
+import {claimedRuns, nodeDue, type RunsReader} from './due.js'
 import {currentInputs, loadAllNodes, loadRuns, resolveNode} from './store.js'
 
 export async function listNodes(repo: MetaRepo): Promise<NodeDef[]> {
@@ -21,9 +21,10 @@ export interface RunRow {
   exitCode: number | null
 }
 
-export async function logNode(repo: MetaRepo, options: {node: string}): Promise<{node: NodeDef; runs: RunRow[]}> {
+export async function logNode(repo: MetaRepo, options: {node: string; runsOf?: RunsReader}): Promise<{node: NodeDef; runs: RunRow[]}> {
   const node = await resolveNode(repo, options.node)
-  const runs: RunRow[] = (await loadRuns(repo, node.id)).map((run) => ({
+  const runsOf = options.runsOf ?? ((id: string) => loadRuns(repo, id))
+  const runs: RunRow[] = (await runsOf(node.id)).map((run) => ({
     id: run.id,
     status: run.status,
     inputs: run.inputs,
@@ -40,7 +41,7 @@ export async function logNode(repo: MetaRepo, options: {node: string}): Promise<
     runs.unshift({id: run.id, status: 'running', inputs: run.inputs, outputs: {}, attempt: run.attempt, startedAt: run.startedAt, endedAt: null, exitCode: null})
   }
   // The run the node is due for, by the one due rule (`status` and the scheduler use it too), until it starts.
-  const due = await nodeDue(repo, node, claimed)
+  const due = await nodeDue(repo, node, claimed, runsOf)
   if (due.state === 'due' && !runs.some((run) => run.id === due.key && run.status === 'running')) {
     const {versions} = await currentInputs(repo, node)
     runs.unshift({id: due.key, status: 'pending', inputs: versions, outputs: {}, attempt: 1, startedAt: null, endedAt: null, exitCode: null})

@@ -48,6 +48,7 @@ export class RunIndex {
   private readonly cache = new Map<string, Cached>()
   private sorted: RunRecord[] = []
   private byId = new Map<string, RunRecord>()
+  private byNode = new Map<string, RunRecord[]>()
 
   constructor(readonly repo: MetaRepo) {}
 
@@ -55,6 +56,12 @@ export class RunIndex {
   async runs(): Promise<RunRecord[]> {
     await this.catchUp()
     return this.sorted
+  }
+
+  /** The recorded runs of one node, newest first (as loadRuns reads them). */
+  readonly runsOf = async (node: string): Promise<RunRecord[]> => {
+    await this.catchUp()
+    return this.byNode.get(node) ?? []
   }
 
   /** A recorded run by its full ID. */
@@ -80,6 +87,11 @@ export class RunIndex {
     for (const rel of this.cache.keys()) if (!seen.has(rel)) this.cache.delete(rel)
     this.sorted = [...this.cache.values()].map((cached) => cached.run).sort(compareNewestFirst)
     this.byId = new Map(this.sorted.map((run) => [run.id, run]))
+    this.byNode = new Map()
+    for (const run of this.sorted) {
+      if (!this.byNode.has(run.node)) this.byNode.set(run.node, [])
+      this.byNode.get(run.node)?.push(run)
+    }
     this.token = token
   }
 }
