@@ -12,6 +12,8 @@ command -v timeout >/dev/null 2>&1 || missing+=(coreutils)
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 [ -x /bin/busybox ] || missing+=(busybox-static)
+# The browser the web view's tests drive (through playwright-core; no browser is ever downloaded).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 "$(dirname "$0")/apt-install.sh" ${missing[@]+"${missing[@]}"}
-echo "system packages ok: git $(git --version | cut -d' ' -f3) (with git daemon), dockerd $(dockerd --version | cut -d' ' -f3 | tr -d ,), docker-registry, busybox"
+echo "system packages ok: git $(git --version | cut -d' ' -f3) (with git daemon), dockerd $(dockerd --version | cut -d' ' -f3 | tr -d ,), docker-registry, busybox, chromium"

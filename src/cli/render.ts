@@ -60,7 +60,4 @@ export function pinnedName(source: {name: string; pinned: boolean}): string {
   return source.pinned ? `${source.name}*` : source.name
 }
 
-/** A command line as a person would type it back: tokens with spaces or shell characters single-quoted. */
-export function commandText(argv: string[]): string {
-  return argv.map((token) => (/^[\w@%+=:,./${}-]+$/.test(token) ? token : `'${token.replace(/'/g, "'\\''")}'`)).join(' ')
-}
+export {commandText} from '../core/interpolate.js'

@@ -76,3 +76,8 @@ export function fieldEnvironment(values: FieldValues): Record<string, string> {
   }
   return env
 }
+
+/** A command line as a person would type it back: tokens with spaces or shell characters single-quoted. */
+export function commandText(argv: string[]): string {
+  return argv.map((token) => (/^[\w@%+=:,./${}-]+$/.test(token) ? token : `'${token.replace(/'/g, "'\\''")}'`)).join(' ')
+}

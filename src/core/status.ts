@@ -3,7 +3,7 @@ import {shortVersion} from '../base/version.js'
 import {shortId} from './ids.js'
 import {defaultLabels, missingLabels} from './labels.js'
 import type {MetaRepo} from './meta-repo.js'
-import {claimedRuns, type DueReason, type DueState, nodeDue} from './node/due.js'
+import {claimedRuns, type DueReason, type DueState, nodeDue, type RunsReader} from './node/due.js'
 import {loadAllNodes} from './node/store.js'
 import {loadSource} from './source/store.js'
 
@@ -17,12 +17,12 @@ export interface NodeStatus {
   reasons: string[]
 }
 
-export async function projectStatus(repo: MetaRepo, options: {workerLabels?: string[]} = {}): Promise<NodeStatus[]> {
+export async function projectStatus(repo: MetaRepo, options: {workerLabels?: string[]; runsOf?: RunsReader} = {}): Promise<NodeStatus[]> {
   const workerLabels = options.workerLabels ?? defaultLabels()
   const claimed = await claimedRuns(repo)
   const statuses: NodeStatus[] = []
   for (const node of await loadAllNodes(repo)) {
-    const due = await nodeDue(repo, node, claimed)
+    const due = await nodeDue(repo, node, claimed, options.runsOf)
     const reasons = await reasonsText(repo, node.id, due)
     // A due node whose labels this machine lacks stays pending until a worker that has them runs it.
     const missing = missingLabels(node.labels, workerLabels)

@@ -1,19 +1,13 @@
 // Every command's --json output matches its JSON Schema in schemas/ (the stable machine interface).
-import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {writeFileSync} from 'node:fs'
 import * as path from 'node:path'
-import {Ajv} from 'ajv'
 import {beforeAll, describe, expect, it} from 'vitest'
 
-import {dktOk, REPO_ROOT} from '../helpers/cli.js'
+import {dktOk} from '../helpers/cli.js'
 import {gitRepo} from '../helpers/git.js'
 import {writeFiles} from '../helpers/project.js'
+import {ajv, validators} from '../helpers/schemas.js'
 import {tempDir} from '../helpers/tmp.js'
-
-const ajv = new Ajv({allErrors: true, strict: true})
-const schemaDir = path.join(REPO_ROOT, 'schemas')
-const schemaFiles = readdirSync(schemaDir)
-for (const file of schemaFiles) ajv.addSchema(JSON.parse(readFileSync(path.join(schemaDir, file), 'utf8')), file)
-const validators = new Map(schemaFiles.map((file) => [file.replace(/\.json$/, ''), ajv.getSchema(file) as NonNullable<ReturnType<typeof ajv.getSchema>>]))
 
 let dir: string
 beforeAll(async () => {
@@ -28,10 +22,13 @@ async function check(schema: string, args: string[], cwd = dir): Promise<void> {
   expect(validate(output), `${args.join(' ')}: ${ajv.errorsText(validate.errors)}`).toBe(true)
 }
 
+// The JSON twins of `dkt serve`'s pages without a command of their own (test/web checks them).
+const SERVE_TWINS = ['serve-graph', 'serve-home', 'serve-node', 'serve-run', 'serve-runs', 'serve-source']
+
 describe('--json schemas', () => {
-  it('has one schema per command', () => {
+  it('has one schema per command and per page of dkt serve', () => {
     expect([...validators.keys()].sort()).toEqual(
-      ['clone', 'config-list', 'config-set', 'config-unset', 'init', 'inspect', 'node-list', 'node-log', 'node-output', 'node-rerun', 'node-rm', 'node-run', 'scheduler-event', 'source-add', 'source-fetch', 'source-link', 'source-list', 'source-log', 'source-pause', 'source-pin', 'source-resume', 'source-rm', 'source-unpin', 'source-update', 'status'],
+      ['clone', 'config-list', 'config-set', 'config-unset', 'init', 'inspect', 'node-list', 'node-log', 'node-output', 'node-rerun', 'node-rm', 'node-run', 'scheduler-event', 'source-add', 'source-fetch', 'source-link', 'source-list', 'source-log', 'source-pause', 'source-pin', 'source-resume', 'source-rm', 'source-unpin', 'source-update', 'status', ...SERVE_TWINS].sort(),
     )
   })
 

@@ -1,9 +1,9 @@
 // The provenance manifest as a Graphviz graph: sources as boxes, runs as ellipses coloured by status, links dashed.
 import {attribute as _, digraph, toDot} from 'ts-graphviz'
 
-import {isRunEntry, type Provenance} from './walk.js'
+import {isRunEntry, type ManifestEntry, type Provenance} from './walk.js'
 
-const STATUS_COLORS: Record<string, string> = {
+export const STATUS_COLORS: Record<string, string> = {
   success: '#2e7d32',
   failure: '#c62828',
   error: '#ef6c00',
@@ -12,8 +12,9 @@ const STATUS_COLORS: Record<string, string> = {
   pending: '#9e9e9e',
 }
 
-/** Pure: the same provenance gives the same DOT text. */
-export function provenanceDot(provenance: Provenance): string {
+/** Pure: the same provenance gives the same DOT text. With `href`, each box links to the page of what it shows. */
+export function provenanceDot(provenance: Provenance, options: {href?: (entry: ManifestEntry) => string} = {}): string {
+  const link = (entry: ManifestEntry) => (options.href ? {[_.href]: options.href(entry)} : {})
   const graph = digraph('provenance', {[_.rankdir]: 'LR', [_.label]: `provenance of ${provenance.target}`, [_.fontname]: 'Helvetica'})
   // Graph nodes are referenced as objects: a string ID with `:` (source:algo:hex) would be read as a port.
   const graphNodes = new Map<string, ReturnType<typeof graph.createNode>>()
@@ -27,10 +28,11 @@ export function provenanceDot(provenance: Provenance): string {
           [_.fillcolor]: STATUS_COLORS[entry.status] ?? '#ffffff',
           [_.fontcolor]: 'white',
           [_.label]: `${entry.command.join(' ')}\nnode ${entry.node} · run ${entry.ID}\n${entry.status}`,
+          ...link(entry),
         }),
       )
     } else {
-      graphNodes.set(entry.version, graph.createNode(entry.version, {[_.shape]: 'box', [_.label]: `${entry.source} (${entry.kind})\n${entry.ID}`}))
+      graphNodes.set(entry.version, graph.createNode(entry.version, {[_.shape]: 'box', [_.label]: `${entry.source} (${entry.kind})\n${entry.ID}`, ...link(entry)}))
     }
   }
   for (const edge of provenance.edges) {

@@ -73,8 +73,11 @@ export async function claimedRuns(repo: MetaRepo): Promise<RunRecord[]> {
   return [...(await liveClaims(repo.project)).values()].map((claim) => claim.run)
 }
 
+/** Where a node's runs are read from: the metadata files, or a reader that keeps them in memory (the web view). */
+export type RunsReader = (node: string) => Promise<RunRecord[]>
+
 /** Reads what the rule needs about one node and applies it. */
-export async function nodeDue(repo: MetaRepo, node: NodeDef, claimed: RunRecord[]): Promise<DueState> {
-  const [{versions, missing}, runs] = await Promise.all([currentInputs(repo, node), loadRuns(repo, node.id)])
+export async function nodeDue(repo: MetaRepo, node: NodeDef, claimed: RunRecord[], runsOf: RunsReader = (id) => loadRuns(repo, id)): Promise<DueState> {
+  const [{versions, missing}, runs] = await Promise.all([currentInputs(repo, node), runsOf(node.id)])
   return decideDue({node, versions, missing, runs, claimed})
 }

@@ -18,6 +18,7 @@ import {RUN_FORMAT, type RunRecord, runFile, runLogFile} from '../model/run.js'
 import {versionsFile} from '../model/source.js'
 import {driverCache, lastObserved} from '../source/store.js'
 import {claimRun} from './claims.js'
+import {openLiveLog} from './live-log.js'
 import {type OutputWriter, prepareRun} from './prepare.js'
 import {commitEachState, type RunRecorder} from './recorder.js'
 import {loadRuns, requireInputs} from './store.js'
@@ -126,13 +127,17 @@ async function executeClaimed(repo: MetaRepo, node: NodeDef, run: RunRecord, opt
   await mkdir(workDir, {recursive: true})
   const drivers = driverCache(repo, {signal: options.signal})
   const {config, secrets} = await drivers.settings()
+  const secretValues = [...Object.values(config), ...Object.values(secrets).filter((v): v is string => Boolean(v))]
+  // The command's and the hook's output, as it comes, for the web view (redacted as the saved log is).
+  const live = openLiveLog(repo.project, run.id, secretValues)
+  options = {...options, onOutput: live.tee(options.onOutput)}
   const execution: Execution = {
     repo,
     node,
     options,
     recorder: options.recorder ?? commitEachState(repo),
     now: options.now ?? (() => new Date()),
-    secretValues: [...Object.values(config), ...Object.values(secrets).filter((v): v is string => Boolean(v))],
+    secretValues,
   }
   let running = run
   let started = false
@@ -152,6 +157,7 @@ async function executeClaimed(repo: MetaRepo, node: NodeDef, run: RunRecord, opt
     if (!(badInput && !started)) await recordEnd(execution, running, {status: 'error', reason: (error as Error).message.split('\n')[0]}, {}, '')
     throw error
   } finally {
+    live.close()
     await rm(workDir, {recursive: true, force: true})
   }
 }

@@ -2,7 +2,7 @@
 import type {MetaRepo} from '../meta-repo.js'
 import type {NodeDef} from '../model/node.js'
 import type {RunRecord} from '../model/run.js'
-import {claimedRuns, nodeDue} from './due.js'
+import {claimedRuns, nodeDue, type RunsReader} from './due.js'
 import {currentInputs, loadAllNodes, loadRuns, resolveNode} from './store.js'
 
 export async function listNodes(repo: MetaRepo): Promise<NodeDef[]> {
@@ -12,9 +12,10 @@ export async function listNodes(repo: MetaRepo): Promise<NodeDef[]> {
 /** A line of `dkt node log`: a recorded run, a run in progress, or the run the node is due for (not started yet). */
 export type RunRow = Pick<RunRecord, 'id' | 'status' | 'inputs' | 'outputs' | 'attempt' | 'endedAt' | 'exitCode'> & {startedAt: string | null}
 
-export async function logNode(repo: MetaRepo, options: {node: string}): Promise<{node: NodeDef; runs: RunRow[]}> {
+export async function logNode(repo: MetaRepo, options: {node: string; runsOf?: RunsReader}): Promise<{node: NodeDef; runs: RunRow[]}> {
   const node = await resolveNode(repo, options.node)
-  const runs: RunRow[] = (await loadRuns(repo, node.id)).map((run) => ({
+  const runsOf = options.runsOf ?? ((id: string) => loadRuns(repo, id))
+  const runs: RunRow[] = (await runsOf(node.id)).map((run) => ({
     id: run.id,
     status: run.status,
     inputs: run.inputs,
@@ -31,7 +32,7 @@ export async function logNode(repo: MetaRepo, options: {node: string}): Promise<
     runs.unshift({id: run.id, status: 'running', inputs: run.inputs, outputs: {}, attempt: run.attempt, startedAt: run.startedAt, endedAt: null, exitCode: null})
   }
   // The run the node is due for, by the one due rule (`status` and the scheduler use it too), until it starts.
-  const due = await nodeDue(repo, node, claimed)
+  const due = await nodeDue(repo, node, claimed, runsOf)
   if (due.state === 'due' && !runs.some((run) => run.id === due.key && run.status === 'running')) {
     const {versions} = await currentInputs(repo, node)
     runs.unshift({id: due.key, status: 'pending', inputs: versions, outputs: {}, attempt: 1, startedAt: null, endedAt: null, exitCode: null})
