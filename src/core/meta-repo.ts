@@ -9,6 +9,7 @@ import {canonicalJson} from '../base/canonical-json.js'
 import {InvalidArgumentError} from '../base/errors.js'
 import {commitIdentity, runGit} from '../base/git-cli.js'
 import {acquireLock} from '../base/lock.js'
+import {completeLines, parseMetadataJson, parseMetadataLines} from './metadata-parse.js'
 import type {Project} from './project.js'
 
 /** Top-level folders of `.dkt/` that hold committed metadata. Nothing outside them is ever staged. */
@@ -88,6 +89,9 @@ export class MetaRepo {
   private maintenanceDeferred = false
   private deferredCommits = 0
 
+  /** Where readers report what they skipped (a torn last line); the command renders it, core never prints. */
+  onWarning: (message: string) => void = () => {}
+
   constructor(readonly project: Project) {}
 
   /**
@@ -117,12 +121,16 @@ export class MetaRepo {
   // synchronous read costs a few microseconds, a promise-based one four thread-pool round trips.
   async readJson<T>(relPath: string): Promise<T | undefined> {
     const text = readIfExists(this.abs(relPath))
-    return text === undefined ? undefined : (JSON.parse(text) as T)
+    return text === undefined ? undefined : parseMetadataJson<T>(relPath, text)
   }
 
-  async readLines(relPath: string): Promise<string[]> {
+  /** The records of a JSON-lines file; a torn last line is skipped with a warning (the next append drops it). */
+  async readJsonLines<T>(relPath: string): Promise<T[]> {
     const text = readIfExists(this.abs(relPath))
-    return text === undefined ? [] : text.split('\n').filter((line) => line.trim() !== '')
+    if (text === undefined) return []
+    return parseMetadataLines<T>(relPath, text, () =>
+      this.onWarning(`\`.dkt/${relPath}\` ends with a torn line (a writer was interrupted); it is ignored, and the next change to this file drops it`),
+    )
   }
 
   /** Names of the `*.json` files in a metadata folder, without the extension, sorted. */
@@ -194,7 +202,9 @@ export class MetaRepo {
       }
       for (const [rel, lines] of tx.appends) {
         const base = tx.writes.has(rel) ? (tx.writes.get(rel) ?? '') : (before.get(rel) ?? '')
-        const joined = base && !base.endsWith('\n') ? `${base}\n` : base
+        // A torn last line (a writer killed mid-append) is dropped here, under the lock, instead of being buried.
+        const kept = completeLines(base).filter((line) => line.trim() !== '')
+        const joined = kept.map((line) => `${line}\n`).join('')
         await writeFileAtomic(this.abs(rel), `${joined}${lines.map((line) => `${line}\n`).join('')}`)
       }
       // Explicit paths only (never -A): config, secrets/ and cache/ cannot be staged even if .gitignore is edited.

@@ -1,0 +1,96 @@
+// Faults a user or a crash leaves in a project (issue 11, defects 1-7): each names what is wrong and how to fix it,
+// and none loses, hides or smuggles metadata.
+import {appendFileSync, readFileSync, writeFileSync} from 'node:fs'
+import * as path from 'node:path'
+import {beforeAll, describe, expect, it} from 'vitest'
+
+import {dkt, dktJson, dktOk} from '../helpers/cli.js'
+import {git, metaState} from '../helpers/git.js'
+import {newProject, writeFiles} from '../helpers/project.js'
+
+/** A project with a path source `cs`, a node reading it and writing source `out`, one run done. */
+async function projectWithRun(): Promise<{dir: string; outVersion: string}> {
+  const dir = await newProject()
+  writeFiles(dir, {'cs/a': '1', 'out/.keep': ''})
+  await dktOk(['source', 'add', 'cs', 'cs'], {cwd: dir})
+  await dktOk(['source', 'add', 'out', 'out'], {cwd: dir})
+  await dktOk(['node', 'run', '--input', 'cs', '--output', 'out', '--', 'sh', '-c', 'cat "$cs_ROOT/a" > "$out_ROOT/b"'], {cwd: dir})
+  const [out] = (await dktJson<{name: string; latest: string}[]>(['source', 'list'], {cwd: dir})).filter((s) => s.name === 'out')
+  return {dir, outVersion: out.latest}
+}
+
+const meta = (dir: string, rel: string) => path.join(dir, '.dkt', rel)
+
+describe('broken metadata files', () => {
+  let dir: string
+  let outVersion: string
+  beforeAll(async () => {
+    ;({dir, outVersion} = await projectWithRun())
+  })
+
+  it('defect 3: a hand-edited sources/NAME.json with a syntax error names the file', async () => {
+    const file = meta(dir, 'sources/cs.json')
+    const good = readFileSync(file, 'utf8')
+    writeFileSync(file, '{"format": 1 "name": "cs"}')
+    try {
+      const sentence = /^Error: `\.dkt\/sources\/cs\.json` is not valid JSON \(line 1, column 14\); fix it or restore it with `git -C \.dkt checkout -- sources\/cs\.json`\n$/
+      for (const args of [['source', 'list'], ['status'], ['inspect', `out:${outVersion.slice(4, 12)}`]]) {
+        const result = await dkt(args, {cwd: dir})
+        expect({args, stderr: result.stderr, exitCode: result.exitCode}).toEqual({args, stderr: expect.stringMatching(sentence), exitCode: 1})
+      }
+      // The hint works as written.
+      git(path.join(dir, '.dkt'), ['checkout', '--', 'sources/cs.json'])
+      expect(readFileSync(file, 'utf8')).toBe(good)
+      await dktOk(['inspect', `out:${outVersion.slice(4, 12)}`], {cwd: dir})
+    } finally {
+      writeFileSync(file, good)
+    }
+  })
+
+  it('defect 3: a broken nodes/ID.json or runs/NODE/RUN.json names the file too', async () => {
+    const dkt_ = path.join(dir, '.dkt')
+    for (const rel of git(dkt_, ['ls-files', 'nodes', 'runs']).trim().split('\n').filter((f) => f.endsWith('.json'))) {
+      const good = readFileSync(meta(dir, rel), 'utf8')
+      writeFileSync(meta(dir, rel), good.slice(0, 10))
+      try {
+        const result = await dkt(['status'], {cwd: dir})
+        expect(result.exitCode).toBe(1)
+        expect(result.stderr).toContain(`\`.dkt/${rel}\` is not valid JSON (line `)
+        expect(result.stderr).toMatch(new RegExp(`column \\d+\\); fix it or restore it with \`git -C \\.dkt checkout -- ${rel}\`\n$`))
+      } finally {
+        writeFileSync(meta(dir, rel), good)
+      }
+    }
+  })
+})
+
+describe('torn JSON-lines files', () => {
+  it('defect 5: a torn last line of versions/NAME.jsonl is ignored by readers and dropped by the next writer', async () => {
+    const {dir, outVersion} = await projectWithRun()
+    const file = meta(dir, 'versions/cs.jsonl')
+    const good = readFileSync(file, 'utf8')
+    appendFileSync(file, '{"version":"md5:0123456789abcdef0123456789abcdef","obs')
+    for (const args of [['source', 'list'], ['status'], ['inspect', `out:${outVersion.slice(4, 12)}`]]) {
+      const result = await dkt(args, {cwd: dir})
+      expect({args, exitCode: result.exitCode}).toEqual({args, exitCode: 0})
+      expect(result.stderr).toBe('Warning: `.dkt/versions/cs.jsonl` ends with a torn line (a writer was interrupted); it is ignored, and the next change to this file drops it\n')
+    }
+    // The next writer of that file drops the torn line under the lock and appends whole lines after it.
+    writeFiles(dir, {'cs/a': '2'})
+    await dktOk(['source', 'update', 'cs'], {cwd: dir})
+    const lines = readFileSync(file, 'utf8')
+    expect(lines.startsWith(good)).toBe(true)
+    expect(lines.slice(good.length).split('\n')).toHaveLength(2)
+    expect(metaState(dir).status).toBe('')
+    expect((await dkt(['source', 'list'], {cwd: dir})).stderr).toBe('')
+  })
+
+  it('defect 5: a broken line in the middle of versions/NAME.jsonl names the file and the line', async () => {
+    const {dir} = await projectWithRun()
+    const file = meta(dir, 'versions/cs.jsonl')
+    writeFileSync(file, `{"version":"md5:x","obs\n${readFileSync(file, 'utf8')}`)
+    const result = await dkt(['source', 'list'], {cwd: dir})
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toMatch(/^Error: `\.dkt\/versions\/cs\.jsonl` line 1 is not valid JSON \(column \d+\); fix it or restore it with `git -C \.dkt checkout -- versions\/cs\.jsonl`\n$/)
+  })
+})
