@@ -94,3 +94,18 @@ describe('torn JSON-lines files', () => {
     expect(result.stderr).toMatch(/^Error: `\.dkt\/versions\/cs\.jsonl` line 1 is not valid JSON \(column \d+\); fix it or restore it with `git -C \.dkt checkout -- versions\/cs\.jsonl`\n$/)
   })
 })
+
+describe('names', () => {
+  it('defect 7: a 10,000-character source name is a bad-input sentence (exit 2), not ENAMETOOLONG', async () => {
+    const dir = await newProject()
+    writeFiles(dir, {'data/x': '1'})
+    const before = metaState(dir)
+    const result = await dkt(['source', 'add', 'n'.repeat(10_000), 'data'], {cwd: dir})
+    expect(result).toEqual({stdout: '', stderr: `Error: a source name can be at most 200 bytes long; \`${'n'.repeat(20)}…\` has 10000\n`, exitCode: 2})
+    expect(metaState(dir)).toEqual(before)
+    // The limit counts bytes (what the filesystem counts), and the longest name allowed works end to end.
+    expect((await dkt(['source', 'add', 'é'.repeat(101), 'data'], {cwd: dir})).exitCode).toBe(2)
+    await dktOk(['source', 'add', 'n'.repeat(200), 'data'], {cwd: dir})
+    await dktOk(['source', 'update', 'n'.repeat(200)], {cwd: dir})
+  })
+})
