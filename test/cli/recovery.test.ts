@@ -1,6 +1,6 @@
 // Faults a user or a crash leaves in a project (issue 11, defects 1-7): each names what is wrong and how to fix it,
 // and none loses, hides or smuggles metadata.
-import {appendFileSync, readFileSync, writeFileSync} from 'node:fs'
+import {appendFileSync, existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 
@@ -107,5 +107,39 @@ describe('names', () => {
     expect((await dkt(['source', 'add', 'é'.repeat(101), 'data'], {cwd: dir})).exitCode).toBe(2)
     await dktOk(['source', 'add', 'n'.repeat(200), 'data'], {cwd: dir})
     await dktOk(['source', 'update', 'n'.repeat(200)], {cwd: dir})
+  })
+})
+
+describe('finding the project', () => {
+  it('defect 4: a .dkt/ without its format file is a broken project with a sentence saying how to restore it', async () => {
+    const dir = await newProject()
+    rmSync(meta(dir, 'format'))
+    const dktDir = path.join(dir, '.dkt')
+    for (const args of [['source', 'list'], ['status'], ['source', 'add', 'x', '.']]) {
+      const result = await dkt(args, {cwd: dir})
+      expect({args, result}).toEqual({
+        args,
+        result: {stdout: '', stderr: `Error: \`${dktDir}\` has no \`format\` file, so the project is broken; restore it with \`git -C ${dktDir} checkout -- format\`\n`, exitCode: 1},
+      })
+    }
+    expect((await dkt(['init'], {cwd: dir})).stderr).toMatch(/already exists/)
+    git(dktDir, ['checkout', '--', 'format'])
+    await dktOk(['source', 'list'], {cwd: dir})
+  })
+
+  it('defect 4: in a project nested inside another, the innermost .dkt/ wins and is never skipped', async () => {
+    const outer = await newProject()
+    const inner = path.join(outer, 'inner')
+    writeFiles(outer, {'inner/data/x': '1'})
+    await dktOk(['init'], {cwd: inner})
+    const outerBefore = metaState(outer)
+    await dktOk(['source', 'add', 'data', '.'], {cwd: path.join(inner, 'data')})
+    expect(existsSync(meta(inner, 'sources/data.json'))).toBe(true)
+    // Broken, the inner project stops the command; the outer one is never written instead.
+    rmSync(meta(inner, 'format'))
+    const result = await dkt(['source', 'add', 'other', 'data'], {cwd: inner})
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain(`\`${path.join(inner, '.dkt')}\` has no \`format\` file`)
+    expect(metaState(outer)).toEqual(outerBefore)
   })
 })
