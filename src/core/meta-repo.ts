@@ -182,9 +182,23 @@ export class MetaRepo {
 
   /** A writer died while holding the lock: discard whatever it left uncommitted in the metadata folders. */
   private async rollBackInterrupted(): Promise<void> {
-    await fs.rm(path.join(this.dir, '.git', 'index.lock'), {force: true})
+    await this.removeGitLocks()
     await this.git(['reset', '-q', '--hard', 'HEAD'])
     await this.git(['clean', '-q', '-f', '-d', '--', ...MANAGED_DIRS])
+  }
+
+  /**
+   * Git's own lock files (`index.lock`, `HEAD.lock`, `refs/heads/main.lock`, …) left by a git killed with its dkt:
+   * every dkt git command runs under dkt's lock, whose owner is known dead here, so they are all stale, and while
+   * they stay every later commit fails.
+   */
+  private async removeGitLocks(): Promise<void> {
+    const gitDir = path.join(this.dir, '.git')
+    const top = listIfExists(gitDir).filter((e) => e.isFile() && e.name.endsWith('.lock')).map((e) => e.name)
+    const refs = (await fs.readdir(path.join(gitDir, 'refs'), {recursive: true}).catch(() => [] as string[]))
+      .filter((name) => name.endsWith('.lock'))
+      .map((name) => path.join('refs', name))
+    await Promise.all([...top, ...refs].map((rel) => fs.rm(path.join(gitDir, rel), {force: true})))
   }
 
   private async commit(tx: Transaction, message: string): Promise<void> {

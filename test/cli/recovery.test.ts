@@ -1,10 +1,12 @@
 // Faults a user or a crash leaves in a project (issue 11, defects 1-7): each names what is wrong and how to fix it,
 // and none loses, hides or smuggles metadata.
-import {appendFileSync, existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {appendFileSync, chmodSync, existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 
-import {dkt, dktJson, dktOk} from '../helpers/cli.js'
+import {dkt, dktJson, dktOk, RUN_JS, testEnv} from '../helpers/cli.js'
+import {waitFor} from '../helpers/git-daemon.js'
 import {git, metaState} from '../helpers/git.js'
 import {newProject, writeFiles} from '../helpers/project.js'
 
@@ -141,5 +143,43 @@ describe('finding the project', () => {
     expect(result.exitCode).toBe(1)
     expect(result.stderr).toContain(`\`${path.join(inner, '.dkt')}\` has no \`format\` file`)
     expect(metaState(outer)).toEqual(outerBefore)
+  })
+})
+
+/** Starts dkt in a process group of its own (with the git it spawns) and kills the whole group with SIGKILL once `ready`. */
+async function killWhen(args: string[], cwd: string, ready: () => boolean): Promise<void> {
+  const child = spawn(process.execPath, [RUN_JS, ...args], {cwd, env: testEnv(), stdio: 'ignore', detached: true})
+  const exited = new Promise((resolve) => child.on('close', resolve))
+  try {
+    await waitFor(ready, `dkt ${args.join(' ')} to reach its crash point`, 20_000)
+  } finally {
+    process.kill(-(child.pid as number), 'SIGKILL')
+    await exited
+  }
+}
+
+describe('crashes', () => {
+  it("defect 1: a kill while git holds its ref locks leaves a project the next command uses (git's lock files removed)", async () => {
+    const dir = await newProject()
+    writeFiles(dir, {'a/x': '1', 'b/x': '2', 'c/x': '3'})
+    await dktOk(['source', 'add', 'a', 'a'], {cwd: dir})
+    const dktDir = path.join(dir, '.dkt')
+    const before = metaState(dir)
+    // git holds HEAD.lock and refs/heads/main.lock from `prepared` until `committed`.
+    const hook = path.join(dktDir, '.git', 'hooks', 'reference-transaction')
+    writeFileSync(hook, '#!/bin/sh\ncat >/dev/null\n[ "$1" = prepared ] && sleep 60\nexit 0\n')
+    chmodSync(hook, 0o755)
+    const branchLock = path.join(dktDir, '.git', git(dktDir, ['symbolic-ref', 'HEAD']).trim() + '.lock')
+    await killWhen(['source', 'add', 'b', 'b'], dir, () => existsSync(branchLock))
+    rmSync(hook)
+    expect(existsSync(branchLock)).toBe(true)
+    expect(existsSync(path.join(dktDir, '.git', 'HEAD.lock'))).toBe(true)
+
+    await dktOk(['source', 'add', 'c', 'c'], {cwd: dir})
+    expect(git(dktDir, ['log', '--format=%s'])).toMatch(/^source add c .*\nsource add a /)
+    expect(git(dktDir, ['show', '--name-only', '--format=', 'HEAD']).trim().split('\n').sort()).toEqual(['sources/c.json', 'versions/c.jsonl'])
+    expect(metaState(dir)).toMatchObject({status: '', commits: before.commits + 1})
+    expect(existsSync(branchLock)).toBe(false)
+    git(dktDir, ['fsck', '--strict', '--no-progress'])
   })
 })
