@@ -18,6 +18,8 @@ const MANAGED_FILES = ['format', '.gitignore', '.gitattributes']
 
 
 const DEFAULT_LOCK_TIMEOUT_MS = 20_000
+/** The index a commit stages into (in `.git/`), until the commit is made; see stageAndCommit. */
+const STAGING_INDEX = 'index.dkt-staging'
 /** While maintenance is deferred, git still checks whether it is due at every this many commits. */
 const MAINTENANCE_EVERY = 100
 
@@ -183,6 +185,7 @@ export class MetaRepo {
   /** A writer died while holding the lock: discard whatever it left uncommitted in the metadata folders. */
   private async rollBackInterrupted(): Promise<void> {
     await this.removeGitLocks()
+    await fs.rm(path.join(this.dir, '.git', STAGING_INDEX), {force: true})
     await this.git(['reset', '-q', '--hard', 'HEAD'])
     await this.git(['clean', '-q', '-f', '-d', '--', ...MANAGED_DIRS])
   }
@@ -210,28 +213,58 @@ export class MetaRepo {
     const paths = [...before.keys()].filter((rel) => tx.appends.has(rel) || tx.writes.get(rel) !== before.get(rel)).sort()
     if (paths.length === 0) return
     try {
-      for (const [rel, content] of tx.writes) {
-        if (content === null) await fs.rm(this.abs(rel), {force: true})
-        else await writeFileAtomic(this.abs(rel), content)
-      }
-      for (const [rel, lines] of tx.appends) {
-        const base = tx.writes.has(rel) ? (tx.writes.get(rel) ?? '') : (before.get(rel) ?? '')
-        // A torn last line (a writer killed mid-append) is dropped here, under the lock, instead of being buried.
-        const kept = completeLines(base).filter((line) => line.trim() !== '')
-        const joined = kept.map((line) => `${line}\n`).join('')
-        await writeFileAtomic(this.abs(rel), `${joined}${lines.map((line) => `${line}\n`).join('')}`)
-      }
-      // Explicit paths only (never -A): config, secrets/ and cache/ cannot be staged even if .gitignore is edited.
-      await this.git(['add', '--all', '--', ...paths])
-      const maintenance = this.maintenanceDeferred && ++this.deferredCommits % MAINTENANCE_EVERY !== 0 ? ['-c', 'maintenance.auto=false'] : []
-      await this.git([...maintenance, 'commit', '-q', '--no-verify', '-m', message], await commitIdentity(this.dir))
+      await this.writeFiles(tx, before)
+      await this.stageAndCommit(paths, message)
     } catch (error) {
-      await this.git(['reset', '-q', '--', ...paths]).catch(() => {})
-      for (const [rel, content] of before) {
-        if (content === null) await fs.rm(this.abs(rel), {force: true})
-        else await writeFileAtomic(this.abs(rel), content)
-      }
+      await this.restoreFiles(before)
       throw error
+    }
+  }
+
+  private async writeFiles(tx: Transaction, before: Map<string, string | null>): Promise<void> {
+    for (const [rel, content] of tx.writes) {
+      if (content === null) await fs.rm(this.abs(rel), {force: true})
+      else await writeFileAtomic(this.abs(rel), content)
+    }
+    for (const [rel, lines] of tx.appends) {
+      const base = tx.writes.has(rel) ? (tx.writes.get(rel) ?? '') : (before.get(rel) ?? '')
+      // A torn last line (a writer killed mid-append) is dropped here, under the lock, instead of being buried.
+      const kept = completeLines(base).filter((line) => line.trim() !== '')
+      const joined = kept.map((line) => `${line}\n`).join('')
+      await writeFileAtomic(this.abs(rel), `${joined}${lines.map((line) => `${line}\n`).join('')}`)
+    }
+  }
+
+  /**
+   * Stages into a copy of the index and commits from it; the copy replaces the real index only once the commit is
+   * made. A commit that fails (a full disk) thus leaves the real index as it was: no roll-back that could itself fail
+   * to write, and nothing staged for the next command to commit under its own message.
+   */
+  private async stageAndCommit(paths: string[], message: string): Promise<void> {
+    const index = path.join(this.dir, '.git', 'index')
+    const staging = path.join(this.dir, '.git', STAGING_INDEX)
+    const env = {...(await commitIdentity(this.dir)), GIT_INDEX_FILE: staging}
+    try {
+      // A new repository has no index yet: git then starts the staging one empty.
+      await fs.copyFile(index, staging).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error
+      })
+      // Explicit paths only (never -A): config, secrets/ and cache/ cannot be staged even if .gitignore is edited.
+      await this.git(['add', '--all', '--', ...paths], env)
+      const maintenance = this.maintenanceDeferred && ++this.deferredCommits % MAINTENANCE_EVERY !== 0 ? ['-c', 'maintenance.auto=false'] : []
+      await this.git([...maintenance, 'commit', '-q', '--no-verify', '-m', message], env)
+      await fs.rename(staging, index)
+    } finally {
+      await fs.rm(staging, {force: true})
+    }
+  }
+
+  /** Puts the files back as they were: removals first, which free the space that rewriting the others needs. */
+  private async restoreFiles(before: Map<string, string | null>): Promise<void> {
+    const entries = [...before].sort(([, a], [, b]) => Number(a !== null) - Number(b !== null))
+    for (const [rel, content] of entries) {
+      if (content === null) await fs.rm(this.abs(rel), {force: true})
+      else await writeFileAtomic(this.abs(rel), content)
     }
   }
 }

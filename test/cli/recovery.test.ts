@@ -1,7 +1,7 @@
 // Faults a user or a crash leaves in a project (issue 11, defects 1-7): each names what is wrong and how to fix it,
 // and none loses, hides or smuggles metadata.
-import {spawn} from 'node:child_process'
-import {appendFileSync, chmodSync, existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {execFileSync, spawn, spawnSync} from 'node:child_process'
+import {appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 
@@ -9,6 +9,7 @@ import {dkt, dktJson, dktOk, RUN_JS, testEnv} from '../helpers/cli.js'
 import {waitFor} from '../helpers/git-daemon.js'
 import {git, metaState} from '../helpers/git.js'
 import {newProject, writeFiles} from '../helpers/project.js'
+import {tempDir} from '../helpers/tmp.js'
 
 /** A project with a path source `cs`, a node reading it and writing source `out`, one run done. */
 async function projectWithRun(): Promise<{dir: string; outVersion: string}> {
@@ -182,4 +183,47 @@ describe('crashes', () => {
     expect(existsSync(branchLock)).toBe(false)
     git(dktDir, ['fsck', '--strict', '--no-progress'])
   })
+})
+
+const PAGE = 4096
+
+describe('a full disk', () => {
+  it.skipIf(process.getuid?.() !== 0)(
+    'defect 2: a commit that fails on a full disk leaves nothing staged, and the next command commits only its own files',
+    async () => {
+      const mount = tempDir('dkt-full-')
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mount])
+      try {
+        const dir = path.join(mount, 'project')
+        mkdirSync(dir)
+        await dktOk(['init'], {cwd: dir})
+        writeFiles(dir, {'a/x': '1', 'b/x': '2', 'c/x': '3'})
+        await dktOk(['source', 'add', 'a', 'a'], {cwd: dir})
+        const before = metaState(dir)
+        const filler = path.join(mount, 'filler')
+        // Every crash point of a commit: the disk fills up with 0, 1, 2, … pages left for the command.
+        const failures: string[] = []
+        for (let free = 0; free <= 24; free++) {
+          spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k'], {stdio: 'ignore'})
+          const full = readFileSync(filler).length
+          truncateSync(filler, Math.max(0, full - free * PAGE))
+          const result = await dkt(['source', 'add', 'b', 'b'], {cwd: dir})
+          rmSync(filler)
+          if (result.exitCode === 0) break
+          failures.push(result.stderr)
+          expect({free, exitCode: result.exitCode, stderr: result.stderr}).toEqual({free, exitCode: 1, stderr: expect.stringMatching(/^Error: [^\n]+\n$/)})
+          expect({free, state: metaState(dir)}).toEqual({free, state: before})
+        }
+        expect(failures.length).toBeGreaterThan(3)
+        await dktOk(['source', 'add', 'c', 'c'], {cwd: dir})
+        const dktDir = path.join(dir, '.dkt')
+        const last = git(dktDir, ['show', '--name-only', '--format=%s', 'HEAD']).trim().split('\n').filter(Boolean)
+        expect(last[0]).toMatch(/^source add c /)
+        expect(last.slice(1).sort()).toEqual(['sources/c.json', 'versions/c.jsonl'])
+        git(dktDir, ['fsck', '--strict', '--no-progress'])
+      } finally {
+        execFileSync('umount', ['-l', mount])
+      }
+    },
+  )
 })
