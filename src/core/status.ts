@@ -1,9 +1,13 @@
 // `dkt status`: for every node, whether it would run now, and why (per input: what changed since its last run).
+import {hostname} from 'node:os'
+
 import {shortVersion} from '../base/version.js'
 import {shortId} from './ids.js'
 import {defaultLabels, missingLabels} from './labels.js'
 import type {MetaRepo} from './meta-repo.js'
 import {claimedRuns, type DueReason, type DueState, nodeDue} from './node/due.js'
+import type {NodeDef} from './model/node.js'
+import type {RunRecord} from './model/run.js'
 import {loadAllNodes} from './node/store.js'
 import {loadSource} from './source/store.js'
 
@@ -22,7 +26,7 @@ export async function projectStatus(repo: MetaRepo, options: {workerLabels?: str
   const claimed = await claimedRuns(repo)
   const statuses: NodeStatus[] = []
   for (const node of await loadAllNodes(repo)) {
-    const due = await nodeDue(repo, node, claimed)
+    const due = await currentState(repo, node, claimed)
     const reasons = await reasonsText(repo, node.id, due)
     // A due node whose labels this machine lacks stays pending until a worker that has them runs it.
     const missing = missingLabels(node.labels, workerLabels)
@@ -30,6 +34,23 @@ export async function projectStatus(repo: MetaRepo, options: {workerLabels?: str
     statuses.push({node: node.id, command: node.command, labels: node.labels, state: due.state, due: due.state === 'due', reasons})
   }
   return statuses
+}
+
+/**
+ * A run recorded `running` on this machine that no live process claims was cut short (a `dkt node run` killed):
+ * shown as interrupted, hence due, as the next scheduler will record it, not as running forever.
+ */
+async function currentState(repo: MetaRepo, node: NodeDef, claimed: RunRecord[]): Promise<DueState> {
+  const abandoned = (due: DueState, live: RunRecord[]) =>
+    due.state === 'running' && due.run.machine?.hostname === hostname() && !live.some((run) => run.id === due.run.id)
+  const due = await nodeDue(repo, node, claimed)
+  if (!abandoned(due, claimed)) return due
+  // Claims were read before the runs: look again, so that a run started (or ended) meanwhile is not called interrupted.
+  const live = await claimedRuns(repo)
+  const again = await nodeDue(repo, node, live)
+  if (!abandoned(again, live)) return again
+  const {run} = again as {run: RunRecord}
+  return {state: 'due', key: run.key, reasons: [{type: 'retry', last: 'interrupted'}]}
 }
 
 async function reasonsText(repo: MetaRepo, node: string, due: DueState): Promise<string[]> {

@@ -160,6 +160,17 @@ async function killWhen(args: string[], cwd: string, ready: () => boolean): Prom
 }
 
 describe('crashes', () => {
+  it('defect 6: a `dkt node run` killed mid-run is interrupted (due again) for `status`, not running', async () => {
+    const dir = await newProject()
+    writeFiles(dir, {'a/x': '1'})
+    await dktOk(['source', 'add', 'a', 'a'], {cwd: dir})
+    const started = path.join(dir, 'started')
+    await killWhen(['node', 'run', '--input', 'a', '--', 'sh', '-c', `touch ${started}; sleep 60`], dir, () => existsSync(started))
+    const statuses = await dktJson<{state: string; due: boolean; reasons: string[]}[]>(['status'], {cwd: dir})
+    expect(statuses).toMatchObject([{state: 'due', due: true, reasons: ['interrupted last time']}])
+    expect(await dktOk(['status'], {cwd: dir})).toContain('interrupted last time')
+  })
+
   it("defect 1: a kill while git holds its ref locks leaves a project the next command uses (git's lock files removed)", async () => {
     const dir = await newProject()
     writeFiles(dir, {'a/x': '1', 'b/x': '2', 'c/x': '3'})
