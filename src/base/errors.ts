@@ -56,3 +56,5 @@ export class AuthFailedError extends OperationError {}
 export class ContainerFailedError extends OperationError {}
 /** A metadata file in `.dkt/` that cannot be read (hand-edited, torn): the message names it and how to restore it. */
 export class BrokenMetadataError extends OperationError {}
+/** The disk holding `.dkt/` is full: the command recorded nothing. */
+export class DiskFullError extends OperationError {}

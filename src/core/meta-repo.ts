@@ -6,7 +6,7 @@ import * as path from 'node:path'
 
 import {writeFileAtomic} from '../base/atomic-write.js'
 import {canonicalJson} from '../base/canonical-json.js'
-import {InvalidArgumentError} from '../base/errors.js'
+import {DiskFullError, DktError, GitFailedError, InvalidArgumentError} from '../base/errors.js'
 import {commitIdentity, runGit} from '../base/git-cli.js'
 import {acquireLock} from '../base/lock.js'
 import {completeLines, parseMetadataJson, parseMetadataLines} from './metadata-parse.js'
@@ -18,6 +18,8 @@ const MANAGED_FILES = ['format', '.gitignore', '.gitattributes']
 
 
 const DEFAULT_LOCK_TIMEOUT_MS = 20_000
+/** Below this much free space, a failed commit is put down to a full disk. */
+const LOW_SPACE_BYTES = 256 * 1024
 /** The index a commit stages into (in `.git/`), until the commit is made; see stageAndCommit. */
 const STAGING_INDEX = 'index.dkt-staging'
 /** While maintenance is deferred, git still checks whether it is due at every this many commits. */
@@ -170,7 +172,9 @@ export class MetaRepo {
     body: (tx: Transaction) => Promise<T> | T,
   ): Promise<T> {
     const timeoutMs = Number(process.env.DKT_LOCK_TIMEOUT_MS ?? DEFAULT_LOCK_TIMEOUT_MS)
-    const lock = await acquireLock(this.abs('lock'), {timeoutMs})
+    const lock = await acquireLock(this.abs('lock'), {timeoutMs}).catch(async (error) => {
+      throw await this.explainFailure(error)
+    })
     try {
       if (lock.recovered) await this.rollBackInterrupted()
       const tx = new Transaction(this.dir)
@@ -217,8 +221,18 @@ export class MetaRepo {
       await this.stageAndCommit(paths, message)
     } catch (error) {
       await this.restoreFiles(before)
-      throw error
+      throw await this.explainFailure(error)
     }
+  }
+
+  /** A full disk fails in many places (a write, git's objects, its ref locks): one sentence says so for all. */
+  private async explainFailure(error: unknown): Promise<unknown> {
+    // dkt's own sentences (busy, bad input) stay as they are; a write or git failing may be the disk.
+    if (error instanceof DktError && !(error instanceof GitFailedError)) return error
+    const stats = await fs.statfs(this.dir).catch(() => undefined)
+    const full = (error as NodeJS.ErrnoException).code === 'ENOSPC' || /no space left|out of diskspace/i.test(String(error)) || (stats !== undefined && stats.bavail * stats.bsize < LOW_SPACE_BYTES)
+    if (!full) return error
+    return new DiskFullError(`the disk holding ${this.dir} is full: nothing was recorded; free some space and run the command again`, {cause: error})
   }
 
   private async writeFiles(tx: Transaction, before: Map<string, string | null>): Promise<void> {
