@@ -14,13 +14,16 @@ function restoreHint(relPath: string): string {
   return `fix it or restore it with \`git -C .dkt checkout -- ${relPath}\``
 }
 
-/** The parsed content of the metadata file `relPath` (as `.dkt/`-relative path), or BrokenMetadataError. */
-export function parseMetadataJson<T>(relPath: string, text: string): T {
+/**
+ * The parsed content of the metadata file `relPath` (as `.dkt/`-relative path), or BrokenMetadataError, whose
+ * message ends with `hint` (by default, how git restores a committed file).
+ */
+export function parseMetadataJson<T>(relPath: string, text: string, hint = restoreHint(relPath)): T {
   try {
     return JSON.parse(text) as T
   } catch (error) {
     const {line, column} = errorPlace(text, error)
-    throw new BrokenMetadataError(`\`.dkt/${relPath}\` is not valid JSON (line ${line}, column ${column}); ${restoreHint(relPath)}`, {data: {file: relPath, line, column}})
+    throw new BrokenMetadataError(`\`.dkt/${relPath}\` is not valid JSON (line ${line}, column ${column}); ${hint}`, {data: {file: relPath, line, column}})
   }
 }
 

@@ -67,6 +67,17 @@ describe('broken metadata files', () => {
   })
 })
 
+describe('broken private files', () => {
+  it('defect 3: a hand-edited .dkt/config with a syntax error names the file (git cannot restore it)', async () => {
+    const dir = await newProject()
+    await dktOk(['config', 'set', 'TOKEN', 'x'], {cwd: dir})
+    writeFileSync(meta(dir, 'config'), '{"TOKEN": "x",}')
+    const result = await dkt(['node', 'run', '--', 'echo', '${TOKEN}'], {cwd: dir})
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toMatch(/^Error: `\.dkt\/config` is not valid JSON \(line 1, column \d+\); fix it, or remove it and set its fields again with `dkt config set`\n/)
+  })
+})
+
 describe('torn JSON-lines files', () => {
   it('defect 5: a torn last line of versions/NAME.jsonl is ignored by readers and dropped by the next writer', async () => {
     const {dir, outVersion} = await projectWithRun()
