@@ -205,6 +205,25 @@ describe('crashes', () => {
     expect(existsSync(branchLock)).toBe(false)
     git(dktDir, ['fsck', '--strict', '--no-progress'])
   })
+
+  it('defect 1: a kill at git\'s `committed` point keeps the commit made and leaves a project the next command uses', async () => {
+    const dir = await newProject()
+    writeFiles(dir, {'a/x': '1', 'b/x': '2', 'c/x': '3'})
+    await dktOk(['source', 'add', 'a', 'a'], {cwd: dir})
+    const dktDir = path.join(dir, '.dkt')
+    const hook = path.join(dktDir, '.git', 'hooks', 'reference-transaction')
+    const reached = path.join(dir, 'reached')
+    writeFileSync(hook, `#!/bin/sh\ncat >/dev/null\n[ "$1" = committed ] && touch ${reached} && sleep 60\nexit 0\n`)
+    chmodSync(hook, 0o755)
+    await killWhen(['source', 'add', 'b', 'b'], dir, () => existsSync(reached))
+    rmSync(hook)
+    await dktOk(['source', 'add', 'c', 'c'], {cwd: dir})
+    expect(git(dktDir, ['log', '--format=%s'])).toMatch(/^source add c .*\nsource add b .*\nsource add a /)
+    expect(git(dktDir, ['show', '--name-only', '--format=', 'HEAD']).trim().split('\n').sort()).toEqual(['sources/c.json', 'versions/c.jsonl'])
+    expect(metaState(dir).status).toBe('')
+    expect((await dktJson<{name: string}[]>(['source', 'list'], {cwd: dir})).map((s) => s.name)).toEqual(['a', 'b', 'c'])
+    git(dktDir, ['fsck', '--strict', '--no-progress'])
+  })
 })
 
 const PAGE = 4096
