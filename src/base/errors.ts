@@ -2,7 +2,8 @@
 //
 // Exit codes (documented in README):
 //   2  bad input or usage: the command was rejected and nothing changed
-//   1  an operation failed: a remote, git, the lock, a run
+//   1  an operation failed: a remote, git, the lock, a run, a broken metadata file in `.dkt/` (the command line was
+//      fine; the project must be repaired, so it is not bad input)
 export const EXIT_BAD_INPUT = 2
 export const EXIT_FAILED = 1
 
@@ -53,3 +54,7 @@ export class AlreadyRunningError extends OperationError {}
 export class AuthFailedError extends OperationError {}
 /** The container engine could not run a container (missing image, engine error). */
 export class ContainerFailedError extends OperationError {}
+/** A metadata file in `.dkt/` that cannot be read (hand-edited, torn): the message names it and how to restore it. */
+export class BrokenMetadataError extends OperationError {}
+/** The disk holding `.dkt/` is full: the command recorded nothing. */
+export class DiskFullError extends OperationError {}

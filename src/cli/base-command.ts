@@ -37,6 +37,7 @@ export abstract class DktCommand extends Command {
   protected get repo(): MetaRepo {
     if (!this.metaRepo) {
       this.metaRepo = new MetaRepo(findProject(process.cwd()))
+      this.metaRepo.onWarning = (message) => process.stderr.write(`Warning: ${message}\n`)
       // Long transfers (s3) draw their progress on a terminal only: a piped stderr keeps just the errors.
       if (process.stderr.isTTY) setTransferProgressListener(terminalProgress(process.stderr))
     }

@@ -3,6 +3,7 @@
 import {readFile, stat} from 'node:fs/promises'
 
 import {InvalidArgumentError} from '../base/errors.js'
+import {parseMetadataJson} from './metadata-parse.js'
 import type {Project} from './project.js'
 
 const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/
@@ -55,7 +56,8 @@ export async function readConfig(project: Project): Promise<Record<string, strin
   const info = await stat(file).catch(() => undefined)
   if (!info) return {}
   if (cached?.file === file && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return {...cached.values}
-  const values = JSON.parse(await readFile(file, 'utf8')) as Record<string, string>
+  // Never committed, so git cannot restore it: the user fixes it, or removes it and sets the fields again.
+  const values = parseMetadataJson<Record<string, string>>('config', await readFile(file, 'utf8'), 'fix it, or remove it and set its fields again with `dkt config set`')
   cached = {file, mtimeMs: info.mtimeMs, size: info.size, values}
   return {...values}
 }

@@ -6,9 +6,10 @@ import * as path from 'node:path'
 
 import {writeFileAtomic} from '../base/atomic-write.js'
 import {canonicalJson} from '../base/canonical-json.js'
-import {InvalidArgumentError} from '../base/errors.js'
+import {DiskFullError, DktError, GitFailedError, InvalidArgumentError} from '../base/errors.js'
 import {commitIdentity, runGit} from '../base/git-cli.js'
 import {acquireLock} from '../base/lock.js'
+import {completeLines, parseMetadataJson, parseMetadataLines} from './metadata-parse.js'
 import type {Project} from './project.js'
 
 /** Top-level folders of `.dkt/` that hold committed metadata. Nothing outside them is ever staged. */
@@ -17,6 +18,10 @@ const MANAGED_FILES = ['format', '.gitignore', '.gitattributes']
 
 
 const DEFAULT_LOCK_TIMEOUT_MS = 20_000
+/** Below this much free space, a failed commit is put down to a full disk. */
+const LOW_SPACE_BYTES = 256 * 1024
+/** The index a commit stages into (in `.git/`), until the commit is made; see stageAndCommit. */
+const STAGING_INDEX = 'index.dkt-staging'
 /** While maintenance is deferred, git still checks whether it is due at every this many commits. */
 const MAINTENANCE_EVERY = 100
 
@@ -88,6 +93,9 @@ export class MetaRepo {
   private maintenanceDeferred = false
   private deferredCommits = 0
 
+  /** Where readers report what they skipped (a torn last line); the command renders it, core never prints. */
+  onWarning: (message: string) => void = () => {}
+
   constructor(readonly project: Project) {}
 
   /**
@@ -117,12 +125,16 @@ export class MetaRepo {
   // synchronous read costs a few microseconds, a promise-based one four thread-pool round trips.
   async readJson<T>(relPath: string): Promise<T | undefined> {
     const text = readIfExists(this.abs(relPath))
-    return text === undefined ? undefined : (JSON.parse(text) as T)
+    return text === undefined ? undefined : parseMetadataJson<T>(relPath, text)
   }
 
-  async readLines(relPath: string): Promise<string[]> {
+  /** The records of a JSON-lines file; a torn last line is skipped with a warning (the next append drops it). */
+  async readJsonLines<T>(relPath: string): Promise<T[]> {
     const text = readIfExists(this.abs(relPath))
-    return text === undefined ? [] : text.split('\n').filter((line) => line.trim() !== '')
+    if (text === undefined) return []
+    return parseMetadataLines<T>(relPath, text, () =>
+      this.onWarning(`\`.dkt/${relPath}\` ends with a torn line (a writer was interrupted); it is ignored, and the next change to this file drops it`),
+    )
   }
 
   /** Names of the `*.json` files in a metadata folder, without the extension, sorted. */
@@ -160,7 +172,9 @@ export class MetaRepo {
     body: (tx: Transaction) => Promise<T> | T,
   ): Promise<T> {
     const timeoutMs = Number(process.env.DKT_LOCK_TIMEOUT_MS ?? DEFAULT_LOCK_TIMEOUT_MS)
-    const lock = await acquireLock(this.abs('lock'), {timeoutMs})
+    const lock = await acquireLock(this.abs('lock'), {timeoutMs}).catch(async (error) => {
+      throw await this.explainFailure(error)
+    })
     try {
       if (lock.recovered) await this.rollBackInterrupted()
       const tx = new Transaction(this.dir)
@@ -174,9 +188,24 @@ export class MetaRepo {
 
   /** A writer died while holding the lock: discard whatever it left uncommitted in the metadata folders. */
   private async rollBackInterrupted(): Promise<void> {
-    await fs.rm(path.join(this.dir, '.git', 'index.lock'), {force: true})
+    await this.removeGitLocks()
+    await fs.rm(path.join(this.dir, '.git', STAGING_INDEX), {force: true})
     await this.git(['reset', '-q', '--hard', 'HEAD'])
     await this.git(['clean', '-q', '-f', '-d', '--', ...MANAGED_DIRS])
+  }
+
+  /**
+   * Git's own lock files (`index.lock`, `HEAD.lock`, `refs/heads/main.lock`, …) left by a git killed with its dkt:
+   * every dkt git command runs under dkt's lock, whose owner is known dead here, so they are all stale, and while
+   * they stay every later commit fails.
+   */
+  private async removeGitLocks(): Promise<void> {
+    const gitDir = path.join(this.dir, '.git')
+    const top = listIfExists(gitDir).filter((e) => e.isFile() && e.name.endsWith('.lock')).map((e) => e.name)
+    const refs = (await fs.readdir(path.join(gitDir, 'refs'), {recursive: true}).catch(() => [] as string[]))
+      .filter((name) => name.endsWith('.lock'))
+      .map((name) => path.join('refs', name))
+    await Promise.all([...top, ...refs].map((rel) => fs.rm(path.join(gitDir, rel), {force: true})))
   }
 
   private async commit(tx: Transaction, message: string): Promise<void> {
@@ -188,26 +217,68 @@ export class MetaRepo {
     const paths = [...before.keys()].filter((rel) => tx.appends.has(rel) || tx.writes.get(rel) !== before.get(rel)).sort()
     if (paths.length === 0) return
     try {
-      for (const [rel, content] of tx.writes) {
-        if (content === null) await fs.rm(this.abs(rel), {force: true})
-        else await writeFileAtomic(this.abs(rel), content)
-      }
-      for (const [rel, lines] of tx.appends) {
-        const base = tx.writes.has(rel) ? (tx.writes.get(rel) ?? '') : (before.get(rel) ?? '')
-        const joined = base && !base.endsWith('\n') ? `${base}\n` : base
-        await writeFileAtomic(this.abs(rel), `${joined}${lines.map((line) => `${line}\n`).join('')}`)
-      }
-      // Explicit paths only (never -A): config, secrets/ and cache/ cannot be staged even if .gitignore is edited.
-      await this.git(['add', '--all', '--', ...paths])
-      const maintenance = this.maintenanceDeferred && ++this.deferredCommits % MAINTENANCE_EVERY !== 0 ? ['-c', 'maintenance.auto=false'] : []
-      await this.git([...maintenance, 'commit', '-q', '--no-verify', '-m', message], await commitIdentity(this.dir))
+      await this.writeFiles(tx, before)
+      await this.stageAndCommit(paths, message)
     } catch (error) {
-      await this.git(['reset', '-q', '--', ...paths]).catch(() => {})
-      for (const [rel, content] of before) {
-        if (content === null) await fs.rm(this.abs(rel), {force: true})
-        else await writeFileAtomic(this.abs(rel), content)
-      }
-      throw error
+      await this.restoreFiles(before)
+      throw await this.explainFailure(error)
+    }
+  }
+
+  /** A full disk fails in many places (a write, git's objects, its ref locks): one sentence says so for all. */
+  private async explainFailure(error: unknown): Promise<unknown> {
+    // dkt's own sentences (busy, bad input) stay as they are; a write or git failing may be the disk.
+    if (error instanceof DktError && !(error instanceof GitFailedError)) return error
+    const stats = await fs.statfs(this.dir).catch(() => undefined)
+    const full = (error as NodeJS.ErrnoException).code === 'ENOSPC' || /no space left|out of diskspace/i.test(String(error)) || (stats !== undefined && stats.bavail * stats.bsize < LOW_SPACE_BYTES)
+    if (!full) return error
+    return new DiskFullError(`the disk holding ${this.dir} is full: nothing was recorded; free some space and run the command again`, {cause: error})
+  }
+
+  private async writeFiles(tx: Transaction, before: Map<string, string | null>): Promise<void> {
+    for (const [rel, content] of tx.writes) {
+      if (content === null) await fs.rm(this.abs(rel), {force: true})
+      else await writeFileAtomic(this.abs(rel), content)
+    }
+    for (const [rel, lines] of tx.appends) {
+      const base = tx.writes.has(rel) ? (tx.writes.get(rel) ?? '') : (before.get(rel) ?? '')
+      // A torn last line (a writer killed mid-append) is dropped here, under the lock, instead of being buried.
+      const kept = completeLines(base).filter((line) => line.trim() !== '')
+      const joined = kept.map((line) => `${line}\n`).join('')
+      await writeFileAtomic(this.abs(rel), `${joined}${lines.map((line) => `${line}\n`).join('')}`)
+    }
+  }
+
+  /**
+   * Stages into a copy of the index and commits from it; the copy replaces the real index only once the commit is
+   * made. A commit that fails (a full disk) thus leaves the real index as it was: no roll-back that could itself fail
+   * to write, and nothing staged for the next command to commit under its own message.
+   */
+  private async stageAndCommit(paths: string[], message: string): Promise<void> {
+    const index = path.join(this.dir, '.git', 'index')
+    const staging = path.join(this.dir, '.git', STAGING_INDEX)
+    const env = {...(await commitIdentity(this.dir)), GIT_INDEX_FILE: staging}
+    try {
+      // A new repository has no index yet: git then starts the staging one empty.
+      await fs.copyFile(index, staging).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error
+      })
+      // Explicit paths only (never -A): config, secrets/ and cache/ cannot be staged even if .gitignore is edited.
+      await this.git(['add', '--all', '--', ...paths], env)
+      const maintenance = this.maintenanceDeferred && ++this.deferredCommits % MAINTENANCE_EVERY !== 0 ? ['-c', 'maintenance.auto=false'] : []
+      await this.git([...maintenance, 'commit', '-q', '--no-verify', '-m', message], env)
+      await fs.rename(staging, index)
+    } finally {
+      await fs.rm(staging, {force: true})
+    }
+  }
+
+  /** Puts the files back as they were: removals first, which free the space that rewriting the others needs. */
+  private async restoreFiles(before: Map<string, string | null>): Promise<void> {
+    const entries = [...before].sort(([, a], [, b]) => Number(a !== null) - Number(b !== null))
+    for (const [rel, content] of entries) {
+      if (content === null) await fs.rm(this.abs(rel), {force: true})
+      else await writeFileAtomic(this.abs(rel), content)
     }
   }
 }

@@ -2,7 +2,7 @@
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import * as path from 'node:path'
 
-import {NotAProjectError, UnsupportedFormatError} from '../base/errors.js'
+import {BrokenMetadataError, NotAProjectError, UnsupportedFormatError} from '../base/errors.js'
 
 export const DKT_DIR = '.dkt'
 export const FORMAT = 1
@@ -23,9 +23,19 @@ export function projectAt(root: string): Project {
   return {root, dktDir, cacheDir: path.join(dktDir, 'cache'), secretsDir: path.join(dktDir, 'secrets')}
 }
 
+/**
+ * A folder holding a `.dkt/` folder is a project root, as `.git/` makes a git work tree: the innermost one wins and is
+ * never skipped. One without its `format` file is a broken project, never a reason to walk on to an outer project.
+ */
 function isProjectRoot(dir: string): boolean {
   const dkt = path.join(dir, DKT_DIR)
-  return existsSync(path.join(dkt, 'format')) && statSync(dkt).isDirectory()
+  if (!existsSync(dkt) || !statSync(dkt).isDirectory()) return false
+  if (!existsSync(path.join(dkt, 'format'))) {
+    throw new BrokenMetadataError(`\`${dkt}\` has no \`format\` file, so the project is broken; restore it with \`git -C ${dkt} checkout -- format\``, {
+      data: {file: 'format', dir},
+    })
+  }
+  return true
 }
 
 /** A project written by a newer dkt (a higher `format`) is refused rather than misread. */

@@ -75,4 +75,14 @@ describe('the due rule', () => {
     // a claim on older inputs does not make the current ones running
     expect(decide([], {claimed: [run(before, 'running')]})).toMatchObject({state: 'due'})
   })
+
+  it('a run recorded running on this machine that no live process claims is interrupted (issue 11 defect 6)', () => {
+    const here = {hostname: 'here', os: 'linux', arch: 'x64'}
+    const left = run(now, 'running', {machine: here})
+    expect(decide([left], {host: 'here'})).toMatchObject({state: 'due', key: left.key, reasons: [{type: 'retry', last: 'interrupted'}]})
+    // still running while its process holds the claim
+    expect(decide([left], {host: 'here', claimed: [left]})).toEqual({state: 'running', run: left})
+    // recorded on another machine: this one cannot tell its process is dead
+    expect(decide([run(now, 'running', {machine: {...here, hostname: 'there'}})], {host: 'here'})).toMatchObject({state: 'running'})
+  })
 })

@@ -4,7 +4,7 @@ import {type LinkDef} from '../model/link.js'
 import {type RunRecord, runFile} from '../model/run.js'
 import {shortId} from '../ids.js'
 import {parseSourceVersion, readLinks} from '../source/link.js'
-import {loadSource, readObservations, resolveSourceVersion} from '../source/store.js'
+import {findSource, loadSource, readObservations, resolveSourceVersion} from '../source/store.js'
 import {shortVersion, type Version, versionAlgorithm} from '../../base/version.js'
 
 /** A version of a source, as the seed's manifest shows it. */
@@ -69,7 +69,8 @@ export async function inspectVersion(repo: MetaRepo, options: {target: string}):
     const key = `${name}:${v}`
     if (visited.has(key)) return {id, key}
     visited.add(key)
-    const def = await loadSource(repo, name).catch(() => undefined)
+    // A removed source shows as removed; a broken file is an error, never shown as removed.
+    const def = await findSource(repo, name)
     const inputs: string[] = []
     const linked: string[] = []
     const run = await producer(name, v)

@@ -1,5 +1,7 @@
 // Whether a node is due, and if not why not: the one rule that `dkt status` and the scheduler share. As in
 // Concourse, a failed run is not retried automatically on the same inputs; a cancelled or interrupted one is.
+import {hostname} from 'node:os'
+
 import type {Version} from '../../base/version.js'
 import {runId} from '../ids.js'
 import type {MetaRepo} from '../meta-repo.js'
@@ -36,6 +38,11 @@ export interface DueFacts {
   runs: RunRecord[]
   /** Runs being executed right now by a live process (live claims). */
   claimed: RunRecord[]
+  /**
+   * This machine's host name: a run recorded `running` here that no live process claims was cut short by a dead
+   * process (a killed `dkt node run`), and counts as interrupted before any scheduler records it so.
+   */
+  host?: string
 }
 
 const interrupted = (run: RunRecord) => run.status === 'error' && run.reason === INTERRUPTED
@@ -45,18 +52,24 @@ function settles(run: RunRecord): boolean {
   return !(run.status === 'cancelled' || interrupted(run))
 }
 
+/** A run recorded `running` on `host` that no live process claims: its process died. */
+function abandoned(run: RunRecord, claimed: RunRecord[], host: string | undefined): boolean {
+  return run.status === 'running' && host !== undefined && run.machine?.hostname === host && !claimed.some((live) => live.id === run.id)
+}
+
 /** The rule. Pure. */
-export function decideDue({node, versions, missing, runs, claimed}: DueFacts): DueState {
+export function decideDue({node, versions, missing, runs, claimed, host}: DueFacts): DueState {
   if (missing.length > 0) return {state: 'waiting', missing}
   const key = runId(node.id, versions)
   const onCurrent = runs.filter((run) => run.key === key)
   const succeeded = onCurrent.find((run) => run.status === 'success')
   if (succeeded) return {state: 'up-to-date', run: succeeded}
-  const running = claimed.find((run) => run.node === node.id && run.key === key) ?? onCurrent.find((run) => run.status === 'running')
+  const cutShort = (run: RunRecord) => interrupted(run) || abandoned(run, claimed, host)
+  const running = claimed.find((run) => run.node === node.id && run.key === key) ?? onCurrent.find((run) => run.status === 'running' && !cutShort(run))
   if (running) return {state: 'running', run: running}
-  const failed = onCurrent.find(settles)
+  const failed = onCurrent.find((run) => settles(run) && !cutShort(run))
   if (failed) return {state: 'failed', run: failed}
-  if (onCurrent.length > 0) return {state: 'due', key, reasons: [{type: 'retry', last: interrupted(onCurrent[0]) ? 'interrupted' : 'cancelled'}]}
+  if (onCurrent.length > 0) return {state: 'due', key, reasons: [{type: 'retry', last: cutShort(onCurrent[0]) ? 'interrupted' : 'cancelled'}]}
   if (runs.length === 0) return {state: 'due', key, reasons: [{type: 'never-run'}]}
   return {state: 'due', key, reasons: inputChanges(versions, runs[0])}
 }
@@ -79,5 +92,9 @@ export type RunsReader = (node: string) => Promise<RunRecord[]>
 /** Reads what the rule needs about one node and applies it. */
 export async function nodeDue(repo: MetaRepo, node: NodeDef, claimed: RunRecord[], runsOf: RunsReader = (id) => loadRuns(repo, id)): Promise<DueState> {
   const [{versions, missing}, runs] = await Promise.all([currentInputs(repo, node), runsOf(node.id)])
-  return decideDue({node, versions, missing, runs, claimed})
+  const facts = {node, versions, missing, runs, claimed, host: hostname()}
+  if (!runs.some((run) => abandoned(run, claimed, facts.host))) return decideDue(facts)
+  // The claims were read before the runs: read them again, so that a run that started meanwhile is not called
+  // interrupted.
+  return decideDue({...facts, claimed: await claimedRuns(repo)})
 }

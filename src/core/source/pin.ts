@@ -5,7 +5,7 @@ import * as path from 'node:path'
 import {splitTag} from '../../kinds/infer.js'
 import {assertKind, loadDriver} from '../../kinds/registry.js'
 import {compactJson} from '../../base/canonical-json.js'
-import {InvalidArgumentError} from '../../base/errors.js'
+import {BrokenMetadataError, InvalidArgumentError} from '../../base/errors.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type SourceDef, sourceFile, versionsFile} from '../model/source.js'
 import {shortVersion, type Version, versionAlgorithm} from '../../base/version.js'
@@ -57,7 +57,8 @@ export async function repointSource(
   if (def.pin) {
     try {
       await resolveSourceVersion(repo, {...next, name: def.name}, def.pin)
-    } catch {
+    } catch (error) {
+      if (error instanceof BrokenMetadataError) throw error
       throw new InvalidArgumentError(
         `source \`${def.name}\` is pinned to ${label(def.pin)}, which does not exist at \`${options.location}\`; unpin it first`,
       )

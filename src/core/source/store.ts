@@ -6,7 +6,7 @@ import {loadDriver} from '../../kinds/registry.js'
 import {readConfig} from '../config.js'
 import {NotFoundError} from '../../base/errors.js'
 import type {MetaRepo} from '../meta-repo.js'
-import {type Observation, parseObservation, type SourceDef, sourceFile, versionsFile} from '../model/source.js'
+import {type Observation, type SourceDef, sourceFile, versionsFile} from '../model/source.js'
 import type {NodeDef} from '../model/node.js'
 import {sourceNameProblem} from '../names.js'
 import {readSecrets, type Secrets} from '../secrets.js'
@@ -46,7 +46,7 @@ export async function loadAllSources(repo: MetaRepo): Promise<SourceDef[]> {
 
 /** Observations oldest → newest, as recorded (append-only). */
 export async function readObservations(repo: MetaRepo, name: string): Promise<Observation[]> {
-  return (await repo.readLines(versionsFile(name))).map((line) => parseObservation(line))
+  return repo.readJsonLines<Observation>(versionsFile(name))
 }
 
 export async function lastObserved(repo: MetaRepo, name: string): Promise<Version | undefined> {
