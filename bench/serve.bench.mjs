@@ -77,8 +77,9 @@ async function fetchOk(url) {
 
 /** From a run's recorded end to the `end` event of its page's stream, for a short `dkt node run`. */
 async function sseEndLatency(projectDir, url, i) {
-  writeFileSync(path.join(projectDir, 'slow.sh'), `#!/bin/sh\necho sample ${i}\nsleep 1\n`)
-  const runner = spawn(process.execPath, [DKT_BIN, 'node', 'run', '--', 'sh', 'slow.sh'], {cwd: projectDir, stdio: ['ignore', 'ignore', 'inherit']})
+  // A new command each time: the same one would be a run that already succeeded, and not run again.
+  const runner = spawn(process.execPath, [DKT_BIN, 'node', 'run', '--', 'sh', '-c', `echo sample ${i}; sleep 1`], {cwd: projectDir, stdio: ['ignore', 'ignore', 'inherit']})
+  const exited = new Promise((resolve) => runner.once('exit', resolve))
   let running
   for (const deadline = Date.now() + 30_000; !running && Date.now() < deadline; ) {
     running = JSON.parse(await fetchOk(`${url}/runs?status=running&format=json`)).runs[0]
@@ -96,7 +97,7 @@ async function sseEndLatency(projectDir, url, i) {
     if (text.includes('event: end')) endAt = Date.now()
   }
   await reader.cancel()
-  await new Promise((resolve) => runner.once('exit', resolve))
+  await exited
   const record = JSON.parse(await fetchOk(`${url}/runs/${running.node}/${running.id}?format=json`)).run
   return endAt - Date.parse(record.endedAt)
 }

@@ -46,8 +46,8 @@ export async function graphPage(graph: PipelineGraph, dot: string): Promise<Html
   return layout(
     title,
     html`${graph.guarded ? html`<p>The whole pipeline is too large to draw; it is shown around one node.</p>` : ''}
-<p>${graph.focus ? html`Depth ${graph.depth}: <a href="${depthLink(graph.depth + 1)}">more</a>${graph.depth > 1 ? html` · <a href="${depthLink(graph.depth - 1)}">less</a>` : ''} · <a href="/graph?whole=1">whole pipeline</a>` : ''}
-· <a href="?format=json${graph.focus ? `&focus=${graph.focus}&depth=${graph.depth}` : '&whole=1'}">JSON</a></p>
+<p>${graph.focus ? html`Depth ${graph.depth}: <a href="${depthLink(graph.depth + 1)}">more</a>${graph.depth > 1 ? html` · <a href="${depthLink(graph.depth - 1)}">less</a>` : ''} · <a href="/graph?whole=1">whole pipeline</a> · ` : ''}
+<a href="?format=json${graph.focus ? `&focus=${graph.focus}&depth=${graph.depth}` : '&whole=1'}">JSON</a></p>
 ${graph.nodes.length === 0 ? html`<p class="muted">No nodes.</p>` : await figure(dot, title)}
 <h2>Nodes</h2><ul>${graph.nodes.map(
       (node) => html`<li>${nodeLink(node.id)} ${node.lastStatus ? statusText(node.lastStatus) : html`<span class="muted">never run</span>`} <code>${commandText(node.command)}</code>
