@@ -53,6 +53,8 @@ describe('crash safety', () => {
     for (const id of started) expect(recorded.has(id), `run ${id} started but has no manifest`).toBe(true)
     expect([...recorded.values()].filter((r) => r.status === 'running')).toEqual([])
     expect(readdirSync(path.join(dktDir, 'cache', 'claims'))).toEqual([])
+    const liveLogs = path.join(dktDir, 'cache', 'live')
+    expect(existsSync(liveLogs) ? readdirSync(liveLogs) : [], 'live logs left by killed runners').toEqual([])
     expect(await dktOk(['status'], {cwd: dir})).toMatch(/^nothing to run/)
     expect(readFileSync(path.join(dir, 'out2/z'), 'utf8')).toBe(String(TRIES))
   }, 300_000)

@@ -1,8 +1,11 @@
 // Finds runs whose dkt process died (kill -9, a crash, a reboot) and records them as `error` (interrupted).
+import {rm} from 'node:fs/promises'
+
 import {shortId} from '../ids.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type RunRecord, runFile} from '../model/run.js'
 import {liveClaims, staleClaims} from './claims.js'
+import {liveLogFile} from './live-log.js'
 
 export const INTERRUPTED = 'interrupted: the dkt process running it stopped before it ended'
 
@@ -10,7 +13,7 @@ export const INTERRUPTED = 'interrupted: the dkt process running it stopped befo
 export async function recoverInterrupted(repo: MetaRepo, options: {now: Date}): Promise<RunRecord[]> {
   const stale = await staleClaims(repo.project)
   const live = await liveClaims(repo.project)
-  return repo.transaction(
+  const recovered = await repo.transaction(
     (recovered: RunRecord[]) => `recover ${recovered.length} interrupted run${recovered.length === 1 ? '' : 's'}: ${recovered.map((r) => shortId(r.id)).join(', ')}`,
     async (tx) => {
       const recovered = new Map<string, RunRecord>()
@@ -33,4 +36,8 @@ export async function recoverInterrupted(repo: MetaRepo, options: {now: Date}): 
   ).finally(async () => {
     for (const {remove} of stale) await remove()
   })
+  // The live logs dead runners left (`dkt serve` follows one while its run goes): those runs are over.
+  const over = new Set([...stale.map(({claim}) => claim.run.id), ...recovered.map((run) => run.id)])
+  for (const id of over) await rm(liveLogFile(repo.project, id), {force: true})
+  return recovered
 }
