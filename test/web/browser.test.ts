@@ -8,6 +8,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {dkt, dktJson, dktOk, startDkt, type StartedDkt} from '../helpers/cli.js'
 import {axeViolations, launchBrowser, screenshot, startServe} from '../helpers/browser.js'
+import {waitFor} from '../helpers/git-daemon.js'
 import {newProject, writeFiles} from '../helpers/project.js'
 
 interface Ran {
@@ -117,7 +118,10 @@ describe('in a browser', () => {
       await page.getByRole('button', {name: 'Rerun'}).click()
       await page.waitForURL((target) => target.pathname.startsWith(`/runs/${failed.node}/`) && !target.pathname.endsWith(failed.run.id) && !target.pathname.endsWith('/rerun'))
       await page.getByRole('heading', {level: 1, name: /^Run [0-9a-f]{8}$/}).waitFor()
-      expect(await page.getByText('Attempt', {exact: true}).evaluate((term) => term.nextElementSibling?.textContent)).toBe('2')
+      // The page of the new attempt reloads itself once its run has ended: read it again until it says so.
+      const attempt = () =>
+        page.getByText('Attempt', {exact: true}).evaluate((term) => term.nextElementSibling?.textContent, undefined, {timeout: 2000}).catch(() => undefined)
+      await waitFor(async () => (await attempt()) === '2', 'the new attempt\'s page', 20_000)
       await page.close()
     } finally {
       acting.server.child.kill('SIGTERM')
