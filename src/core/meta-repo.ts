@@ -225,12 +225,18 @@ export class MetaRepo {
     }
   }
 
+  /** Whether the disk holding the project has almost no space left (git does not always say ENOSPC). */
+  private async lowOnSpace(): Promise<boolean> {
+    const stats = await fs.statfs(this.dir).catch(() => undefined)
+    return stats !== undefined && stats.bavail * stats.bsize < LOW_SPACE_BYTES
+  }
+
   /** A full disk fails in many places (a write, git's objects, its ref locks): one sentence says so for all. */
   private async explainFailure(error: unknown): Promise<unknown> {
     // dkt's own sentences (busy, bad input) stay as they are; a write or git failing may be the disk.
     if (error instanceof DktError && !(error instanceof GitFailedError)) return error
-    const stats = await fs.statfs(this.dir).catch(() => undefined)
-    const full = (error as NodeJS.ErrnoException).code === 'ENOSPC' || /no space left|out of diskspace/i.test(String(error)) || (stats !== undefined && stats.bavail * stats.bsize < LOW_SPACE_BYTES)
+    const saysFull = (error as NodeJS.ErrnoException).code === 'ENOSPC' || /no space left|out of diskspace/i.test(String(error))
+    const full = saysFull || (await this.lowOnSpace())
     if (!full) return error
     return new DiskFullError(`the disk holding ${this.dir} is full: nothing was recorded; free some space and run the command again`, {cause: error})
   }

@@ -32,7 +32,3 @@ export interface Observation {
 
 export const sourceFile = (name: string) => `sources/${name}.json`
 export const versionsFile = (name: string) => `versions/${name}.jsonl`
-
-export function parseObservation(line: string): Observation {
-  return JSON.parse(line) as Observation
-}

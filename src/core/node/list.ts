@@ -15,7 +15,8 @@ export type RunRow = Pick<RunRecord, 'id' | 'status' | 'inputs' | 'outputs' | 'a
 export async function logNode(repo: MetaRepo, options: {node: string; runsOf?: RunsReader}): Promise<{node: NodeDef; runs: RunRow[]}> {
   const node = await resolveNode(repo, options.node)
   const runsOf = options.runsOf ?? ((id: string) => loadRuns(repo, id))
-  const runs: RunRow[] = (await runsOf(node.id)).map((run) => ({
+  const recorded = await runsOf(node.id)
+  const runs: RunRow[] = recorded.map((run) => ({
     id: run.id,
     status: run.status,
     inputs: run.inputs,
@@ -32,7 +33,7 @@ export async function logNode(repo: MetaRepo, options: {node: string; runsOf?: R
     runs.unshift({id: run.id, status: 'running', inputs: run.inputs, outputs: {}, attempt: run.attempt, startedAt: run.startedAt, endedAt: null, exitCode: null})
   }
   // The run the node is due for, by the one due rule (`status` and the scheduler use it too), until it starts.
-  const due = await nodeDue(repo, node, claimed, runsOf)
+  const due = await nodeDue(repo, node, claimed, async () => recorded)
   if (due.state === 'due' && !runs.some((run) => run.id === due.key && run.status === 'running')) {
     const {versions} = await currentInputs(repo, node)
     runs.unshift({id: due.key, status: 'pending', inputs: versions, outputs: {}, attempt: 1, startedAt: null, endedAt: null, exitCode: null})

@@ -47,7 +47,6 @@ export class RunIndex {
   private token: string | undefined
   private readonly cache = new Map<string, Cached>()
   private sorted: RunRecord[] = []
-  private byId = new Map<string, RunRecord>()
   private byNode = new Map<string, RunRecord[]>()
 
   constructor(readonly repo: MetaRepo) {}
@@ -62,12 +61,6 @@ export class RunIndex {
   readonly runsOf = async (node: string): Promise<RunRecord[]> => {
     await this.catchUp()
     return this.byNode.get(node) ?? []
-  }
-
-  /** A recorded run by its full ID. */
-  async run(id: string): Promise<RunRecord | undefined> {
-    await this.catchUp()
-    return this.byId.get(id)
   }
 
   private async catchUp(): Promise<void> {
@@ -86,7 +79,6 @@ export class RunIndex {
     }
     for (const rel of this.cache.keys()) if (!seen.has(rel)) this.cache.delete(rel)
     this.sorted = [...this.cache.values()].map((cached) => cached.run).sort(compareNewestFirst)
-    this.byId = new Map(this.sorted.map((run) => [run.id, run]))
     this.byNode = new Map()
     for (const run of this.sorted) {
       if (!this.byNode.has(run.node)) this.byNode.set(run.node, [])
