@@ -4,7 +4,7 @@ import {type Hook, toConfiguredId} from '@oclif/core'
 import levenshtein from 'fast-levenshtein'
 
 /** The visible command (or alias) closest to `id`, when it is close enough to be what was meant. */
-export function closestCommand(id: string, commands: {id: string; aliases: string[]; hidden?: boolean}[]): string | undefined {
+function closestCommand(id: string, commands: {id: string; aliases: string[]; hidden?: boolean}[]): string | undefined {
   const candidates = commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases])
   const ranked = candidates.map((candidate) => ({candidate, distance: levenshtein.get(id, candidate)})).sort((a, b) => a.distance - b.distance)
   const best = ranked[0]

@@ -9,7 +9,7 @@ import type {TransferProgress} from './driver.js'
 
 const PROGRESS_EVERY_MS = 200
 
-export interface ProgressReporter {
+interface ProgressReporter {
   /** `n` more bytes moved. */
   bytes(n: number): void
   /** One more file done. */

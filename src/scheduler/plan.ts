@@ -28,7 +28,11 @@ const busy = (candidate: Candidate) => candidate.due || candidate.running
 function upstreamIndex(candidates: Candidate[]): (node: Candidate) => Candidate[] {
   const producers = new Map<string, Candidate[]>()
   for (const candidate of candidates) {
-    for (const output of candidate.outputs) producers.set(output, [...(producers.get(output) ?? []), candidate])
+    for (const output of candidate.outputs) {
+      const list = producers.get(output)
+      if (list) list.push(candidate)
+      else producers.set(output, [candidate])
+    }
   }
   return (node) => node.inputs.flatMap((input) => producers.get(input) ?? []).filter((producer) => producer.id !== node.id)
 }

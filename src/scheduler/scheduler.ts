@@ -110,7 +110,7 @@ export class Scheduler {
   /** One planning round. Returns true when --once has nothing left to do. */
   private async round(): Promise<boolean> {
     this.dirty = false
-    const scannedFully = await this.refresh()
+    const scannedFully = await this.states.refresh(this.running)
     const ready = this.plan()
     if (this.running.size > 0 || ready.length > 0) return false
     if (scannedFully) return this.options.once
@@ -120,10 +120,6 @@ export class Scheduler {
     return false
   }
 
-  /** Brings the node states up to date with what changed; returns whether it read every node. */
-  private refresh(): Promise<boolean> {
-    return this.states.refresh(this.running)
-  }
 
   /** Starts the ready runs, up to the concurrency limit, and reports the summary. Returns the ready nodes. */
   private plan(): NodeState[] {

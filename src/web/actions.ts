@@ -1,7 +1,7 @@
 // What the web view may change, only with --allow-actions: rerun a run's node (and what is downstream), cancel a run
 // this server started, rerun the nodes of the failed runs of a list. Each goes through the CLI's core operations
 // (claims, lock, one commit per state); a POST needs this page's Origin and this process's token.
-import {randomBytes, timingSafeEqual} from 'node:crypto'
+import {randomBytes} from 'node:crypto'
 import type {MiddlewareHandler} from 'hono'
 
 import {AlreadyRunningError, NotFoundError} from '../base/errors.js'
@@ -9,6 +9,7 @@ import {shortId} from '../core/ids.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {RunRecord} from '../core/model/run.js'
 import {rerunNode} from '../core/node/rerun.js'
+import {same} from './guard.js'
 
 export class Actions {
   /** Sent back in every form: a page of another site cannot know it. */
@@ -71,11 +72,9 @@ export class Actions {
       const origin = c.req.header('origin')
       const host = c.req.header('host') ?? new URL(c.req.url).host
       // Hosts compared, not schemes: behind a proxy that ends TLS the browser's origin is https, this server's http.
-      if (!origin || URL.canParse(origin) === false || new URL(origin).host !== host) return c.text('Refused: an action must come from a page of this server (Origin)\n', 403)
+      if (!origin || !URL.canParse(origin) || new URL(origin).host !== host) return c.text('Refused: an action must come from a page of this server (Origin)\n', 403)
       const form = await c.req.parseBody()
-      const sent = Buffer.from(String(form._token ?? ''))
-      const expected = Buffer.from(this.token)
-      if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) return c.text('Refused: the form is stale or not from this server; reload it\n', 403)
+      if (!same(String(form._token ?? ''), this.token)) return c.text('Refused: the form is stale or not from this server; reload it\n', 403)
       return next()
     }
   }

@@ -6,16 +6,16 @@ import {getCookie, setCookie} from 'hono/cookie'
 
 import {InvalidArgumentError} from '../base/errors.js'
 
-export const TOKEN_COOKIE = 'dkt-token'
+const TOKEN_COOKIE = 'dkt-token'
 
 /** Whether a host name or address only ever reaches this machine. */
-export function isLoopbackHost(host: string): boolean {
+function isLoopbackHost(host: string): boolean {
   const name = host.toLowerCase().replace(/^\[|\]$/g, '')
   return name === 'localhost' || name.endsWith('.localhost') || name === '::1' || /^127(\.\d{1,3}){3}$/.test(name)
 }
 
 /** The host name of a Host header, without its port. */
-export function hostName(header: string): string {
+function hostName(header: string): string {
   if (header.startsWith('[')) return header.slice(0, header.indexOf(']') + 1)
   return header.replace(/:\d+$/, '')
 }
@@ -41,7 +41,8 @@ export function hostCheck(allowedHosts: string[]): MiddlewareHandler {
   }
 }
 
-function same(a: string, b: string): boolean {
+/** Compares two secrets in constant time. */
+export function same(a: string, b: string): boolean {
   const left = Buffer.from(a)
   const right = Buffer.from(b)
   return left.length === right.length && timingSafeEqual(left, right)

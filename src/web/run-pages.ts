@@ -43,7 +43,7 @@ export function runsPage(filter: RunFilter, runs: RunSummary[], next: string | n
 }
 
 /** The log with one anchor per line (`#L12`); a range (`#L12-L20`) is highlighted by the page's script. */
-export function logLines(text: string, options: {events?: string} = {}): Html {
+function logLines(text: string, options: {events?: string} = {}): Html {
   if (text === '' && !options.events) return html`<p class="muted">No output.</p>`
   const lines = text === '' ? [] : text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n')
   return html`<pre class="log" id="log"${options.events ? html` data-events="${options.events}"` : ''}>${lines.map(

@@ -11,7 +11,7 @@ import type {S3Place} from './location.js'
 export const DEFAULT_REGION = 'us-east-1'
 const CONNECT_TIMEOUT_MS = 10_000
 /** Longest silence of a connection (`s3.timeout`, in seconds): long transfers are fine as long as bytes flow. */
-export const DEFAULT_TIMEOUT_S = 60
+const DEFAULT_TIMEOUT_S = 60
 /** The SDK's console warnings (a retry it will not make, a slow request) would be lines beside dkt's one sentence. */
 const SILENT_LOGGER = {trace() {}, debug() {}, info() {}, warn() {}, error() {}}
 

@@ -47,15 +47,18 @@ function humanBytes(bytes: number): string {
 /** What `check` just listed, so that `describe` right after it needs no second listing. */
 const recent = new Map<string, {objects: number; bytes: number}>()
 
+const recentKey = (source: SourceSpec, version: Version) => `${source.location}\n${source.path ?? ''}\n${version}`
+const summarize = (objects: readonly {size: number}[]) => ({objects: objects.length, bytes: objects.reduce((sum, o) => sum + o.size, 0)})
+
 function remember(source: SourceSpec, version: Version, objects: readonly ListedObject[]): void {
   if (recent.size > 64) recent.clear()
-  recent.set(`${source.location}\n${source.path ?? ''}\n${version}`, {objects: objects.length, bytes: objects.reduce((sum, o) => sum + o.size, 0)})
+  recent.set(recentKey(source, version), summarize(objects))
 }
 
 /** What the local copy of a version (a run's output, a fetched input) holds, without a request. */
 async function copySummary(source: SourceSpec, version: Version, ctx: DriverContext): Promise<{objects: number; bytes: number} | undefined> {
   const objects = await copiedObjects(ctx, s3Settings(ctx.settings).endpoint, placeOf(source), version)
-  return objects && {objects: objects.length, bytes: objects.reduce((sum, o) => sum + o.size, 0)}
+  return objects && summarize(objects)
 }
 
 async function currentVersion(connection: S3Connection, place: S3Place): Promise<{version: Version; objects: ListedObject[]}> {
@@ -114,7 +117,7 @@ export const driver: KindDriver = {
   },
 
   async describe(source, version, ctx): Promise<Record<string, string>> {
-    const seen = recent.get(`${source.location}\n${source.path ?? ''}\n${version}`) ?? (await copySummary(source, version, ctx))
+    const seen = recent.get(recentKey(source, version)) ?? (await copySummary(source, version, ctx))
     return seen ? {OBJECTS: String(seen.objects), SIZE: humanBytes(seen.bytes)} : {}
   },
 
