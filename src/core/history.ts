@@ -4,13 +4,14 @@ import {InvalidArgumentError} from '../base/errors.js'
 import {type Version, versionHex} from '../base/version.js'
 import type {MetaRepo} from './meta-repo.js'
 import type {RunRecord, RunStatus} from './model/run.js'
-import {claimedRuns} from './node/due.js'
+import {type Claim, liveClaims} from './node/claims.js'
 import {type RunRow} from './node/list.js'
 import {compareNewestFirst, type RunIndex} from './node/run-index.js'
 import {readLiveLog} from './node/live-log.js'
 import {readRunLog} from './node/output.js'
 import {expandId} from './prefix.js'
 import {type LogEntry, logSource} from './source/log.js'
+import {readCheckOf, readChecks, type SourceCheck} from './source/checks.js'
 import {listSources} from './source/list.js'
 import {type NodeStatus, projectStatus} from './status.js'
 import {lastObserved, loadSource, type SourceView, toView} from './source/store.js'
@@ -27,13 +28,29 @@ export function runSummary(run: RunRecord): RunSummary {
   return {id, node, status, inputs, outputs, attempt, startedAt, endedAt, exitCode}
 }
 
-/** Recorded runs with the ones live processes are executing now (recorded once they start, or only claimed). */
+/** The runs of a request: recorded ones with those live processes execute now, and those processes' claims. */
+export interface RunsNow {
+  /** Newest first; a claimed run is `running` (recorded once it starts, or only claimed). */
+  runs: RunRecord[]
+  /** The live claims on this machine, by run ID: who executes a running run. */
+  live: Map<string, Claim>
+}
+
+/** Reads the claims and the run index once: a page reads this once per request and passes it on. */
+export async function runsNow(repo: MetaRepo, index: RunIndex): Promise<RunsNow> {
+  const live = await liveClaims(repo.project)
+  const claimed = [...live.values()].map((claim) => claim.run)
+  // A run whose claim ended since the last look is read from its file at once: it may not be committed yet.
+  const recorded = await index.runs(claimed)
+  const going = claimed.filter((run) => !recorded.some((r) => r.id === run.id && r.status !== 'running'))
+  if (going.length === 0) return {runs: recorded, live}
+  const ids = new Set(going.map((run) => run.id))
+  const runs = [...going.map((run) => ({...run, status: 'running' as const})), ...recorded.filter((run) => !ids.has(run.id))].sort(compareNewestFirst)
+  return {runs, live}
+}
+
 export async function allRuns(repo: MetaRepo, index: RunIndex): Promise<RunRecord[]> {
-  const recorded = await index.runs()
-  const claimed = (await claimedRuns(repo)).filter((run) => !recorded.some((r) => r.id === run.id && r.status !== 'running'))
-  if (claimed.length === 0) return recorded
-  const ids = new Set(claimed.map((run) => run.id))
-  return [...claimed.map((run) => ({...run, status: 'running' as const})), ...recorded.filter((run) => !ids.has(run.id))].sort(compareNewestFirst)
+  return (await runsNow(repo, index)).runs
 }
 
 export interface RunFilter {
@@ -85,9 +102,8 @@ export async function listRuns(repo: MetaRepo, index: RunIndex, filter: RunFilte
   return {runs: page.map(runSummary), next: more ? (page.at(-1)?.id ?? null) : null}
 }
 
-/** The full ID of a run from a unique prefix (recorded or running). */
-export async function expandRunId(repo: MetaRepo, index: RunIndex, text: string): Promise<RunRecord> {
-  const runs = await allRuns(repo, index)
+/** The run a unique prefix of its ID names, among `runs` (recorded or running). */
+export function expandRunId(runs: RunRecord[], text: string): RunRecord {
   const id = expandId(text, runs.map((run) => run.id), 'run', 'dkt node log NODE')
   return runs.find((run) => run.id === id) as RunRecord
 }
@@ -108,8 +124,9 @@ export interface RunDetail {
   log: string
 }
 
-export async function runDetail(repo: MetaRepo, index: RunIndex, run: RunRecord): Promise<RunDetail> {
-  const ofNode = (await allRuns(repo, index)).filter((r) => r.node === run.node)
+/** A run's page: `runs` are every run (see runsNow). */
+export async function runDetail(repo: MetaRepo, runs: RunRecord[], run: RunRecord): Promise<RunDetail> {
+  const ofNode = runs.filter((r) => r.node === run.node)
   const previous = ofNode.slice(ofNode.findIndex((r) => r.id === run.id) + 1).find((r) => r.key !== run.key) ?? null
   const names = [...new Set([...Object.keys(run.inputs), ...Object.keys(previous?.inputs ?? {})])].sort()
   const changed = previous
@@ -132,6 +149,8 @@ export interface VersionHistory extends LogEntry {
 
 export interface SourceHistory {
   source: SourceView
+  /** What the scheduler's last check of it found (null if none has checked it). */
+  check: SourceCheck | null
   columns: string[]
   versions: VersionHistory[]
 }
@@ -158,7 +177,18 @@ export async function sourceHistory(repo: MetaRepo, index: RunIndex, name: strin
     const maker = made.get(entry.version)
     return {...entry, inputTo: fed.get(entry.version) ?? [], outputOf: maker ? ref(maker) : null}
   })
-  return {source: toView(def, observed), columns, versions}
+  return {source: toView(def, observed), check: readCheckOf(repo.project, name) ?? null, columns, versions}
+}
+
+/** A source with what the scheduler's last check of it found (null if none has checked it). */
+export interface CheckedSource extends SourceView {
+  check: SourceCheck | null
+}
+
+/** Every source, as `dkt source list` shows it, with its last check. */
+export async function checkedSources(repo: MetaRepo): Promise<CheckedSource[]> {
+  const [{sources}, checks] = await Promise.all([listSources(repo, {now: new Date()}), readChecks(repo.project)])
+  return sources.map((source) => ({...source, check: checks.get(source.name) ?? null}))
 }
 
 export interface Overview {
@@ -169,7 +199,8 @@ export interface Overview {
   /** The newest failed runs (failure or error). */
   failures: RunSummary[]
   newest: RunSummary[]
-  /** Paused sources (checks of sources are not recorded yet, so errors and backoff are not shown). */
+  /** Sources whose last check failed: in backoff until their next retry. */
+  failing: CheckedSource[]
   paused: SourceView[]
 }
 
@@ -177,13 +208,14 @@ const OVERVIEW_ROWS = 10
 
 /** The front page: what runs now, what is due and why, what failed last, the newest runs. */
 export async function overview(repo: MetaRepo, index: RunIndex): Promise<Overview> {
-  const [runs, nodes, {sources}] = await Promise.all([allRuns(repo, index), projectStatus(repo, {runsOf: index.runsOf}), listSources(repo, {now: new Date()})])
+  const [runs, nodes, sources] = await Promise.all([allRuns(repo, index), projectStatus(repo, {runsOf: index.runsOf}), checkedSources(repo)])
   return {
     running: runs.filter((run) => run.status === 'running').map(runSummary),
     nodes,
     failures: runs.filter((run) => run.status === 'failure' || run.status === 'error').slice(0, OVERVIEW_ROWS).map(runSummary),
     newest: runs.slice(0, OVERVIEW_ROWS).map(runSummary),
-    paused: sources.filter((source) => source.paused),
+    failing: sources.filter((source) => (source.check?.consecutiveFailures ?? 0) > 0),
+    paused: sources.filter((source) => source.paused).map(({check: _check, ...source}) => source),
   }
 }
 
@@ -200,10 +232,10 @@ export interface FollowedOutput {
  * ended, the rest comes from its saved log, which holds the same bytes: the last lines are not lost to the race
  * between the last read and the live log's removal.
  */
-export async function followRun(repo: MetaRepo, run: Pick<RunRecord, 'node' | 'id'>, from = 0): Promise<FollowedOutput> {
+export async function followRun(repo: MetaRepo, run: Pick<RunRecord, 'node' | 'id'>, from = 0, claimed?: boolean): Promise<FollowedOutput> {
   // A run is going while its process holds its claim (taken before the live log is opened, released after it is
-  // removed); a live log left by a process that died (kill -9) is not followed.
-  const going = (await claimedRuns(repo)).some((claimed) => claimed.id === run.id)
+  // removed); a live log left by a process that died (kill -9) is not followed. `claimed`: the caller has just read it.
+  const going = claimed ?? (await liveClaims(repo.project)).has(run.id)
   if (going) {
     const live = readLiveLog(repo.project, run.id, from)
     return live ? {...live, ended: false} : {text: '', next: from, ended: false}

@@ -5,6 +5,7 @@ import {defaultLabels, missingLabels} from './labels.js'
 import type {MetaRepo} from './meta-repo.js'
 import {claimedRuns, type DueReason, type DueState, nodeDue, type RunsReader} from './node/due.js'
 import {loadAllNodes} from './node/store.js'
+import type {NodeDef} from './model/node.js'
 import {loadSource} from './source/store.js'
 
 export interface NodeStatus {
@@ -17,11 +18,12 @@ export interface NodeStatus {
   reasons: string[]
 }
 
-export async function projectStatus(repo: MetaRepo, options: {workerLabels?: string[]; runsOf?: RunsReader} = {}): Promise<NodeStatus[]> {
+/** Every node's status, or only that of `nodes` (a node's page). */
+export async function projectStatus(repo: MetaRepo, options: {workerLabels?: string[]; runsOf?: RunsReader; nodes?: NodeDef[]} = {}): Promise<NodeStatus[]> {
   const workerLabels = options.workerLabels ?? defaultLabels()
   const claimed = await claimedRuns(repo)
   const statuses: NodeStatus[] = []
-  for (const node of await loadAllNodes(repo)) {
+  for (const node of options.nodes ?? (await loadAllNodes(repo))) {
     const due = await nodeDue(repo, node, claimed, options.runsOf)
     const reasons = await reasonsText(repo, node.id, due)
     // A due node whose labels this machine lacks stays pending until a worker that has them runs it.

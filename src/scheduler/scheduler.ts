@@ -51,7 +51,7 @@ export class Scheduler {
    * its record waits for the next group commit, so quick runs are committed many at a time.
    */
   private readonly executing = new Set<string>()
-  /** Runs (node:key) that could not start in this session: not retried until something changes their inputs. */
+  /** Runs (node:key) that could not start in this session, or were cancelled: not retried until their inputs change. */
   private readonly rejected = new Set<string>()
   /** Something changed since the last planning round. */
   private dirty = true
@@ -155,6 +155,8 @@ export class Scheduler {
     })
       .then(({run, memoized}) => {
         this.states.changed(Object.keys(run.outputs), state.id)
+        // Cancelled from elsewhere (the web view) while this scheduler goes on: not started again on these inputs.
+        if (run.status === 'cancelled') this.rejected.add(`${state.id}:${state.key}`)
         if (memoized) return
         this.finished.push(run)
         this.options.onEvent({type: 'run-finished', run, durationMs: Date.now() - begun})

@@ -7,6 +7,7 @@ import type {MetaRepo} from '../core/meta-repo.js'
 import type {SourceDef} from '../core/model/source.js'
 import {type DriverCache, driverCache, loadAllSources, toSpec} from '../core/source/store.js'
 import {updateSources} from '../core/source/update.js'
+import {recordChecks} from '../core/source/checks.js'
 import type {Version} from '../base/version.js'
 import {declarationOf} from '../kinds/registry.js'
 import {backoffDelay} from './backoff.js'
@@ -51,7 +52,8 @@ export class SourceWatcher {
   check(names: string[]): Promise<void> {
     const run = this.queue.then(async () => {
       if (this.closed || names.length === 0) return
-      const {results, failures} = await updateSources(this.repo, {names, now: new Date()})
+      const now = new Date()
+      const {results, failures} = await updateSources(this.repo, {names, now})
       let changed = false
       for (const result of results) {
         this.failures.delete(result.name)
@@ -60,19 +62,23 @@ export class SourceWatcher {
           this.options.onEvent({type: 'version-found', source: result.name, version: result.version, previous: result.previous})
         }
       }
-      for (const failure of failures) this.fail(failure.name, failure.error)
+      const retries = failures.map((failure) => ({name: failure.name, failure: {message: failure.error.message, retryAt: new Date(now.getTime() + this.fail(failure.name, failure.error))}}))
+      // For the web view; a cache that cannot be written must not stop the checks.
+      await recordChecks(this.repo, now, [...results.map((result) => ({name: result.name})), ...retries]).catch(() => {})
       if (changed) this.options.onChange()
     })
     this.queue = run.catch(() => {})
     return run
   }
 
-  private fail(name: string, error: DktError): void {
+  /** Reports a failed check and schedules the next one; returns the delay before it (ms). */
+  private fail(name: string, error: DktError): number {
     const failures = (this.failures.get(name) ?? 0) + 1
     this.failures.set(name, failures)
     const delay = backoffDelay(failures, 5_000, BACKOFF_CAP_MS)
     this.options.onEvent({type: 'source-error', source: name, message: error.message, retryInSeconds: Math.round(delay / 1000)})
     this.schedule(() => this.check([name]), delay)
+    return delay
   }
 
   private schedule(fn: () => Promise<void>, delayMs: number): void {

@@ -1,21 +1,20 @@
 // What the web view may change, only with --allow-actions: rerun a run's node (and what is downstream), cancel a run
-// this server started, rerun the nodes of the failed runs of a list. Each goes through the CLI's core operations
+// that a process of this machine executes, rerun the nodes of the failed runs of a list one after another. Each goes through the CLI's core operations
 // (claims, lock, one commit per state); a POST needs this page's Origin and this process's token.
 import {randomBytes} from 'node:crypto'
 import type {MiddlewareHandler} from 'hono'
 
-import {AlreadyRunningError, NotFoundError} from '../base/errors.js'
-import {shortId} from '../core/ids.js'
+import {NotFoundError} from '../base/errors.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {RunRecord} from '../core/model/run.js'
+import {requestCancel} from '../core/node/cancel.js'
+import type {RunEvent} from '../core/node/execute.js'
 import {rerunNode} from '../core/node/rerun.js'
 import {same} from './guard.js'
 
 export class Actions {
   /** Sent back in every form: a page of another site cannot know it. */
   readonly token = randomBytes(24).toString('hex')
-  /** Runs this process is executing, by run ID, to cancel them. */
-  private readonly going = new Map<string, AbortController>()
 
   constructor(
     private readonly repo: MetaRepo,
@@ -23,46 +22,35 @@ export class Actions {
     private readonly onError: (error: Error) => void,
   ) {}
 
-  /** Starts a new run of `node` (and downstream); resolves with it once it has started, while it goes on. */
-  rerun(node: string, downstream: boolean): Promise<RunRecord> {
-    const controller = new AbortController()
+  /**
+   * New runs of `nodes` (each with what is downstream of it) through `dkt node rerun`'s core, one node after
+   * another, each once the runs before it have ended; resolves with the first run once it has started, while the
+   * rest goes on in the background.
+   */
+  rerun(nodes: string[], downstream: boolean): Promise<RunRecord> {
     return new Promise((resolve, reject) => {
       let first: RunRecord | undefined
-      rerunNode(this.repo, {
-        node,
-        downstream,
-        dktVersion: this.dktVersion,
-        signal: controller.signal,
-        onEvent: (event) => {
-          if (event.type === 'run-started') {
-            this.going.set(event.run.id, controller)
-            first ??= event.run
-            resolve(event.run)
-          }
-          if (event.type === 'run-finished') this.going.delete(event.run.id)
-        },
-      })
-        .then((results) => resolve(first ?? (results[0]?.run as RunRecord)))
-        .catch((error: Error) => {
-          // Once the first run has started, the page already shows it; a later error is the server's to log.
-          if (first) this.onError(error)
-          else reject(error)
-        })
+      const errors: Error[] = []
+      const onEvent = (event: RunEvent) => {
+        if (event.type !== 'run-started' || first) return
+        first = event.run
+        resolve(event.run)
+      }
+      void (async () => {
+        for (const node of nodes) {
+          // A node that cannot run (its inputs are gone) does not stop the others.
+          await rerunNode(this.repo, {node, downstream, dktVersion: this.dktVersion, onEvent}).catch((error: Error) => errors.push(error))
+        }
+        // Once a run has started, the page shows it; the errors are the server's to log.
+        if (first) for (const error of errors) this.onError(error)
+        else reject(errors[0] ?? new NotFoundError('no run started'))
+      })()
     })
   }
 
-  /** Cancels a run this server started (one started elsewhere is stopped where it runs). */
-  cancel(run: RunRecord): void {
-    const controller = this.going.get(run.id)
-    if (!controller) {
-      if (run.status !== 'running') throw new NotFoundError(`run ${shortId(run.id)} is not running`)
-      throw new AlreadyRunningError(`run ${shortId(run.id)} was not started by this server; stop it where it runs (Ctrl-C)`)
-    }
-    controller.abort()
-  }
-
-  isCancellable(run: string): boolean {
-    return this.going.has(run)
+  /** Cancels a live run on this machine, whichever process executes it (see requestCancel). */
+  async cancel(run: RunRecord): Promise<void> {
+    await requestCancel(this.repo.project, run.id)
   }
 
   /** POSTs must come from this server's own pages: their Origin, and the token of their form. */

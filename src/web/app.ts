@@ -4,15 +4,16 @@ import {type Context, Hono} from 'hono'
 import {html} from 'hono/html'
 import {streamSSE} from 'hono/streaming'
 
-import {AmbiguousError, DktError, EXIT_BAD_INPUT, NotFoundError} from '../base/errors.js'
-import {allRuns, expandRunId, filterRuns, followRun, listRuns, overview, type RunFilter, runDetail, sourceHistory} from '../core/history.js'
+import {hostname} from 'node:os'
+
+import {AmbiguousError, DktError, EXIT_BAD_INPUT, InUseError, NotFoundError} from '../base/errors.js'
+import {allRuns, checkedSources, expandRunId, filterRuns, followRun, listRuns, overview, type RunFilter, runDetail, runsNow, sourceHistory} from '../core/history.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import {commandText} from '../core/interpolate.js'
 import {RUN_STATUSES, type RunStatus} from '../core/model/run.js'
 import {listNodes, logNode} from '../core/node/list.js'
 import {readRunLog} from '../core/node/output.js'
 import {RunIndex} from '../core/node/run-index.js'
-import {listSources} from '../core/source/list.js'
 import {projectStatus} from '../core/status.js'
 import {provenanceDot} from '../core/inspect/dot.js'
 import {pipelineDot, pipelineGraph} from '../core/inspect/pipeline.js'
@@ -65,7 +66,7 @@ function redirectTo(c: Context, pathname: string): Response {
 
 function statusOf(error: unknown): 400 | 404 | 409 | 500 {
   if (error instanceof NotFoundError) return 404
-  if (error instanceof AmbiguousError) return 409
+  if (error instanceof AmbiguousError || error instanceof InUseError) return 409
   if (error instanceof DktError && error.exitCode === EXIT_BAD_INPUT) return 400
   return 500
 }
@@ -109,19 +110,22 @@ export function createApp(options: AppOptions): Hono {
     return respond(c, {runs, next}, () => runsPage(filter, runs, next, {rerunFailed: Boolean(actions)}))
   })
   app.get('/runs/:run', async (c) => {
-    const run = await expandRunId(repo, index, c.req.param('run'))
+    const run = expandRunId(await allRuns(repo, index), c.req.param('run'))
     return redirectTo(c, `/runs/${run.node}/${run.id}`)
   })
   app.get('/runs/:node/:run', async (c) => {
-    const run = await expandRunId(repo, index, c.req.param('run'))
+    const {runs, live} = await runsNow(repo, index)
+    const run = expandRunId(runs, c.req.param('run'))
     if (run.id !== c.req.param('run') || run.node !== c.req.param('node')) return redirectTo(c, `/runs/${run.node}/${run.id}`)
-    const detail = await runDetail(repo, index, run)
-    const live = run.status === 'running' ? await followRun(repo, run) : undefined
-    const going = live && !live.ended ? live : undefined
-    return respond(c, detail, () => runPage(detail, going, {rerun: Boolean(actions), cancel: actions?.isCancellable(run.id)}))
+    const detail = await runDetail(repo, runs, run)
+    const claim = live.get(run.id)
+    const output = claim ? await followRun(repo, run, 0, true) : undefined
+    // Cancelled where it runs: a claim of another host (a shared `.dkt/`) is only named.
+    const cancel = actions && claim ? (claim.host === hostname() ? true : `runs on ${claim.host} (pid ${claim.pid})`) : undefined
+    return respond(c, detail, () => runPage(detail, output, {rerun: Boolean(actions), cancel}))
   })
   app.get('/runs/:node/:run/events', async (c) => {
-    const run = await expandRunId(repo, index, c.req.param('run'))
+    const run = expandRunId(await allRuns(repo, index), c.req.param('run'))
     let from = Number(c.req.header('last-event-id') ?? c.req.query('from') ?? 0) || 0
     return streamSSE(c, async (stream) => {
       let open = true
@@ -141,7 +145,7 @@ export function createApp(options: AppOptions): Hono {
     })
   })
   app.get('/runs/:node/:run/log', async (c) => {
-    const run = await expandRunId(repo, index, c.req.param('run'))
+    const run = expandRunId(await allRuns(repo, index), c.req.param('run'))
     if (run.id !== c.req.param('run') || run.node !== c.req.param('node')) return redirectTo(c, `/runs/${run.node}/${run.id}/log`)
     return c.text(await readRunLog(repo, run), 200, {'Content-Type': 'text/plain; charset=utf-8'})
   })
@@ -150,11 +154,11 @@ export function createApp(options: AppOptions): Hono {
   app.get('/nodes/:node', async (c) => {
     const {node, runs} = await logNode(repo, {node: c.req.param('node'), runsOf: index.runsOf})
     if (node.id !== c.req.param('node')) return redirectTo(c, `/nodes/${node.id}`)
-    const status = (await projectStatus(repo, {runsOf: index.runsOf})).find((s) => s.node === node.id)
+    const [status] = await projectStatus(repo, {runsOf: index.runsOf, nodes: [node]})
     return respond(c, {node: node.id, definition: node, status: status ?? null, runs}, () => nodePage(node, status, runs))
   })
 
-  app.get('/sources', async (c) => respond(c, (await listSources(repo, {now: new Date()})).sources, sourcesPage))
+  app.get('/sources', async (c) => respond(c, await checkedSources(repo), sourcesPage))
   app.get('/sources/:name', async (c) => respond(c, await sourceHistory(repo, index, c.req.param('name')), sourcePage))
 
   app.get('/versions/:target', async (c) => {
@@ -181,7 +185,7 @@ export function createApp(options: AppOptions): Hono {
 
 /** The action routes: each a confirmation page (GET) and the action itself (POST), redirecting to what it started. */
 function addActionRoutes(app: Hono, {repo, index, actions}: {repo: MetaRepo; index: RunIndex; actions: Actions}): void {
-  const runOf = async (c: Context) => expandRunId(repo, index, c.req.param('run') as string)
+  const runOf = async (c: Context) => expandRunId(await allRuns(repo, index), c.req.param('run') as string)
   app.get('/runs/:node/:run/rerun', async (c) => {
     const run = await runOf(c)
     const base = `/runs/${run.node}/${run.id}`
@@ -191,7 +195,7 @@ function addActionRoutes(app: Hono, {repo, index, actions}: {repo: MetaRepo; ind
   app.post('/runs/:node/:run/rerun', async (c) => {
     const run = await runOf(c)
     const form = await c.req.parseBody()
-    const started = await actions.rerun(run.node, form.downstream === '1')
+    const started = await actions.rerun([run.node], form.downstream === '1')
     return c.redirect(`/runs/${started.node}/${started.id}`, 303)
   })
   app.get('/runs/:node/:run/cancel', async (c) => {
@@ -201,20 +205,18 @@ function addActionRoutes(app: Hono, {repo, index, actions}: {repo: MetaRepo; ind
   })
   app.post('/runs/:node/:run/cancel', async (c) => {
     const run = await runOf(c)
-    actions.cancel(run)
+    await actions.cancel(run)
     return c.redirect(`/runs/${run.node}/${run.id}`, 303)
   })
   app.get('/rerun-failed', async (c) => {
     const nodes = await failedNodes(repo, index, c)
-    const what = html`<p>Reruns ${nodes.length} node${nodes.length === 1 ? '' : 's'} whose runs in this list failed, one after another:</p><ul>${nodes.map((node) => html`<li>${nodeLink(node)}</li>`)}</ul>`
+    const what = html`<p>Reruns ${nodes.length} node${nodes.length === 1 ? '' : 's'} whose runs in this list failed, one after another (each starts once the one before it has ended):</p><ul>${nodes.map((node) => html`<li>${nodeLink(node)}</li>`)}</ul>`
     return c.html(confirmPage('Rerun failed', what, `/rerun-failed${new URL(c.req.url).search}`, actions.token, {back: '/runs'}))
   })
   app.post('/rerun-failed', async (c) => {
     const nodes = await failedNodes(repo, index, c)
     // One after another in the background: the first has started when the list of running runs is shown.
-    const rest = nodes.slice(1)
-    if (nodes[0]) await actions.rerun(nodes[0], false)
-    void rest.reduce((previous, node) => previous.then(() => actions.rerun(node, false).then(() => undefined)), Promise.resolve()).catch(() => {})
+    if (nodes.length > 0) await actions.rerun(nodes, false)
     return c.redirect('/runs?status=running', 303)
   })
 }

@@ -1,7 +1,10 @@
-// `/metrics` in Prometheus' text format: runs by node and status, run durations, due and running counts, sources.
+// `/metrics` in Prometheus' text format: runs by node and status, run durations, due and running counts, sources and
+// the scheduler's checks of them.
 import {allRuns} from '../core/history.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {RunIndex} from '../core/node/run-index.js'
+import {readChecks, type SourceCheck} from '../core/source/checks.js'
+import type {SourceDef} from '../core/model/source.js'
 import {loadAllSources, readObservations} from '../core/source/store.js'
 import {projectStatus} from '../core/status.js'
 
@@ -14,6 +17,35 @@ function label(value: string): string {
 
 function family(name: string, type: string, help: string, samples: string[]): string {
   return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples].join('\n')
+}
+
+/** Checks and failed checks summed by kind, and each source's last successful check (of the sources that exist). */
+function checkFamilies(sources: SourceDef[], checks: Map<string, SourceCheck>): string[] {
+  const kinds = [...new Set(sources.map((def) => def.kind))]
+  const total = (kind: string, count: (check: SourceCheck) => number) =>
+    sources.filter((def) => def.kind === kind).reduce((sum, def) => sum + (checks.has(def.name) ? count(checks.get(def.name) as SourceCheck) : 0), 0)
+  const perSource = (value: (check: SourceCheck) => number | undefined) =>
+    sources.flatMap((def) => {
+      const check = checks.get(def.name)
+      const number = check && value(check)
+      return number === undefined ? [] : [`{source="${label(def.name)}",kind="${label(def.kind)}"} ${number}`]
+    })
+  return [
+    family('dkt_source_checks_total', 'counter', 'Checks of sources by the scheduler, by kind.', kinds.map((kind) => `dkt_source_checks_total{kind="${label(kind)}"} ${total(kind, (c) => c.checks)}`)),
+    family('dkt_source_check_failures_total', 'counter', 'Checks of sources that failed, by kind.', kinds.map((kind) => `dkt_source_check_failures_total{kind="${label(kind)}"} ${total(kind, (c) => c.failures)}`)),
+    family(
+      'dkt_source_last_successful_check_timestamp_seconds',
+      'gauge',
+      'When the scheduler last checked each source successfully.',
+      perSource((c) => (c.lastSuccess ? Date.parse(c.lastSuccess) / 1000 : undefined)).map((sample) => `dkt_source_last_successful_check_timestamp_seconds${sample}`),
+    ),
+    family(
+      'dkt_source_consecutive_check_failures',
+      'gauge',
+      'Checks of each source that failed in a row (0: the last one succeeded).',
+      perSource((c) => c.consecutiveFailures).map((sample) => `dkt_source_consecutive_check_failures${sample}`),
+    ),
+  ]
 }
 
 export async function metricsText(repo: MetaRepo, index: RunIndex): Promise<string> {
@@ -48,5 +80,6 @@ export async function metricsText(repo: MetaRepo, index: RunIndex): Promise<stri
       'When dkt last observed a new version of each source (checks that find nothing new are not recorded).',
       lastNew.filter((line): line is string => line !== undefined),
     ),
+    ...checkFamilies(sources, readChecks(repo.project)),
   ].join('\n')}\n`
 }

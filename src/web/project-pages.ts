@@ -1,10 +1,11 @@
 // The front page, the node pages and the source pages as HTML.
 import {html} from 'hono/html'
 
-import type {Overview, SourceHistory} from '../core/history.js'
+import type {CheckedSource, Overview, SourceHistory} from '../core/history.js'
 import {commandText} from '../core/interpolate.js'
 import type {NodeDef} from '../core/model/node.js'
 import type {RunRow} from '../core/node/list.js'
+import type {SourceCheck} from '../core/source/checks.js'
 import type {SourceView} from '../core/source/store.js'
 import type {NodeStatus} from '../core/status.js'
 import {type Html, layout, nodeLink, runLink, short, sourceLink, statusText, time, versionLink} from './layout.js'
@@ -31,6 +32,7 @@ export function homePage(data: Overview): Html {
 <h2>Due nodes</h2>${statusTable(due)}
 <h2>Last failures</h2>${runsTable(data.failures)}
 <h2>Newest runs</h2>${runsTable(data.newest)}<p><a href="/runs">All runs</a></p>
+${data.failing.length > 0 ? html`<h2>Sources in error</h2>${failingTable(data.failing)}` : ''}
 ${data.paused.length > 0 ? html`<h2>Paused sources</h2><p>${list(data.paused.map((source) => source.name))}</p>` : ''}`,
   )
 }
@@ -65,22 +67,44 @@ ${node.script ? html`<details><summary>Script</summary><pre>${node.script.conten
   )
 }
 
-function sourceFacts(source: SourceView): Html {
+/** The last check in a few words: when, and whether it failed. */
+function checkSummary(check: SourceCheck | null): Html {
+  if (!check) return html`<span class="muted">not checked by a scheduler</span>`
+  if (check.consecutiveFailures === 0) return html`<span class="s-success">ok</span> ${time(check.lastCheck)}`
+  return html`<span class="status s-failure">error</span> ${time(check.lastCheck)}`
+}
+
+function failingTable(sources: CheckedSource[]): Html {
+  return html`<table><thead><tr><th scope="col">Source</th><th scope="col">Error</th><th scope="col">Failures in a row</th><th scope="col">Next retry</th><th scope="col">Last success</th></tr></thead>
+<tbody>${sources.map(
+    ({name, check}) => html`<tr><td>${sourceLink(name)}</td><td>${check?.lastError}</td><td>${check?.consecutiveFailures}</td><td>${time(check?.nextRetry ?? null)}</td><td>${time(check?.lastSuccess ?? null)}</td></tr>`,
+  )}</tbody></table>`
+}
+
+function checkFacts(check: SourceCheck | null): Html {
+  if (!check) return html`<dt>Last check</dt><dd>${checkSummary(check)}</dd>`
+  return html`<dt>Last check</dt><dd>${checkSummary(check)}</dd>
+${check.lastError ? html`<dt>Error</dt><dd>${check.lastError}</dd><dt>Backoff</dt><dd>${check.consecutiveFailures} failure${check.consecutiveFailures === 1 ? '' : 's'} in a row; next retry ${time(check.nextRetry)}</dd>` : ''}
+<dt>Last success</dt><dd>${time(check.lastSuccess)}</dd><dt>Checks</dt><dd>${check.checks} (${check.failures} failed)</dd>`
+}
+
+function sourceFacts(source: SourceView, check: SourceCheck | null): Html {
   return html`<dl><dt>Kind</dt><dd>${source.kind}</dd><dt>Location</dt><dd><code>${source.location}</code></dd>
 <dt>Tag</dt><dd>${source.tag ?? '-'}</dd><dt>Path</dt><dd>${source.path ?? '-'}</dd>
 ${source.parent ? html`<dt>Derived from</dt><dd>${sourceLink(source.parent)}</dd>` : ''}
 <dt>Pinned</dt><dd>${source.pinned ? 'yes' : 'no'}</dd><dt>Paused</dt><dd>${source.paused ? 'yes' : 'no'}</dd>
-<dt>Latest</dt><dd>${source.latest ? versionLink(source.name, source.latest) : '-'}</dd></dl>`
+<dt>Latest</dt><dd>${source.latest ? versionLink(source.name, source.latest) : '-'}</dd>
+${checkFacts(check)}</dl>`
 }
 
-export function sourcesPage(sources: SourceView[]): Html {
+export function sourcesPage(sources: CheckedSource[]): Html {
   return layout(
     'Sources',
     sources.length === 0
       ? html`<p class="muted">No sources.</p>`
-      : html`<table><thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Location</th><th scope="col">Latest</th></tr></thead>
+      : html`<table><thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Location</th><th scope="col">Latest</th><th scope="col">Last check</th></tr></thead>
 <tbody>${sources.map(
-          (source) => html`<tr><td>${sourceLink(source.name)}${source.pinned ? ' (pinned)' : ''}${source.paused ? ' (paused)' : ''}</td><td>${source.kind}</td><td><code>${source.location}</code></td><td>${source.latest ? versionLink(source.name, source.latest) : '-'}</td></tr>`,
+          (source) => html`<tr><td>${sourceLink(source.name)}${source.pinned ? ' (pinned)' : ''}${source.paused ? ' (paused)' : ''}</td><td>${source.kind}</td><td><code>${source.location}</code></td><td>${source.latest ? versionLink(source.name, source.latest) : '-'}</td><td>${checkSummary(source.check)}</td></tr>`,
         )}</tbody></table>`,
   )
 }
@@ -89,7 +113,7 @@ export function sourcePage(history: SourceHistory): Html {
   const {source} = history
   return layout(
     `Source ${source.name}`,
-    html`${sourceFacts(source)}<h2>Versions</h2>
+    html`${sourceFacts(source, history.check)}<h2>Versions</h2>
 ${history.versions.length === 0 ? html`<p class="muted">No versions yet.</p>` : ''}
 <table><thead><tr><th scope="col">Version</th>${history.columns.map((column) => html`<th scope="col">${column}</th>`)}<th scope="col">Observed</th><th scope="col">Output of</th><th scope="col">Input to</th></tr></thead>
 <tbody>${history.versions.map(

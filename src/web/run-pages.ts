@@ -88,7 +88,13 @@ export interface LiveOutput {
   next: number
 }
 
-export function runPage(detail: RunDetail, live?: LiveOutput, actions: {rerun?: boolean; cancel?: boolean} = {}): Html {
+/** The actions a run's page offers: rerun, and cancel (true) or where a run of another host can be cancelled. */
+export interface RunActions {
+  rerun?: boolean
+  cancel?: boolean | string
+}
+
+export function runPage(detail: RunDetail, live?: LiveOutput, actions: RunActions = {}): Html {
   const {run} = detail
   const base = `/runs/${run.node}/${run.id}`
   const raw = `${base}/log`
@@ -96,13 +102,18 @@ export function runPage(detail: RunDetail, live?: LiveOutput, actions: {rerun?: 
   const log = live ? logLines(live.text, {events: `${base}/events?from=${live.next}`}) : logLines(detail.log)
   return layout(
     `Run ${short(run.id)}`,
-    html`${actions.rerun || actions.cancel ? html`<p>${actions.rerun ? html`<a href="${base}/rerun">Rerun…</a>` : ''} ${actions.cancel ? html`<a href="${base}/cancel">Cancel…</a>` : ''}</p>` : ''}${manifest(detail)}
+    html`${actions.rerun || actions.cancel ? html`<p>${actions.rerun ? html`<a href="${base}/rerun">Rerun…</a>` : ''} ${cancelAction(base, actions.cancel)}</p>` : ''}${manifest(detail)}
 <h2>Why it ran</h2>${whyItRan(detail)}
 <h2>Other attempts on these inputs</h2>${runsTable(detail.attempts)}
 <h2>Log</h2><p>${live ? html`<span class="s-running">Live</span> · ` : ''}<a href="${raw}">Raw log</a>${run.outputTruncated ? html` <span class="muted">(cut at its size limit)</span>` : ''}</p>
 ${log}`,
     {head: live ? html`${script}<noscript><meta http-equiv="refresh" content="5"></noscript>` : script},
   )
+}
+
+function cancelAction(base: string, cancel: boolean | string | undefined): Html | string {
+  if (typeof cancel === 'string') return html`<span class="muted">It ${cancel}; cancel it there.</span>`
+  return cancel ? html`<a href="${base}/cancel">Cancel…</a>` : ''
 }
 
 /** A confirmation page: what will happen, and the one button that makes it happen (a POST with the token). */

@@ -23,7 +23,7 @@ async function check(schema: string, args: string[], cwd = dir): Promise<void> {
 }
 
 // The JSON twins of `dkt serve`'s pages without a command of their own (test/web checks them).
-const SERVE_TWINS = ['serve-graph', 'serve-home', 'serve-node', 'serve-run', 'serve-runs', 'serve-source']
+const SERVE_TWINS = ['serve-graph', 'serve-home', 'serve-node', 'serve-run', 'serve-runs', 'serve-source', 'serve-sources']
 
 describe('--json schemas', () => {
   it('has one schema per command and per page of dkt serve', () => {

@@ -1,6 +1,6 @@
 // The web view's routes, answered without a socket (hono's app.request) over a project made by the real CLI:
 // status codes, short-ID redirects, escaping of hostile names and logs, JSON twins against schemas/, Host checks.
-import {writeFileSync} from 'node:fs'
+import {rmSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 
@@ -59,7 +59,7 @@ describe('pages', () => {
       [`/runs/${made.node}/${made.run.id}`, 'serve-run'],
       ['/nodes', 'node-list'],
       [`/nodes/${made.node}`, 'serve-node'],
-      ['/sources', 'source-list'],
+      ['/sources', 'serve-sources'],
       ['/sources/data', 'serve-source'],
     ]
     for (const [url, schema] of pages) {
@@ -218,8 +218,80 @@ describe('actions', () => {
       status = ((await (await acting.request(`http://localhost${location}?format=json`)).json()) as {run: {status: string}}).run.status
     }
     expect(status).toBe('cancelled')
-    // A run this server did not start is stopped where it runs.
+    // A run that is not going cannot be cancelled.
     expect((await post(acting, `${base}/cancel`, {_token: token})).status).toBe(404)
+  })
+
+  it.each([
+    ['dkt node run', false],
+    ['dkt scheduler', true],
+  ])('cancel a run that `%s` executes in another process: recorded cancelled, not started again', async (_starter, bySchedule) => {
+    const other = await newProject()
+    writeFiles(other, {'long.sh': '#!/bin/sh\necho long\nsleep 30\n'})
+    if (bySchedule) await dktOk(['node', 'run', '--detach', '--', 'sh', 'long.sh'], {cwd: other})
+    const runner = bySchedule ? startDkt(['scheduler', '--once'], {cwd: other}) : startDkt(['node', 'run', '--', 'sh', 'long.sh'], {cwd: other})
+    try {
+      const acting = createApp({repo: new MetaRepo(projectAt(other)), allowActions: true, dktVersion: 'test'})
+      let running: {id: string; node: string} | undefined
+      for (const deadline = Date.now() + 20_000; !running && Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+        running = ((await (await acting.request('http://localhost/runs?status=running&format=json')).json()) as {runs: {id: string; node: string}[]}).runs[0]
+      }
+      if (!running) throw new Error(`no running run: ${runner.stderr}`)
+      const base = `/runs/${running.node}/${running.id}`
+      expect(await (await acting.request(`http://localhost${base}`)).text()).toContain(`href="${base}/cancel"`)
+      const token = await tokenOf(acting, `${base}/cancel`)
+      const cancelled = await post(acting, `${base}/cancel`, {_token: token})
+      expect(cancelled.status).toBe(303)
+      // The process that executes it records it cancelled and ends (a scheduler does not start it again).
+      expect(await runner.exited).toBe(1)
+      const run = ((await (await acting.request(`http://localhost${base}?format=json`)).json()) as {run: {status: string; reason: string}}).run
+      expect(run.status).toBe('cancelled')
+    } finally {
+      runner.child.kill('SIGKILL')
+    }
+  })
+
+  it('a run executed on another host is cancelled there: the page and the POST say where it runs', async () => {
+    const running = {...((await json(`/runs/${failed.node}/${failed.run.id}?format=json`)) as {run: Record<string, unknown>}).run, id: 'e'.repeat(64), status: 'running', startedAt: new Date().toISOString(), endedAt: null}
+    const claim = path.join(dir, '.dkt/cache/claims', `${running.id}.json`)
+    writeFileSync(claim, JSON.stringify({pid: 4242, host: 'build-02.example', run: running}))
+    try {
+      const acting = createApp({repo, allowActions: true, dktVersion: 'test'})
+      const base = `/runs/${failed.node}/${running.id}`
+      const page = await (await acting.request(`http://localhost${base}`)).text()
+      expect(page).toContain('It runs on build-02.example (pid 4242); cancel it there.')
+      expect(page).not.toContain(`href="${base}/cancel"`)
+      const token = await tokenOf(acting, `${base}/rerun`)
+      const refused = await post(acting, `${base}/cancel`, {_token: token})
+      expect(refused.status).toBe(409)
+      expect(await refused.text()).toContain(`runs on build-02.example (pid 4242); cancel it there`)
+    } finally {
+      rmSync(claim, {force: true})
+    }
+  })
+
+  it('rerun the failed runs of a list one after another', async () => {
+    writeFiles(dir, {'pair/x': '1', 'fail-a.sh': '#!/bin/sh\nsleep 0.5\nexit 1\n', 'fail-b.sh': '#!/bin/sh\nsleep 0.5\nexit 2\n'})
+    await dktOk(['source', 'add', 'pair', 'pair'], {cwd: dir})
+    const ran = async (script: string) => (JSON.parse((await dkt(['node', 'run', '--json', '--input', 'pair', '--', 'sh', script], {cwd: dir})).stdout) as Ran).node
+    const nodes = [await ran('fail-a.sh'), await ran('fail-b.sh')]
+    const acting = createApp({repo, allowActions: true, dktVersion: 'test'})
+    const query = 'status=failure&input=pair'
+    const confirm = await (await acting.request(`http://localhost/rerun-failed?${query}`)).text()
+    expect(confirm).toContain('one after another (each starts once the one before it has ended)')
+    for (const node of nodes) expect(confirm).toContain(`href="/nodes/${node}"`)
+    const token = /name="_token" value="([0-9a-f]+)"/.exec(confirm)?.[1] as string
+    const done = await post(acting, `/rerun-failed?${query}`, {_token: token})
+    expect(done.status).toBe(303)
+    const attemptsOf = async () => {
+      const {runs} = (await (await acting.request(`http://localhost/runs?${query}&format=json`)).json()) as {runs: {node: string; attempt: number; startedAt: string; endedAt: string | null}[]}
+      return nodes.map((node) => runs.find((run) => run.node === node && run.attempt === 2))
+    }
+    let attempts = await attemptsOf()
+    for (const deadline = Date.now() + 30_000; attempts.some((run) => !run) && Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) attempts = await attemptsOf()
+    const [first, second] = [...attempts].sort((x, y) => (x?.startedAt ?? '').localeCompare(y?.startedAt ?? ''))
+    expect(first?.endedAt).toBeTruthy()
+    expect(Date.parse(second?.startedAt as string)).toBeGreaterThanOrEqual(Date.parse(first?.endedAt as string))
   })
 })
 

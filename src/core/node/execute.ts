@@ -17,6 +17,7 @@ import type {NodeDef} from '../model/node.js'
 import {RUN_FORMAT, type RunRecord, runFile, runLogFile} from '../model/run.js'
 import {versionsFile} from '../model/source.js'
 import {driverCache, lastObserved} from '../source/store.js'
+import {followCancelRequests} from './cancel.js'
 import {claimRun} from './claims.js'
 import {openLiveLog} from './live-log.js'
 import {type OutputWriter, prepareRun} from './prepare.js'
@@ -110,12 +111,15 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
   if ('heldBy' in claim) {
     throw new AlreadyRunningError(`run ${shortId(run.id)} of node ${shortId(node.id)} is already running (pid ${claim.heldBy.pid} on ${claim.heldBy.host})`)
   }
+  // Cancelled by Ctrl-C, or by a request from another process (the web view's Cancel).
+  const cancel = followCancelRequests(repo.project, run.id, options.signal)
   try {
     // Another worker may have finished this very run between our first look and the claim.
     const done = reusableRun(await loadRuns(repo, node.id), key, options.force)
     if (done) return reuse(done, options)
-    return {run: await executeClaimed(repo, node, run, options), memoized: false}
+    return {run: await executeClaimed(repo, node, run, {...options, signal: cancel.signal}), memoized: false}
   } finally {
+    cancel.stop()
     await claim.release()
   }
 }
