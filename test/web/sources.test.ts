@@ -4,19 +4,10 @@ import {renameSync} from 'node:fs'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
+import type {SourceCheck as Check} from '../../src/core/source/checks.js'
 import {dktOk, startDkt, type StartedDkt} from '../helpers/cli.js'
 import {newProject, writeFiles} from '../helpers/project.js'
 import {schemaErrors} from '../helpers/schemas.js'
-
-interface Check {
-  lastCheck: string
-  lastSuccess: string | null
-  lastError: string | null
-  consecutiveFailures: number
-  nextRetry: string | null
-  checks: number
-  failures: number
-}
 
 async function until<T>(what: string, read: () => Promise<T | undefined>, process: StartedDkt): Promise<T> {
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
