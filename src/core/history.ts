@@ -1,9 +1,11 @@
 // What the web view shows of the project's history: runs filtered and paged, why a run ran, its other attempts,
 // and each version of a source with the runs it was an input to and the run it was an output of.
+import {existsSync} from 'node:fs'
+
 import {InvalidArgumentError} from '../base/errors.js'
 import {type Version, versionHex} from '../base/version.js'
 import type {MetaRepo} from './meta-repo.js'
-import type {RunRecord, RunStatus} from './model/run.js'
+import {type RunRecord, type RunStatus, runLogFile} from './model/run.js'
 import {type Claim, liveClaims} from './node/claims.js'
 import {type RunRow} from './node/list.js'
 import {compareNewestFirst, type RunIndex} from './node/run-index.js'
@@ -32,15 +34,30 @@ export function runSummary(run: RunRecord): RunSummary {
 export interface RunsNow {
   /** Newest first; a claimed run is `running` (recorded once it starts, or only claimed). */
   runs: RunRecord[]
-  /** The live claims on this machine, by run ID: who executes a running run. */
+  /** The live claims of this machine's runs still going, by run ID: who executes a running run. */
   live: Map<string, Claim>
+}
+
+/**
+ * Whether a run has ended: its saved log is written with its final state (before the commit that records them, and
+ * before its process lets go of its claim), so a page shows its end at once rather than after that commit.
+ */
+function hasEnded(repo: MetaRepo, run: Pick<RunRecord, 'node' | 'id'>): boolean {
+  return existsSync(repo.abs(runLogFile(run.node, run.id)))
+}
+
+/** The live claims of runs still going, by run ID. */
+async function goingClaims(repo: MetaRepo): Promise<Map<string, Claim>> {
+  const live = await liveClaims(repo.project)
+  for (const [id, claim] of live) if (hasEnded(repo, claim.run)) live.delete(id)
+  return live
 }
 
 /** Reads the claims and the run index once: a page reads this once per request and passes it on. */
 export async function runsNow(repo: MetaRepo, index: RunIndex): Promise<RunsNow> {
-  const live = await liveClaims(repo.project)
+  const live = await goingClaims(repo)
   const claimed = [...live.values()].map((claim) => claim.run)
-  // A run whose claim ended since the last look is read from its file at once: it may not be committed yet.
+  // A run that has ended since the last look is read from its file at once: it may not be committed yet.
   const recorded = await index.runs(claimed)
   const going = claimed.filter((run) => !recorded.some((r) => r.id === run.id && r.status !== 'running'))
   if (going.length === 0) return {runs: recorded, live}
@@ -234,8 +251,9 @@ export interface FollowedOutput {
  */
 export async function followRun(repo: MetaRepo, run: Pick<RunRecord, 'node' | 'id'>, from = 0, claimed?: boolean): Promise<FollowedOutput> {
   // A run is going while its process holds its claim (taken before the live log is opened, released after it is
-  // removed); a live log left by a process that died (kill -9) is not followed. `claimed`: the caller has just read it.
-  const going = claimed ?? (await liveClaims(repo.project)).has(run.id)
+  // removed) and its saved log is not written; a live log left by a process that died (kill -9) is not followed.
+  // `claimed`: the caller has just read the claims (see runsNow).
+  const going = claimed ?? (await goingClaims(repo)).has(run.id)
   if (going) {
     const live = readLiveLog(repo.project, run.id, from)
     return live ? {...live, ended: false} : {text: '', next: from, ended: false}

@@ -1,11 +1,11 @@
 // The web view's run index: caught up from `git diff` when HEAD moves (rebuilt when the old commit is gone), and a
-// run whose claim ended read at once, before any commit records it.
+// run that has ended shown at once, before any commit records it.
 import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {runsNow} from '../../src/core/history.js'
+import {followRun, runsNow} from '../../src/core/history.js'
 import {MetaRepo} from '../../src/core/meta-repo.js'
 import type {RunRecord} from '../../src/core/model/run.js'
 import {headCommit, RunIndex} from '../../src/core/node/run-index.js'
@@ -57,7 +57,7 @@ describe('the run index', () => {
     expect(after).toEqual(ids(await new RunIndex(repo).runs()))
   })
 
-  it('reads a run whose claim has ended at once, before a commit records it', async () => {
+  it('shows a run as ended once its final state is written, before a commit records it', async () => {
     const dir = await newProject()
     const repo = new MetaRepo(projectAt(dir))
     const index = new RunIndex(repo)
@@ -72,11 +72,15 @@ describe('the run index', () => {
     const running = await runsNow(repo, index)
     expect(running.runs[0]).toMatchObject({id: going.id, status: 'running'})
     expect(running.live.get(going.id)?.pid).toBe(process.pid)
+    // Its final state and saved log written, its process (still holding the claim) about to commit them.
     writeFileSync(path.join(dir, '.dkt/runs', done.node, `${going.id}.json`), JSON.stringify({...going, status: 'success', endedAt: new Date().toISOString()}))
-    rmSync(claim)
+    writeFileSync(path.join(dir, '.dkt/runs', done.node, `${going.id}.log`), 'saved\n')
     const ended = await runsNow(repo, index)
     expect(headCommit(repo)).toBe(before)
     expect(ended.runs[0]).toMatchObject({id: going.id, status: 'success'})
     expect(ended.live.size).toBe(0)
+    expect(await followRun(repo, going)).toEqual({text: 'saved\n', next: 6, ended: true})
+    rmSync(claim)
+    expect((await runsNow(repo, index)).runs[0]).toMatchObject({id: going.id, status: 'success'})
   })
 })

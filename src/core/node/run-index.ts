@@ -49,15 +49,15 @@ export class RunIndex {
   private sorted: RunRecord[] = []
   private byNode = new Map<string, RunRecord[]>()
   private stale = true
-  /** The runs live processes held at the last look, by ID. */
+  /** The runs still going at the last look, by ID. */
   private claimed = new Map<string, RunRecord>()
 
   constructor(readonly repo: MetaRepo) {}
 
   /**
-   * Every recorded run (of current and removed nodes), newest first. With the runs live processes hold now: a run
-   * whose claim has ended since the last call is read from its file at once, committed or not, so that a finished
-   * run shows before the commit that records it.
+   * Every recorded run (of current and removed nodes), newest first. With the runs still going now (see runsNow): a
+   * run that has ended since the last call is read from its file at once, committed or not, so that a finished run
+   * shows before the commit that records it.
    */
   async runs(claimed?: RunRecord[]): Promise<RunRecord[]> {
     await this.catchUp()
