@@ -4,14 +4,13 @@ import {type Context, Hono} from 'hono'
 import {html} from 'hono/html'
 import {streamSSE} from 'hono/streaming'
 
-import {hostname} from 'node:os'
-
 import {AmbiguousError, DktError, EXIT_BAD_INPUT, InUseError, NotFoundError} from '../base/errors.js'
 import {allRuns, checkedSources, expandRunId, filterRuns, followRun, listRuns, overview, type RunFilter, runDetail, runsNow, sourceHistory} from '../core/history.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import {commandText} from '../core/interpolate.js'
 import {RUN_STATUSES, type RunStatus} from '../core/model/run.js'
 import {listNodes, logNode} from '../core/node/list.js'
+import {runsElsewhere} from '../core/node/cancel.js'
 import {readRunLog} from '../core/node/output.js'
 import {RunIndex} from '../core/node/run-index.js'
 import {projectStatus} from '../core/status.js'
@@ -121,7 +120,7 @@ export function createApp(options: AppOptions): Hono {
     const claim = live.get(run.id)
     const output = claim ? await followRun(repo, run, 0, true) : undefined
     // Cancelled where it runs: a claim of another host (a shared `.dkt/`) is only named.
-    const cancel = actions && claim ? (claim.host === hostname() ? true : `runs on ${claim.host} (pid ${claim.pid})`) : undefined
+    const cancel = actions && claim ? (runsElsewhere(claim) ?? true) : undefined
     return respond(c, detail, () => runPage(detail, output, {rerun: Boolean(actions), cancel}))
   })
   app.get('/runs/:node/:run/events', async (c) => {

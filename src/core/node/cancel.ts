@@ -21,6 +21,11 @@ function requestFile(project: Project, run: string): string {
   return path.join(project.cacheDir, 'cancel', run)
 }
 
+/** Where a run of another machine runs (`runs on HOST (pid N)`), or undefined for one of this machine. */
+export function runsElsewhere(claim: Claim): string | undefined {
+  return claim.host === hostname() ? undefined : `runs on ${claim.host} (pid ${claim.pid})`
+}
+
 /**
  * Asks the process executing `run` to cancel it, and answers its claim. Only on the machine it runs on: a claim of
  * another host (a shared `.dkt/`) is refused in one sentence saying where it runs.
@@ -28,7 +33,8 @@ function requestFile(project: Project, run: string): string {
 export async function requestCancel(project: Project, run: string): Promise<Claim> {
   const claim = (await liveClaims(project)).get(run)
   if (!claim) throw new NotFoundError(`run ${shortId(run)} is not running`)
-  if (claim.host !== hostname()) throw new InUseError(`run ${shortId(run)} runs on ${claim.host} (pid ${claim.pid}); cancel it there`)
+  const elsewhere = runsElsewhere(claim)
+  if (elsewhere) throw new InUseError(`run ${shortId(run)} ${elsewhere}; cancel it there`)
   await writeFileAtomic(requestFile(project, run), `${JSON.stringify({requestedAt: new Date().toISOString(), by: process.pid})}\n`)
   return claim
 }
