@@ -28,7 +28,7 @@ const SERVE_TWINS = ['serve-graph', 'serve-home', 'serve-node', 'serve-run', 'se
 describe('--json schemas', () => {
   it('has one schema per command and per page of dkt serve', () => {
     expect([...validators.keys()].sort()).toEqual(
-      ['clone', 'config-list', 'config-set', 'config-unset', 'init', 'inspect', 'node-list', 'node-log', 'node-output', 'node-rerun', 'node-rm', 'node-run', 'scheduler-event', 'source-add', 'source-fetch', 'source-link', 'source-list', 'source-log', 'source-pause', 'source-pin', 'source-resume', 'source-rm', 'source-unpin', 'source-update', 'status', ...SERVE_TWINS].sort(),
+      ['apply', 'clone', 'config-list', 'dkt-yml', 'export', 'config-set', 'config-unset', 'init', 'inspect', 'node-list', 'node-log', 'node-output', 'node-rerun', 'node-rm', 'node-run', 'scheduler-event', 'source-add', 'source-fetch', 'source-link', 'source-list', 'source-log', 'source-pause', 'source-pin', 'source-resume', 'source-rm', 'source-unpin', 'source-update', 'status', ...SERVE_TWINS].sort(),
     )
   })
 
@@ -59,6 +59,9 @@ describe('--json schemas', () => {
     await check('node-output', ['node', 'output', ran.run.id.slice(0, 8)])
     await check('node-rerun', ['node', 'rerun', ran.node.slice(0, 8), '--downstream'])
     await check('status', ['status'])
+    await check('export', ['export'])
+    writeFileSync(path.join(dir, 'dkt.yml'), await dktOk(['export'], {cwd: dir}))
+    await check('apply', ['apply', '--dry-run'])
     const out = (JSON.parse(await dktOk(['source', 'list', '--json'], {cwd: dir})) as {name: string; latest: string}[]).find((s) => s.name === 'out')?.latest as string
     await check('inspect', ['inspect', `out:${out.slice(4, 12)}`])
     await check('source-fetch', ['source', 'fetch', `app:${repo.commits[0].slice(0, 8)}`, tempDir()])

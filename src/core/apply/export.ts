@@ -90,5 +90,8 @@ export const SCHEMA_COMMENT = '# yaml-language-server: $schema=https://dkt.dev/s
 export async function pipelineText(data: PipelineData): Promise<string> {
   const yaml = await import('yaml')
   const header = ['# The pipeline of a dkt project: `dkt apply` makes the project match this file, `dkt export` writes it.', SCHEMA_COMMENT]
-  return `${header.join('\n')}\n${yaml.stringify(data, {lineWidth: 0})}`
+  const doc = new yaml.Document(data)
+  // Lists of names read best on one line: `inputs: [app, data]`.
+  yaml.visit(doc, {Seq: (_key, seq) => void (seq.flow = true)})
+  return `${header.join('\n')}\n${doc.toString({lineWidth: 0, flowCollectionPadding: false})}`
 }

@@ -145,7 +145,8 @@ export async function parsePipelineFile(text: string, name: string): Promise<Pip
   }
   const syntax = doc.errors[0]
   if (syntax) {
-    const line = syntax.linePos?.[0].line ?? 1
+    // An error at the end of the input (an unclosed list) is on the last line that holds something.
+    const line = lines.linePos(Math.min(syntax.pos[0], text.trimEnd().length)).line
     throw new PipelineFileError(`${name}:${line}: not valid YAML: ${syntax.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`, {exitCode: EXIT_BAD_INPUT})
   }
   const data = (doc.toJS() ?? {}) as PipelineData

@@ -19,7 +19,7 @@ const source = {
     pin: {type: 'string', pattern: '^([a-z0-9]+:)?[0-9a-f]{4,}$', description: 'the version the source is pinned to (sha1:…, md5:…, or a unique prefix of 4+ hex digits)'},
     paused: {type: 'boolean', description: 'no automatic updates (dkt source pause)'},
   },
-  not: {required: ['from', 'location']},
+  not: {properties: {from: true, location: true}, required: ['from', 'location']},
 }
 
 const node = {
@@ -38,8 +38,13 @@ const node = {
     'on-success': {type: 'string', minLength: 1, description: 'command run after a successful run'},
     'on-failure': {type: 'string', minLength: 1, description: 'command run after a failed run'},
   },
-  anyOf: [{required: ['command']}, {required: ['script']}],
-  not: {anyOf: [{required: ['command', 'script']}, {required: ['command', 'args']}]},
+  anyOf: [{properties: {command: true}, required: ['command']}, {properties: {script: true}, required: ['script']}],
+  not: {
+    anyOf: [
+      {properties: {command: true, script: true}, required: ['command', 'script']},
+      {properties: {command: true, args: true}, required: ['command', 'args']},
+    ],
+  },
 }
 
 /** Names are checked by dkt's own rules (core/names.ts) after the schema, with a sentence that says why. */
