@@ -55,7 +55,7 @@ applying; elsewhere pass --yes. Applying the same file again changes nothing.`
       if (!process.stdin.isTTY || !process.stderr.isTTY) {
         throw new InvalidArgumentError('not applied: dkt apply asks for confirmation on a terminal only; pass --yes to apply, or --dry-run to see the plan only')
       }
-      if (!(await confirmed('Apply these changes? Only yes is accepted: '))) {
+      if (!(await confirmed('Apply these changes? [yN]: '))) {
         process.stderr.write('Apply cancelled; nothing was changed.\n')
         process.exitCode = 1
         return result

@@ -1,9 +1,10 @@
 // `dkt apply` and `dkt export` through the real CLI, on real git repositories (one served by a git daemon).
+import {spawn} from 'node:child_process'
 import {cpSync, existsSync, readFileSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 
-import {dkt, dktJson, dktOk} from '../helpers/cli.js'
+import {dkt, dktJson, dktOk, RUN_JS, testEnv} from '../helpers/cli.js'
 import {gitDaemonForSuite} from '../helpers/git-daemon.js'
 import {bareRepo, git, gitRepo, metaState} from '../helpers/git.js'
 import {newProject, writeFiles} from '../helpers/project.js'
@@ -247,5 +248,39 @@ describe('a bad pipeline file changes nothing', () => {
     expect(result.exitCode).toBe(1)
     expect(result.stderr).toMatch(/^Error: dkt\.yml:5: sources\.app\.location: cannot reach git repository/)
     expect(metaState(dir)).toEqual(before)
+  })
+})
+
+describe('dkt apply on a terminal', () => {
+  /** Runs `dkt apply` in a pseudo-terminal (util-linux `script`), typing `answer` at its question. */
+  function applyOnTerminal(cwd: string, answer: string): Promise<{output: string; exitCode: number | null}> {
+    return new Promise((resolve, reject) => {
+      const command = `${process.execPath} ${RUN_JS} apply`
+      const child = spawn('script', ['-qec', command, '/dev/null'], {cwd, env: testEnv(), stdio: ['pipe', 'pipe', 'pipe']})
+      let output = ''
+      const collect = (chunk: Buffer) => {
+        output += chunk
+        if (output.includes('[yN]') && !child.stdin.writableEnded) child.stdin.end(`${answer}\n`)
+      }
+      child.stdout.on('data', collect)
+      child.stderr.on('data', collect)
+      child.on('error', reject)
+      child.on('close', (exitCode) => resolve({output, exitCode}))
+    })
+  }
+
+  it('asks, and applies only when the answer is yes', async () => {
+    const dir = await projectWithFiles()
+    writeFileSync(path.join(dir, 'dkt.yml'), 'sources:\n  data:\n    location: data\n')
+    const before = metaState(dir)
+    const declined = await applyOnTerminal(dir, 'no')
+    expect(declined.output).toContain('+ source data  path data')
+    expect(declined.output).toContain('Apply cancelled; nothing was changed.')
+    expect(declined.exitCode).toBe(1)
+    expect(metaState(dir)).toEqual(before)
+    const accepted = await applyOnTerminal(dir, 'yes')
+    expect(accepted.output).toContain('Applied: 1 added, 0 changed, 0 removed.')
+    expect(accepted.exitCode).toBe(0)
+    expect(metaState(dir).commits).toBe(before.commits + 1)
   })
 })
