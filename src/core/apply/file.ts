@@ -103,8 +103,10 @@ function schemaProblem(error: SchemaError, data: unknown): {field: FieldPath; me
     case 'required':
       return {field, message: `missing field \`${error.params.missingProperty}\``}
     case 'additionalProperties': {
-      const known = field.length === 0 ? 'format, sources, nodes' : Object.keys(inNodes ? (PIPELINE_SCHEMA.properties.nodes.additionalProperties.properties) : PIPELINE_SCHEMA.properties.sources.additionalProperties.properties).join(', ')
-      return {field: [...field, String(error.params.additionalProperty)], message: `unknown field \`${error.params.additionalProperty}\` (known: ${known})`}
+      const {properties} = PIPELINE_SCHEMA
+      const known = field.length === 0 ? properties : inNodes ? properties.nodes.additionalProperties.properties : properties.sources.additionalProperties.properties
+      const unknown = String(error.params.additionalProperty)
+      return {field: [...field, unknown], message: `unknown field \`${unknown}\` (known: ${Object.keys(known).join(', ')})`}
     }
     case 'type':
       return {field, message: `must be ${types[String(error.params.type)] ?? String(error.params.type)}`}
