@@ -56,6 +56,7 @@ export async function planNode(repo: MetaRepo, options: DefineNodeOptions, world
   const inputs = unique(imageSource ? [...options.inputs, options.image as string] : options.inputs)
   const outputs = unique(options.outputs)
   const kinds = new Map<string, string>()
+  // A name the world does not know gets the project's sentence (`source X does not exist; see …`).
   for (const name of [...inputs, ...outputs]) kinds.set(name, ((await world.findSource(name)) ?? (await loadSource(repo, name))).kind)
   const drivers = new Map(await Promise.all([...new Set(kinds.values())].map(async (kind) => [kind, await loadDriver(kind)] as const)))
   for (const name of outputs) {
