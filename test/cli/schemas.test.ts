@@ -59,9 +59,6 @@ describe('--json schemas', () => {
     await check('node-output', ['node', 'output', ran.run.id.slice(0, 8)])
     await check('node-rerun', ['node', 'rerun', ran.node.slice(0, 8), '--downstream'])
     await check('status', ['status'])
-    await check('export', ['export'])
-    writeFileSync(path.join(dir, 'dkt.yml'), await dktOk(['export'], {cwd: dir}))
-    await check('apply', ['apply', '--dry-run'])
     const out = (JSON.parse(await dktOk(['source', 'list', '--json'], {cwd: dir})) as {name: string; latest: string}[]).find((s) => s.name === 'out')?.latest as string
     await check('inspect', ['inspect', `out:${out.slice(4, 12)}`])
     await check('source-fetch', ['source', 'fetch', `app:${repo.commits[0].slice(0, 8)}`, tempDir()])
@@ -73,5 +70,17 @@ describe('--json schemas', () => {
     await check('source-rm', ['source', 'rm', 'app'])
     const parent = tempDir()
     await check('clone', ['clone', dir, 'copy'], parent)
+  })
+
+  it('apply and export outputs match their schemas', async () => {
+    const project = tempDir()
+    writeFiles(project, {'data/x': '1', 'out/.keep': ''})
+    await dktOk(['init'], {cwd: project})
+    await dktOk(['source', 'add', 'data', 'data'], {cwd: project})
+    await dktOk(['source', 'add', 'out', 'out'], {cwd: project})
+    await dktOk(['node', 'run', '--detach', '--input', 'data', '--output', 'out', '--', 'cp', '-r', '${data:ROOT}', '${out:ROOT}'], {cwd: project})
+    await check('export', ['export'], project)
+    writeFileSync(path.join(project, 'dkt.yml'), (await dktOk(['export'], {cwd: project})).replace('  out:\n', '  out:\n    paused: true\n'))
+    await check('apply', ['apply', '--dry-run'], project)
   })
 })
