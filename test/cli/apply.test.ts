@@ -149,12 +149,16 @@ describe('dkt apply', () => {
 describe('dkt export', () => {
   const daemon = gitDaemonForSuite()
 
-  it('export then apply on a fresh project reproduces the sources and the node IDs', async () => {
+  let first: string
+  let second: string
+  let exported: string
+
+  // A project built by commands (a source served by the git daemon, a derived one, a pin, a pause, two nodes).
+  beforeAll(async () => {
     const served = bareRepo(daemon.served, 'app.git')
     served.advance()
-    const url = `${daemon.url}/app.git`
-    const first = await projectWithFiles()
-    await dktOk(['source', 'add', 'app', url], {cwd: first})
+    first = await projectWithFiles()
+    await dktOk(['source', 'add', 'app', `${daemon.url}/app.git`], {cwd: first})
     await dktOk(['source', 'add', 'app-sub', 'app', '-p', 'change-1.txt'], {cwd: first})
     await dktOk(['source', 'add', 'data', 'data'], {cwd: first})
     await dktOk(['source', 'add', 'report', 'report'], {cwd: first})
@@ -163,22 +167,31 @@ describe('dkt export', () => {
     await dktOk(['source', 'pause', 'data'], {cwd: first})
     await dktOk(['node', 'run', '--detach', '--input', 'data,app', '--output', 'report', 'scripts/list.sh'], {cwd: first})
     await dktOk(['node', 'run', '--detach', '--labels', 'x,y', '--on-failure', 'echo ${run:ID}', '--image', 'busybox', '--network', 'host', '--', 'sh', '-c', 'echo "$1"', 'a b'], {cwd: first})
+    exported = await dktOk(['export'], {cwd: first})
+    second = await projectWithFiles()
+  })
 
-    const exported = await dktOk(['export'], {cwd: first})
+  it('writes the project as a pipeline file', () => {
     expect(exported).toContain('# yaml-language-server: $schema=')
+    expect(exported).toContain('  app-sub:\n    from: app\n    path: change-1.txt\n')
     expect(exported).toContain('  list:\n    script: scripts/list.sh\n    inputs: [app, data]\n    outputs: [report]\n')
+  })
 
-    const second = await projectWithFiles()
+  it('export then apply on a fresh project reproduces the sources and the node IDs', async () => {
     writeFileSync(path.join(second, 'pipeline.yml'), exported)
     await dktOk(['apply', 'pipeline.yml', '--yes'], {cwd: second})
     const ids = async (project: string) => (await dktJson<NodeRow[]>(['node', 'list'], {cwd: project})).map((n) => n.id).sort()
     expect(await ids(second)).toEqual(await ids(first))
     const sources = async (project: string) => (await dktJson<object[]>(['source', 'list'], {cwd: project}))
     expect(await sources(second)).toEqual(await sources(first))
-    // The second project's export names the same nodes the same way; the first has no names yet.
+  })
+
+  it('the fresh project exports the same file, and has nothing to change', async () => {
     expect(await dktOk(['export'], {cwd: second})).toBe(exported)
     expect(await dktOk(['apply', 'pipeline.yml'], {cwd: second})).toBe('nothing to change: the project matches pipeline.yml\n')
-    // Applied to the project it came from, the file only names the nodes.
+  })
+
+  it('applied to the project it came from, the file only names the nodes', async () => {
     writeFileSync(path.join(first, 'dkt.yml'), exported)
     const plan = await dktOk(['apply', '--dry-run'], {cwd: first})
     expect(plan).toMatch(/^~ node list {2}[0-9a-f]{8} {2}name: - → list$/m)
