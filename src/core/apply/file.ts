@@ -158,11 +158,13 @@ export async function parsePipelineFile(text: string, name: string): Promise<Pip
     const problem = schemaProblem(errors[errors.length - 1], data)
     throw error(problem.field, problem.message)
   }
-  for (const source of Object.keys(data.sources ?? {})) {
+  data.sources = Object.fromEntries(Object.entries(data.sources ?? {}).map(([source, fields]) => [source, fields ?? {}]))
+  data.nodes ??= {}
+  for (const source of Object.keys(data.sources)) {
     const problem = sourceNameProblem(source)
     if (problem) throw error(['sources', source], problem)
   }
-  for (const node of Object.keys(data.nodes ?? {})) {
+  for (const node of Object.keys(data.nodes)) {
     const problem = nodeNameProblem(node)
     if (problem) throw error(['nodes', node], problem)
   }

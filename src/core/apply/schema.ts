@@ -3,7 +3,7 @@
 const stringList = {type: 'array', items: {type: 'string', minLength: 1}}
 
 const source = {
-  type: 'object',
+  type: ['object', 'null'],
   description: 'A data source (`dkt source add NAME LOCATION[:TAG] -k KIND -p PATH`), keyed by its name.',
   additionalProperties: false,
   properties: {
@@ -19,7 +19,7 @@ const source = {
     pin: {type: 'string', pattern: '^([a-z0-9]+:)?[0-9a-f]{4,}$', description: 'the version the source is pinned to (sha1:…, md5:…, or a unique prefix of 4+ hex digits)'},
     paused: {type: 'boolean', description: 'no automatic updates (dkt source pause)'},
   },
-  not: {properties: {from: true, location: true}, required: ['from', 'location']},
+  not: {type: 'object', properties: {from: true, location: true}, required: ['from', 'location']},
 }
 
 const node = {
@@ -56,7 +56,8 @@ export const PIPELINE_SCHEMA = {
   additionalProperties: false,
   properties: {
     format: {const: 1, description: 'the version of this file format'},
-    sources: {type: 'object', additionalProperties: source},
-    nodes: {type: 'object', additionalProperties: node},
+    // `nodes:` with nothing under it is no node, and a source with nothing under it (`scratch:`) a new temporary folder.
+    sources: {type: ['object', 'null'], additionalProperties: source},
+    nodes: {type: ['object', 'null'], additionalProperties: node},
   },
 }
