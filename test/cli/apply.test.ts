@@ -4,6 +4,9 @@ import {cpSync, existsSync, readFileSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 
+import {applyPlan, planApply, PlanOutdatedError} from '../../src/core/apply/apply.js'
+import {MetaRepo} from '../../src/core/meta-repo.js'
+import {projectAt} from '../../src/core/project.js'
 import {dkt, dktJson, dktOk, RUN_JS, testEnv} from '../helpers/cli.js'
 import {gitDaemonForSuite} from '../helpers/git-daemon.js'
 import {bareRepo, git, gitRepo, metaState} from '../helpers/git.js'
@@ -246,6 +249,17 @@ describe('a bad pipeline file changes nothing', () => {
     expect(result.exitCode).toBe(2)
     expect(result.stdout).toBe('')
     expect(metaState(dir)).toEqual(before)
+  })
+
+  it('a plan made before another command changed the project is not applied', async () => {
+    const repo = new MetaRepo(projectAt(dir))
+    const plan = await planApply(repo, {file: 'dkt.yml', text: 'sources:\n  data:\n    location: data\n  more:\n    location: other\n'})
+    expect(plan.changes.map((change) => [change.action, change.name])).toEqual([['add', 'more']])
+    await dktOk(['source', 'add', 'late', 'other'], {cwd: dir})
+    const before = metaState(dir)
+    await expect(applyPlan(repo, plan, {now: new Date()})).rejects.toThrow(PlanOutdatedError)
+    expect(metaState(dir)).toEqual(before)
+    await dktOk(['source', 'rm', 'late'], {cwd: dir})
   })
 
   it('a missing file is named', async () => {
