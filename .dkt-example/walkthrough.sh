@@ -217,6 +217,23 @@ run_line 'echo "Lima,Peru,10719000" >> data/cities.csv'
 run dkt scheduler --once
 run cat summary/summary.txt
 
+# --- The pipeline in a file ------------------------------------------------------------------------------------
+cp "$EXAMPLE/dkt.yml" dkt.yml
+say "The same pipeline can live in a file, reviewed like code: dkt.yml (copied from .dkt-example/) lists the" \
+    "sources and nodes built above by hand, each under a name."
+run cat dkt.yml
+
+say "\`dkt apply\` compares the file with the project and prints the plan first, as \`terraform plan\` does" \
+    "(+ add, ~ change, - remove). Everything is there already, with the same node IDs: the file only names the nodes."
+run dkt apply --dry-run
+run dkt apply --yes
+
+say "Applied again, the same file changes nothing. (Off a terminal, \`dkt apply\` needs --yes; on one, it asks.)"
+run dkt apply
+
+say "\`dkt export\` writes the project as such a file; \`dkt apply\` of it on a fresh project gives the same node IDs."
+run dkt export
+
 # --- History ----------------------------------------------------------------------------------------------------
 say "Every change above is one commit in the metadata repository, with a clear message: sources, pins, links," \
     "nodes and runs (try \`git -C .dkt log -p\` to see the JSON files behind them)."

@@ -29,6 +29,9 @@ const EXTERNAL = [
   'tsx',
   'tsx/*',
   '@oclif/plugin-not-found',
+  // Only dkt apply and dkt export read or write a pipeline file.
+  'yaml',
+  'ajv',
 ]
 
 /** Commands of plugins, bundled with dkt's own so that no plugin is looked up at start-up: ID → module. */

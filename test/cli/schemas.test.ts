@@ -28,7 +28,7 @@ const SERVE_TWINS = ['serve-graph', 'serve-home', 'serve-node', 'serve-run', 'se
 describe('--json schemas', () => {
   it('has one schema per command and per page of dkt serve', () => {
     expect([...validators.keys()].sort()).toEqual(
-      ['clone', 'config-list', 'config-set', 'config-unset', 'init', 'inspect', 'node-list', 'node-log', 'node-output', 'node-rerun', 'node-rm', 'node-run', 'scheduler-event', 'source-add', 'source-fetch', 'source-link', 'source-list', 'source-log', 'source-pause', 'source-pin', 'source-resume', 'source-rm', 'source-unpin', 'source-update', 'status', ...SERVE_TWINS].sort(),
+      ['apply', 'clone', 'config-list', 'dkt-yml', 'export', 'config-set', 'config-unset', 'init', 'inspect', 'node-list', 'node-log', 'node-output', 'node-rerun', 'node-rm', 'node-run', 'scheduler-event', 'source-add', 'source-fetch', 'source-link', 'source-list', 'source-log', 'source-pause', 'source-pin', 'source-resume', 'source-rm', 'source-unpin', 'source-update', 'status', ...SERVE_TWINS].sort(),
     )
   })
 
@@ -70,5 +70,17 @@ describe('--json schemas', () => {
     await check('source-rm', ['source', 'rm', 'app'])
     const parent = tempDir()
     await check('clone', ['clone', dir, 'copy'], parent)
+  })
+
+  it('apply and export outputs match their schemas', async () => {
+    const project = tempDir()
+    writeFiles(project, {'data/x': '1', 'out/.keep': ''})
+    await dktOk(['init'], {cwd: project})
+    await dktOk(['source', 'add', 'data', 'data'], {cwd: project})
+    await dktOk(['source', 'add', 'out', 'out'], {cwd: project})
+    await dktOk(['node', 'run', '--detach', '--input', 'data', '--output', 'out', '--', 'cp', '-r', '${data:ROOT}', '${out:ROOT}'], {cwd: project})
+    await check('export', ['export'], project)
+    writeFileSync(path.join(project, 'dkt.yml'), (await dktOk(['export'], {cwd: project})).replace('  out:\n', '  out:\n    paused: true\n'))
+    await check('apply', ['apply', '--dry-run'], project)
   })
 })

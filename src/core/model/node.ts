@@ -17,6 +17,8 @@ export interface NodeDef extends Omit<NodeIdentity, 'scriptDigest'> {
   /** sha256 hex of the canonical identity. */
   id: string
   script?: StoredScript
+  /** The node's name in a pipeline file (`dkt apply`); not part of its identity, so renaming keeps the ID. */
+  name?: string
 }
 
 export const nodeFile = (id: string) => `nodes/${id}.json`

@@ -11,8 +11,17 @@ import {nodeId, type NodeIdentity, shortId} from '../ids.js'
 import {fieldReferences} from '../interpolate.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {NODE_FORMAT, type NodeDef, nodeFile, type StoredScript} from '../model/node.js'
+import type {SourceDef} from '../model/source.js'
 import {findSource, loadSource} from '../source/store.js'
 import {loadAllNodes} from './store.js'
+
+/** Where planNode looks up sources and the other nodes: the project, or the pipeline a file describes (`dkt apply`). */
+export interface NodeWorld {
+  findSource(name: string): Promise<SourceDef | undefined>
+  nodes(): Promise<NodeDef[]>
+}
+
+const projectWorld = (repo: MetaRepo): NodeWorld => ({findSource: (name) => findSource(repo, name), nodes: () => loadAllNodes(repo)})
 
 export interface DefineNodeOptions extends Omit<NodeIdentity, 'scriptDigest'> {
   /** Where the user typed the command: a script path in CMD is relative to it. */
@@ -32,12 +41,12 @@ function unique(list: string[]): string[] {
   return [...new Set(list.map((item) => item.trim()).filter(Boolean))]
 }
 
-export async function planNode(repo: MetaRepo, options: DefineNodeOptions): Promise<NodeDef> {
+export async function planNode(repo: MetaRepo, options: DefineNodeOptions, world = projectWorld(repo)): Promise<NodeDef> {
   if (options.command.length === 0) throw new InvalidArgumentError('a node needs a command: dkt node run [FLAGS] CMD [ARGS…]')
   if (options.network !== undefined && !options.image) throw new InvalidArgumentError('--network applies to container runs only; add --image IMG')
   // An image that names an image source (docker) is an input: the run uses (and records) its version, and a new one
   // makes the node due.
-  const imageSource = options.image ? await findSource(repo, options.image) : undefined
+  const imageSource = options.image ? await world.findSource(options.image) : undefined
   if (imageSource && !declarationOf(imageSource.kind).providesImage) {
     const imageKinds = listKinds(storedKindsWhere((declaration) => declaration.providesImage))
     throw new InvalidArgumentError(
@@ -47,7 +56,8 @@ export async function planNode(repo: MetaRepo, options: DefineNodeOptions): Prom
   const inputs = unique(imageSource ? [...options.inputs, options.image as string] : options.inputs)
   const outputs = unique(options.outputs)
   const kinds = new Map<string, string>()
-  for (const name of [...inputs, ...outputs]) kinds.set(name, (await loadSource(repo, name)).kind)
+  // A name the world does not know gets the project's sentence (`source X does not exist; see …`).
+  for (const name of [...inputs, ...outputs]) kinds.set(name, ((await world.findSource(name)) ?? (await loadSource(repo, name))).kind)
   const drivers = new Map(await Promise.all([...new Set(kinds.values())].map(async (kind) => [kind, await loadDriver(kind)] as const)))
   for (const name of outputs) {
     const kind = kinds.get(name) as string
@@ -104,7 +114,7 @@ export async function planNode(repo: MetaRepo, options: DefineNodeOptions): Prom
     }
   }
 
-  const others = (await loadAllNodes(repo)).filter((other) => other.id !== node.id)
+  const others = (await world.nodes()).filter((other) => other.id !== node.id)
   const cycle = findCycle(others, node)
   if (cycle) {
     throw new CycleError(
