@@ -150,7 +150,8 @@ describe('in a browser', () => {
         await page.close()
       }
       expect(found).toEqual([])
-    })
+      // axe takes seconds per page on a loaded 2-core machine; ten pages can pass the suite's 60 s default.
+    }, 180_000)
   }
 
   it('is readable 360 px wide: nothing makes the page scroll sideways', async () => {
