@@ -31,6 +31,8 @@ export type RunEvent =
 export interface ExecuteOptions {
   /** Run even if a run on these inputs already succeeded (a new attempt). */
   force?: boolean
+  /** The input versions to run on (a recorded run's, to try it again); by default each input's current version. */
+  inputs?: Record<string, Version>
   /** Makes the run's states durable; by default one commit when it starts and one when it has ended. */
   recorder?: RunRecorder
   dktVersion: string
@@ -100,7 +102,7 @@ function startingRecord(node: NodeDef, inputs: Record<string, Version>, previous
 }
 
 export async function executeRun(repo: MetaRepo, node: NodeDef, options: ExecuteOptions): Promise<ExecuteResult> {
-  const inputs = await requireInputs(repo, node)
+  const inputs = options.inputs ?? (await requireInputs(repo, node))
   const key = runId(node.id, inputs)
   const previous = await loadRuns(repo, node.id)
   const reused = reusableRun(previous, key, options.force)
