@@ -9,7 +9,7 @@ import {type DriverCache, driverCache, loadAllSources, toSpec} from '../core/sou
 import {updateSources} from '../core/source/update.js'
 import type {Version} from '../base/version.js'
 import {declarationOf} from '../kinds/registry.js'
-import {backoffDelay} from './backoff.js'
+import {backoffDelay} from '../base/backoff.js'
 
 const BACKOFF_CAP_MS = 3_600_000
 const DEBOUNCE_MS = 300

@@ -10,6 +10,7 @@ import {redact} from '../../base/redact.js'
 import type {Version} from '../../base/version.js'
 import {runLocal} from '../../exec/local.js'
 import {CANCELLED_BY_USER, type OutputListener, type RunOutcome} from '../../exec/outcome.js'
+import {commitStatusReporter} from '../commit-status/report.js'
 import {runId, shortId} from '../ids.js'
 import {type FieldValues, fieldEnvironment, rewriteShellText} from '../interpolate.js'
 import type {MetaRepo} from '../meta-repo.js'
@@ -21,6 +22,7 @@ import {claimRun} from './claims.js'
 import {openLiveLog} from './live-log.js'
 import {type OutputWriter, prepareRun} from './prepare.js'
 import {commitEachState, type RunRecorder} from './recorder.js'
+import type {RunReporter} from './run-reporter.js'
 import {loadRuns, requireInputs} from './store.js'
 
 export type RunEvent =
@@ -57,6 +59,8 @@ interface Execution {
   node: NodeDef
   options: ExecuteOptions
   recorder: RunRecorder
+  /** Tells the git host (commit statuses) when the run starts and how it ended. */
+  reporter: RunReporter
   now: () => Date
   /** Private field values and secrets: redacted from what is recorded. */
   secretValues: string[]
@@ -138,6 +142,7 @@ async function executeClaimed(repo: MetaRepo, node: NodeDef, run: RunRecord, opt
     node,
     options,
     recorder: options.recorder ?? commitEachState(repo),
+    reporter: await commitStatusReporter(repo, node, {config, secrets}),
     now: options.now ?? (() => new Date()),
     secretValues,
   }
@@ -148,6 +153,7 @@ async function executeClaimed(repo: MetaRepo, node: NodeDef, run: RunRecord, opt
     running = {...run, image: prepared.image ?? run.image}
     await execution.recorder.start(running, async (tx) => tx.writeJson(runFile(node.id, run.id), running))
     started = true
+    execution.reporter.started(running)
     options.onEvent?.({type: 'run-started', run: running})
     const outcome = await prepared.run({signal: options.signal, onOutput: options.onOutput})
     const {ending, outputs} = await publishOutputs(outcome, prepared.writers, options.signal)
@@ -230,5 +236,6 @@ async function recordEnd(execution: Execution, run: RunRecord, ending: Ending, o
       tx.appendLine(versionsFile(name), compactJson({info, node: final.node, observed: final.endedAt, run: final.id, version}))
     }
   })
+  await execution.reporter.finished(final)
   return final
 }
