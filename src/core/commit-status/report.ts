@@ -6,7 +6,7 @@ import {githubApiUrl, githubRepository} from '../../kinds/github/base-url.js'
 import type {CommitState, CommitStatus, StatusTarget} from '../../kinds/github/statuses.js'
 import {shortId} from '../ids.js'
 import type {MetaRepo} from '../meta-repo.js'
-import type {NodeDef} from '../model/node.js'
+import {type NodeDef, nodeFile} from '../model/node.js'
 import type {RunRecord, RunStatus} from '../model/run.js'
 import {type RunReporter, SILENT_REPORTER} from '../node/run-reporter.js'
 import {readConfig} from '../config.js'
@@ -55,9 +55,19 @@ async function githubInputs(repo: MetaRepo, node: NodeDef, config: Record<string
   return found
 }
 
-/** The reporter for the runs of `node`: silent unless `github.statuses` is on and the node reads a github source. */
-export async function commitStatusReporter(repo: MetaRepo, node: NodeDef, {config, secrets}: Settings): Promise<RunReporter> {
-  if (config[STATUSES_SETTING] !== 'true') return SILENT_REPORTER
+/**
+ * The reporter for the runs of `node`: silent unless `github.statuses` is on and the node reads a github source.
+ * Never fails: what goes wrong is a warning, and the run goes on unreported.
+ */
+export async function commitStatusReporter(repo: MetaRepo, node: NodeDef, settings: Settings): Promise<RunReporter> {
+  if (settings.config[STATUSES_SETTING] !== 'true') return SILENT_REPORTER
+  return reporterFor(repo, node, settings).catch((error: Error) => {
+    repo.onWarning(`no commit status for node ${shortId(node.id)}: ${redact(error.message, [settings.secrets['github-token'] ?? ''].filter(Boolean))}`)
+    return SILENT_REPORTER
+  })
+}
+
+async function reporterFor(repo: MetaRepo, node: NodeDef, {config, secrets}: Settings): Promise<RunReporter> {
   const inputs = await githubInputs(repo, node, config)
   if (inputs.length === 0) return SILENT_REPORTER
   const token = secrets['github-token']
@@ -88,6 +98,16 @@ export async function commitStatusReporter(repo: MetaRepo, node: NodeDef, {confi
       await sending
       await safely(run)
     },
+  }
+}
+
+/** The outcome of runs recorded by someone else than their runner (interrupted ones): their `pending` status ends. */
+export async function reportEnded(repo: MetaRepo, runs: RunRecord[]): Promise<void> {
+  if (runs.length === 0) return
+  const [secrets, config] = await Promise.all([readSecrets(repo.project), readConfig(repo.project)])
+  for (const run of runs) {
+    const node = await repo.readJson<NodeDef>(nodeFile(run.node))
+    if (node) await (await commitStatusReporter(repo, node, {config, secrets})).finished(run)
   }
 }
 

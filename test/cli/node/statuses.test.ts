@@ -8,7 +8,7 @@ import type {AddressInfo} from 'node:net'
 import * as path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {type CliResult, dkt, dktJson, dktOk} from '../../helpers/cli.js'
+import {type CliResult, dkt, dktJson, dktOk, startDkt} from '../../helpers/cli.js'
 import {bareRepo, git} from '../../helpers/git.js'
 import {gitDaemonForSuite, waitFor} from '../../helpers/git-daemon.js'
 import {newProject, writeFiles} from '../../helpers/project.js'
@@ -203,6 +203,25 @@ describe('commit statuses', () => {
     expect(states(api.of(owner)).slice(3)).toEqual([expect.stringMatching(/failure 201$/)])
     expect(api.of(owner)[3].at).toBeGreaterThanOrEqual(limited + 2000)
     expect(queued(dir)).toEqual([])
+  })
+
+  it('a run whose dkt process was killed gets an error status when the scheduler recovers it, then its new run its own', async () => {
+    const {dir, owner} = await project()
+    const flag = path.join(tempDir(), 'once')
+    const killed = startDkt(['node', 'run', '--input', 'app', '--', 'sh', '-c', `test -f ${flag} || { touch ${flag}; sleep 5; }`], {cwd: dir})
+    // Sent and out of the outbox (killed before that, it would be sent again: at least once, never out of order).
+    await waitFor(() => api.of(owner).length === 1 && queued(dir).length === 0, 'the pending status', 20_000)
+    killed.child.kill('SIGKILL')
+    await killed.exited
+    const scheduler = await run(['scheduler', '--once'], dir)
+    expect(scheduler.exitCode).toBe(0)
+    const [pending, ...rest] = api.of(owner).map((r) => [r.body.state, r.body.description.replace(/\d+\.\d/, 'N')])
+    expect(pending).toEqual(['pending', expect.stringMatching(/^running since/)])
+    expect(rest).toEqual([
+      ['error', 'error in N s: interrupted: the dkt process running it stopped before it ended'],
+      ['pending', expect.stringMatching(/^running since/)],
+      ['success', 'success in N s (exit 0)'],
+    ])
   })
 
   it('is off unless github.statuses is true, leaves node IDs alone, and ignores nodes without a github input', async () => {
