@@ -174,6 +174,28 @@ describe('commit statuses', () => {
     expect(queued(dir)).toEqual([])
   })
 
+  it('a running scheduler retries the statuses waiting in the outbox after their backoff', async () => {
+    const {dir, owner} = await project()
+    api.expectedToken = 'ghp_anotherToken'
+    let scheduler: ReturnType<typeof startDkt> | undefined
+    try {
+      await nodeRun(dir, 'true')
+      expect(queued(dir)).toHaveLength(1)
+      scheduler = startDkt(['scheduler', '--interval', '60'], {cwd: dir})
+      // Its first pass, at start, is refused too; the next ones come after the backoff.
+      await waitFor(() => api.of(owner).length === 3, "the scheduler's first attempt", 20_000)
+    } finally {
+      api.expectedToken = TOKEN
+    }
+    await waitFor(() => api.of(owner).some((r) => r.answered === 201), 'a retry', 20_000)
+    scheduler.child.kill('SIGTERM')
+    expect(await scheduler.exited).toBe(0)
+    outputs.push({stdout: scheduler.stdout, stderr: scheduler.stderr, exitCode: 0})
+    expect(states(api.of(owner)).map((s) => s.split(' ').slice(1).join(' '))).toEqual(['pending 401', 'success 401', 'success 401', 'success 201'])
+    expect(api.of(owner)[3].at - api.of(owner)[2].at).toBeGreaterThanOrEqual(4_000)
+    expect(queued(dir)).toEqual([])
+  })
+
   it('honours rate limits: 403 with x-ratelimit-remaining 0 holds every status until x-ratelimit-reset; 429 until retry-after', async () => {
     const {dir, owner} = await project()
     let reset = 0
