@@ -8,6 +8,13 @@ import type {Project} from './project.js'
 
 const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 
+/** Settings whose value is checked when set: read later during a run, a bad one could only be ignored there. */
+const CHECKED_SETTINGS: Record<string, {pattern: RegExp; expected: string}> = {
+  'github.statuses': {pattern: /^(true|false)$/, expected: 'true or false'},
+  'github.api-url': {pattern: /^https?:\/\/\S+$/, expected: 'an http(s) URL'},
+  'serve.url': {pattern: /^https?:\/\/\S+$/, expected: 'an http(s) URL'},
+}
+
 async function openConfig(project: Project) {
   const {default: Conf} = await import('conf')
   return new Conf<Record<string, string>>({
@@ -28,6 +35,8 @@ export function assertConfigKey(key: string): void {
 
 export async function setConfig(project: Project, options: {key: string; value: string}): Promise<{key: string}> {
   assertConfigKey(options.key)
+  const checked = CHECKED_SETTINGS[options.key]
+  if (checked && !checked.pattern.test(options.value)) throw new InvalidArgumentError(`config \`${options.key}\` must be ${checked.expected}`)
   const config = await openConfig(project)
   config.set(options.key, options.value)
   return {key: options.key}

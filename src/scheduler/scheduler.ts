@@ -1,6 +1,7 @@
 // The scheduler: keeps sources up to date and runs every due node, in dependency order, up to a concurrency
 // limit, as a worker for the nodes whose labels it has. Stops on request; cancels running runs on a second one.
 import {AlreadyRunningError} from '../base/errors.js'
+import {sendQueuedStatuses} from '../core/commit-status/report.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {RunRecord} from '../core/model/run.js'
 import {executeRun} from '../core/node/execute.js'
@@ -18,6 +19,9 @@ export type SchedulerEvent =
   | {type: 'run-error'; node: string; message: string}
   | {type: 'summary'; running: number; pending: number; waitingForLabels: number; done: number; failed: number}
   | {type: 'stopping'; running: number}
+
+/** How often the commit statuses waiting in the outbox are looked at (each is sent when its backoff has passed). */
+const STATUS_RETRY_MS = 5_000
 
 export interface SchedulerOptions {
   labels: string[]
@@ -60,6 +64,9 @@ export class Scheduler {
   private readonly states: NodeStates
   private readonly committer: GroupCommitter
   private readonly watcher: SourceWatcher
+  /** Commit statuses not sent yet: one pass at a time, retried on a timer. */
+  private statusPass: Promise<void> = Promise.resolve()
+  private statusTimer: NodeJS.Timeout | undefined
 
   constructor(
     private readonly repo: MetaRepo,
@@ -100,6 +107,9 @@ export class Scheduler {
       this.options.onEvent({type: 'stopping', running: this.running.size})
       this.wake()
     })
+    // A new process tries what earlier ones could not send at once, whatever their backoff said.
+    void this.sendStatuses(true)
+    this.statusTimer = setInterval(() => void this.sendStatuses(), STATUS_RETRY_MS).unref()
     const recovered = await recoverInterrupted(this.repo, {now: new Date()})
     if (recovered.length > 0) this.options.onEvent({type: 'recovered', runs: recovered})
     const followed = await this.watcher.followed()
@@ -192,6 +202,14 @@ export class Scheduler {
     await Promise.allSettled(this.running.values())
     await this.watcher.close()
     await this.committer.flush()
+    clearInterval(this.statusTimer)
+    await this.sendStatuses()
+  }
+
+  /** Sends the commit statuses waiting in the outbox; a failure there is the outbox's to report and retry. */
+  private sendStatuses(ignoreBackoff = false): Promise<void> {
+    this.statusPass = this.statusPass.then(() => sendQueuedStatuses(this.repo, {ignoreBackoff})).catch(() => {})
+    return this.statusPass
   }
 
   private poke(): void {

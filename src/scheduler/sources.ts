@@ -10,7 +10,7 @@ import {updateSources} from '../core/source/update.js'
 import {recordChecks} from '../core/source/checks.js'
 import type {Version} from '../base/version.js'
 import {declarationOf} from '../kinds/registry.js'
-import {backoffDelay} from './backoff.js'
+import {backoffDelay} from '../base/backoff.js'
 
 const BACKOFF_CAP_MS = 3_600_000
 const DEBOUNCE_MS = 300

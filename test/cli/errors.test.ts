@@ -56,6 +56,8 @@ const cases: [string, string[], number, RegExp][] = [
   ['rm of a used source', ['source', 'rm', 'data'], 2, /^source `data` is used by source `child`; remove it first or pass --force/],
   ['re-point to an unknown kind', ['source', 'pin', 'data', 'dmg', '-k', 'nope'], 2, /^unknown kind `nope`/],
   ['path source with a tag', ['source', 'add', 'x', 'dmg:v1', '-k', 'path'], 2, /^path sources have no tags/],
+  ['a setting with a bad value', ['config', 'set', 'github.statuses', 'yes'], 2, /^config `github\.statuses` must be true or false\n/],
+  ['a public URL that is not one', ['config', 'set', 'serve.url', 'ci.example.com'], 2, /^config `serve\.url` must be an http\(s\) URL\n/],
   ['missing argument', ['source', 'pin', 'data'], 2, /Missing 1 required arg/],
   ['unknown flag', ['source', 'add', 'x', '--frobnicate'], 2, /Nonexistent flag/],
 ]

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {defaultLabels, missingLabels, satisfies} from '../../src/core/labels.js'
-import {backoffDelay} from '../../src/scheduler/backoff.js'
+import {backoffDelay} from '../../src/base/backoff.js'
 import {type Candidate, planRuns, refreshableNow} from '../../src/scheduler/plan.js'
 
 const node = (id: string, inputs: string[], outputs: string[], extra: Partial<Candidate> = {}): Candidate => ({

@@ -7,6 +7,9 @@ export default class ConfigSet extends DktCommand {
   static override summary = 'Set a private field in .dkt/config (never committed, never printed).'
   static override description = `Fields are available to commands as \${KEY}. Settings read by dkt itself:
   github.url             base URL of \`github\` sources (GitHub Enterprise, any git server)
+  github.api-url         GitHub's REST API (default https://api.github.com, or GITHUB_URL/api/v3 for GitHub Enterprise)
+  github.statuses        true/false: runs of nodes with github inputs set commit statuses (default false)
+  serve.url              public URL of \`dkt serve\`: commit statuses link to the run's page there
   docker.insecure        registries spoken to over http (HOST[:PORT],…; 127.0.0.1 and localhost always are)
   s3.endpoint            S3 API endpoint (MinIO, any S3 API; unset = AWS)
   s3.region              S3 region (default us-east-1)

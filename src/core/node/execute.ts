@@ -10,6 +10,7 @@ import {redact} from '../../base/redact.js'
 import type {Version} from '../../base/version.js'
 import {runLocal} from '../../exec/local.js'
 import {CANCELLED_BY_USER, type OutputListener, type RunOutcome} from '../../exec/outcome.js'
+import {commitStatusReporter} from '../commit-status/report.js'
 import {runId, shortId} from '../ids.js'
 import {type FieldValues, fieldEnvironment, rewriteShellText} from '../interpolate.js'
 import type {MetaRepo} from '../meta-repo.js'
@@ -22,6 +23,7 @@ import {claimRun} from './claims.js'
 import {openLiveLog} from './live-log.js'
 import {type OutputWriter, prepareRun} from './prepare.js'
 import {commitEachState, type RunRecorder} from './recorder.js'
+import type {RunReporter} from './run-reporter.js'
 import {loadRuns, requireInputs} from './store.js'
 
 export type RunEvent =
@@ -32,6 +34,8 @@ export type RunEvent =
 export interface ExecuteOptions {
   /** Run even if a run on these inputs already succeeded (a new attempt). */
   force?: boolean
+  /** The input versions to run on (a recorded run's, to try it again); by default each input's current version. */
+  inputs?: Record<string, Version>
   /** Makes the run's states durable; by default one commit when it starts and one when it has ended. */
   recorder?: RunRecorder
   dktVersion: string
@@ -56,6 +60,8 @@ interface Execution {
   node: NodeDef
   options: ExecuteOptions
   recorder: RunRecorder
+  /** Tells the git host (commit statuses) when the run starts and how it ended. */
+  reporter: RunReporter
   now: () => Date
   /** Private field values and secrets: redacted from what is recorded. */
   secretValues: string[]
@@ -101,7 +107,7 @@ function startingRecord(node: NodeDef, inputs: Record<string, Version>, previous
 }
 
 export async function executeRun(repo: MetaRepo, node: NodeDef, options: ExecuteOptions): Promise<ExecuteResult> {
-  const inputs = await requireInputs(repo, node)
+  const inputs = options.inputs ?? (await requireInputs(repo, node))
   const key = runId(node.id, inputs)
   const previous = await loadRuns(repo, node.id)
   const reused = reusableRun(previous, key, options.force)
@@ -140,6 +146,7 @@ async function executeClaimed(repo: MetaRepo, node: NodeDef, run: RunRecord, opt
     node,
     options,
     recorder: options.recorder ?? commitEachState(repo),
+    reporter: await commitStatusReporter(repo, node, {config, secrets}),
     now: options.now ?? (() => new Date()),
     secretValues,
   }
@@ -150,6 +157,7 @@ async function executeClaimed(repo: MetaRepo, node: NodeDef, run: RunRecord, opt
     running = {...run, image: prepared.image ?? run.image}
     await execution.recorder.start(running, async (tx) => tx.writeJson(runFile(node.id, run.id), running))
     started = true
+    execution.reporter.started(running)
     options.onEvent?.({type: 'run-started', run: running})
     const outcome = await prepared.run({signal: options.signal, onOutput: options.onOutput})
     const {ending, outputs} = await publishOutputs(outcome, prepared.writers, options.signal)
@@ -232,5 +240,6 @@ async function recordEnd(execution: Execution, run: RunRecord, ending: Ending, o
       tx.appendLine(versionsFile(name), compactJson({info, node: final.node, observed: final.endedAt, run: final.id, version}))
     }
   })
+  await execution.reporter.finished(final)
   return final
 }

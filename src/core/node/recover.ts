@@ -1,6 +1,7 @@
 // Finds runs whose dkt process died (kill -9, a crash, a reboot) and records them as `error` (interrupted).
 import {rm} from 'node:fs/promises'
 
+import {reportEnded} from '../commit-status/report.js'
 import {shortId} from '../ids.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type RunRecord, runFile} from '../model/run.js'
@@ -39,5 +40,6 @@ export async function recoverInterrupted(repo: MetaRepo, options: {now: Date}): 
   // The live logs dead runners left (`dkt serve` follows one while its run goes): those runs are over.
   const over = new Set([...stale.map(({claim}) => claim.run.id), ...recovered.map((run) => run.id)])
   for (const id of over) await rm(liveLogFile(repo.project, id), {force: true})
+  await reportEnded(repo, recovered)
   return recovered
 }

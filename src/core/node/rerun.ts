@@ -1,13 +1,15 @@
-// `dkt node rerun`: force a new run of a node and, with downstream, of every node reachable from its outputs.
-import {downstreamOrder} from '../graph.js'
+// `dkt node rerun`: force a new run of a node and, with downstream, of every node reachable from its outputs; or
+// (`--failed`) a new attempt of every run that is a node's last word and failed, on the inputs it recorded.
+import {downstreamOrder, topologicalOrder} from '../graph.js'
 import type {MetaRepo} from '../meta-repo.js'
+import type {NodeDef} from '../model/node.js'
+import type {RunRecord} from '../model/run.js'
 import {type ExecuteOptions, type ExecuteResult, executeRun} from './execute.js'
-import {loadAllNodes, resolveNode} from './store.js'
+import {loadAllNodes, loadRuns, resolveNode} from './store.js'
 
-export async function rerunNode(
-  repo: MetaRepo,
-  options: {node: string; downstream?: boolean} & Omit<ExecuteOptions, 'force' | 'recorder'>,
-): Promise<ExecuteResult[]> {
+type RerunOptions = Omit<ExecuteOptions, 'force' | 'recorder' | 'inputs'>
+
+export async function rerunNode(repo: MetaRepo, options: {node: string; downstream?: boolean} & RerunOptions): Promise<ExecuteResult[]> {
   const start = await resolveNode(repo, options.node)
   const all = await loadAllNodes(repo)
   const order = [start, ...(options.downstream ? downstreamOrder(all, start) : [])]
@@ -18,6 +20,55 @@ export async function rerunNode(
     results.push(result)
     // What is downstream of a failed run has no new input to run on.
     if (result.run.status !== 'success' || options.signal?.aborted) break
+  }
+  return results
+}
+
+/** The git ref a run was made for, when its input is a pattern source (a field of the manifest since per-ref runs). */
+const refOf = (run: RunRecord): string | undefined => (run as RunRecord & {ref?: string | null}).ref ?? undefined
+
+/** Whether a run's ref is R: the full name (`refs/heads/main`) or its short form (`main`, `v1.0`, `pull/3/head`). */
+export function refMatches(ref: string | undefined, wanted: string): boolean {
+  if (ref === undefined) return false
+  return ref === wanted || ['refs/heads/', 'refs/tags/', 'refs/'].some((prefix) => ref === `${prefix}${wanted}`)
+}
+
+const FAILED = new Set(['failure', 'error'])
+
+/**
+ * The runs to try again among one node's runs (newest first): for each ref (one group when runs carry none), the
+ * newest run that was not cancelled, when it failed or ended in error and no run on the same inputs has succeeded.
+ * A failure that a later run on newer inputs superseded is history, not something to rebuild. Pure.
+ */
+export function failedToRerun(runs: RunRecord[]): RunRecord[] {
+  const newestByRef = new Map<string, RunRecord>()
+  for (const run of runs) {
+    if (run.status !== 'cancelled' && !newestByRef.has(refOf(run) ?? '')) newestByRef.set(refOf(run) ?? '', run)
+  }
+  return [...newestByRef.values()]
+    .filter((run) => FAILED.has(run.status) && !runs.some((other) => other.key === run.key && other.status === 'success'))
+    .sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0))
+}
+
+/** Every failed run to try again, upstream nodes first; only `node`'s, and only those of ref `ref`, when given. */
+export async function failedRuns(repo: MetaRepo, options: {node?: string; ref?: string}): Promise<{node: NodeDef; run: RunRecord}[]> {
+  const all = options.node ? [await resolveNode(repo, options.node)] : await loadAllNodes(repo)
+  const found: {node: NodeDef; run: RunRecord}[] = []
+  for (const graphNode of topologicalOrder(all)) {
+    const node = all.find((n) => n.id === graphNode.id) as NodeDef
+    for (const run of failedToRerun(await loadRuns(repo, node.id))) {
+      if (options.ref === undefined || refMatches(refOf(run), options.ref)) found.push({node, run})
+    }
+  }
+  return found
+}
+
+/** A new attempt of every failed run (see failedRuns), each on its recorded inputs; one failure does not stop the rest. */
+export async function rerunFailed(repo: MetaRepo, options: {node?: string; ref?: string} & RerunOptions): Promise<ExecuteResult[]> {
+  const results: ExecuteResult[] = []
+  for (const {node, run} of await failedRuns(repo, options)) {
+    if (options.signal?.aborted) break
+    results.push(await executeRun(repo, node, {...options, force: true, inputs: run.inputs}))
   }
   return results
 }
