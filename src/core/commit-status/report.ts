@@ -27,8 +27,7 @@ const STATE: Record<RunStatus, CommitState> = {pending: 'pending', running: 'pen
 
 /** The status's context: the node's name when it has one, else its short ID, under `dkt/`. */
 export function statusContext(node: NodeDef): string {
-  const name = (node as NodeDef & {name?: string}).name
-  return `dkt/${name ?? shortId(node.id)}`
+  return `dkt/${node.name ?? shortId(node.id)}`
 }
 
 /** `pending` while it runs; then how it ended, how long it took and its exit code (or why it ended). */
