@@ -23,8 +23,13 @@ export class SchedulerPrinter {
       return
     }
     switch (event.type) {
-      case 'version-found':
-        this.line(`new version  ${event.source}:${shortVersion(event.version)}${event.previous ? ` (was ${shortVersion(event.previous)})` : ''}`)
+      case 'version-found': {
+        const on = event.ref ? ` on ${event.ref}` : ''
+        this.line(`new version  ${event.source}:${shortVersion(event.version)}${on}${event.previous ? ` (was ${shortVersion(event.previous)})` : ''}`)
+        break
+      }
+      case 'ref-gone':
+        this.line(`ref gone     ${event.source} ${event.ref} (was ${shortVersion(event.version)}); no longer followed`)
         break
       case 'source-error':
         this.line(`unreachable  ${event.source}: ${event.message} (retry in ${event.retryInSeconds} s)`)
