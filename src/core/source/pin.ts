@@ -9,12 +9,17 @@ import {BrokenMetadataError, InvalidArgumentError} from '../../base/errors.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type SourceDef, sourceFile, versionsFile} from '../model/source.js'
 import {shortVersion, type Version, versionAlgorithm} from '../../base/version.js'
+import {pinRef, unpinRef} from './pin-ref.js'
+import {isPatternSource} from './refs.js'
 import {describeVersion, driverContext, lastObserved, loadAllSources, loadSource, resolveSourceVersion, type SourceView, toSpec, toView} from './store.js'
 
 const label = (version: Version) => `${versionAlgorithm(version)}:${shortVersion(version)}`
 
-export async function pinSource(repo: MetaRepo, options: {name: string; version: string}): Promise<SourceView & {changed: boolean}> {
+export async function pinSource(repo: MetaRepo, options: {name: string; version?: string; ref?: string}): Promise<SourceView & {changed: boolean}> {
   const def = await loadSource(repo, options.name)
+  // A TAG pattern source pins each ref on its own.
+  if (options.ref !== undefined || isPatternSource(def)) return pinRef(repo, options)
+  if (options.version === undefined) throw new InvalidArgumentError(`give the VERSION to pin \`${def.name}\` to; see \`dkt source log ${def.name}\``)
   const version = await resolveSourceVersion(repo, def, options.version)
   return repo.transaction(`source pin ${def.name} ${label(version)}`, async (tx) => {
     const current = await loadSource(repo, options.name)
@@ -24,8 +29,9 @@ export async function pinSource(repo: MetaRepo, options: {name: string; version:
   })
 }
 
-export async function unpinSource(repo: MetaRepo, options: {name: string}): Promise<SourceView & {changed: boolean}> {
-  await loadSource(repo, options.name)
+export async function unpinSource(repo: MetaRepo, options: {name: string; ref?: string}): Promise<SourceView & {changed: boolean}> {
+  const def = await loadSource(repo, options.name)
+  if (options.ref !== undefined || isPatternSource(def)) return unpinRef(repo, options)
   return repo.transaction(`source unpin ${options.name}`, async (tx) => {
     const {pin, ...current} = await loadSource(repo, options.name)
     if (pin) tx.writeJson(sourceFile(current.name), current)

@@ -168,6 +168,12 @@ export async function sourceVersions(
 ): Promise<{version: Version; observed?: string; info?: Record<string, string>}[]> {
   const observations = await readObservations(repo, def.name)
   const {driver, ctx} = await driverFor(repo, def.kind)
+  if (isPatternSource(def) && driver.log) {
+    // Every followed ref's history: a version of the source is a commit on one of its refs.
+    const seen = new Map(observations.map((o) => [o.version, o.observed]))
+    const histories = await Promise.all(refStates(def, observations).filter((state) => !state.gone).map((state) => driver.log?.(toSpec(def), state.version, ctx) ?? []))
+    return [...new Set(histories.flat())].map((version) => ({version, observed: seen.get(version)}))
+  }
   if (driver.history === 'own' && driver.log) {
     const latest = observations.at(-1)?.version
     if (!latest) return []
