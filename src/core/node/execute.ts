@@ -31,6 +31,10 @@ export type RunEvent =
 export interface ExecuteOptions {
   /** Run even if a run on these inputs already succeeded (a new attempt). */
   force?: boolean
+  /** The input versions to run on (one ref of a fanned-out node, see fan-out.ts); default: the current ones. */
+  inputs?: Record<string, Version>
+  /** The ref those input versions are of, recorded in the manifest. */
+  ref?: string
   /** Makes the run's states durable; by default one commit when it starts and one when it has ended. */
   recorder?: RunRecorder
   dktVersion: string
@@ -85,6 +89,7 @@ function startingRecord(node: NodeDef, inputs: Record<string, Version>, previous
     image: node.image ?? null,
     labels: node.labels,
     inputs,
+    ...(options.ref === undefined ? {} : {ref: options.ref}),
     outputs: {},
     status: 'running',
     exitCode: null,
@@ -100,7 +105,7 @@ function startingRecord(node: NodeDef, inputs: Record<string, Version>, previous
 }
 
 export async function executeRun(repo: MetaRepo, node: NodeDef, options: ExecuteOptions): Promise<ExecuteResult> {
-  const inputs = await requireInputs(repo, node)
+  const inputs = options.inputs ?? (await requireInputs(repo, node))
   const key = runId(node.id, inputs)
   const previous = await loadRuns(repo, node.id)
   const reused = reusableRun(previous, key, options.force)

@@ -1,7 +1,8 @@
 // `dkt node rerun`: force a new run of a node and, with downstream, of every node reachable from its outputs.
 import {downstreamOrder} from '../graph.js'
 import type {MetaRepo} from '../meta-repo.js'
-import {type ExecuteOptions, type ExecuteResult, executeRun} from './execute.js'
+import type {ExecuteOptions, ExecuteResult} from './execute.js'
+import {executePerRef} from './run-refs.js'
 import {loadAllNodes, resolveNode} from './store.js'
 
 export async function rerunNode(
@@ -14,10 +15,11 @@ export async function rerunNode(
   const results: ExecuteResult[] = []
   for (const graphNode of order) {
     const node = all.find((n) => n.id === graphNode.id) ?? start
-    const result = await executeRun(repo, node, {...options, force: true})
-    results.push(result)
+    // A node fanned out over refs runs again on each (see run-refs.ts).
+    const ran = await executePerRef(repo, node, {...options, force: true})
+    results.push(...ran)
     // What is downstream of a failed run has no new input to run on.
-    if (result.run.status !== 'success' || options.signal?.aborted) break
+    if (ran.some((result) => result.run.status !== 'success') || options.signal?.aborted) break
   }
   return results
 }
