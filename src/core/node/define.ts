@@ -11,6 +11,7 @@ import {nodeId, type NodeIdentity, shortId} from '../ids.js'
 import {fieldReferences} from '../interpolate.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {NODE_FORMAT, type NodeDef, nodeFile, type StoredScript} from '../model/node.js'
+import {isPatternSource} from '../source/refs.js'
 import {findSource, loadSource} from '../source/store.js'
 import {loadAllNodes} from './store.js'
 
@@ -54,6 +55,10 @@ export async function planNode(repo: MetaRepo, options: DefineNodeOptions): Prom
     if (!drivers.get(kind)?.publish) {
       const writable = listKinds(storedKindsWhere((declaration) => declaration.writable))
       throw new InvalidArgumentError(`\`${name}\` is a ${kind} source, which a run cannot write; outputs must be ${writable} sources`)
+    }
+    // A TAG pattern names many refs: a run would not know which one to push to.
+    if (isPatternSource(await loadSource(repo, name))) {
+      throw new InvalidArgumentError(`\`${name}\` follows a TAG pattern, which a run cannot write; add a source on one branch as the output`)
     }
   }
 
