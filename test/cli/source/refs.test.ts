@@ -82,7 +82,7 @@ beforeEach(async () => {
 })
 
 describe('TAG patterns', () => {
-  it('follow every matching branch, tag or pull request; list, log and update show each ref', async () => {
+  it('follow every matching branch, tag or pull request; source list shows each ref', async () => {
     const app = await json<SourceJson>('source-add', ['source', 'add', 'app', `${repo.url}:*`], dir)
     expect(app.latest).toBeNull()
     expect(refsOf(app)).toEqual({'refs/heads/feature/a': `sha1:${repo.c1}`, 'refs/heads/feature/b': `sha1:${repo.c2}`, 'refs/heads/main': `sha1:${repo.c1}`})
@@ -102,7 +102,10 @@ describe('TAG patterns', () => {
     expect(list).toMatch(new RegExp(`^ {2}refs/pull/1/head +sha1:${repo.c2}$`, 'm'))
     expect(await dktOk(['source', 'list', '--refs'], {cwd: dir})).toMatch(/^app +- +3$/m)
     await json('source-list', ['source', 'list'], dir)
+  })
 
+  it('a check records new, moved and deleted refs; source log shows each ref, --ref one ref\'s history', async () => {
+    await dktOk(['source', 'add', 'app', `${repo.url}:*`], {cwd: dir})
     // A new branch, a deleted one, a moved one: one check, one commit.
     const c3 = repo.pushNew('refs/heads/feature/c', repo.c1)
     repo.remove('refs/heads/feature/a')
