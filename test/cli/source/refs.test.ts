@@ -53,6 +53,7 @@ const refsOf = (source: SourceJson) => Object.fromEntries((source.refs ?? []).ma
 function servedRepo(served: string, name: string) {
   const bare = path.join(served, name)
   git(served, ['init', '-q', '--bare', '--initial-branch=main', name])
+  const github = name.replace(/\.git$/, '')
   const {dir: work, commits} = gitRepo([{'README': 'one\n'}, {'docs/index.md': 'docs\n'}])
   const [c1, c2] = commits
   const push = (refspec: string) => git(work, ['push', '-q', '--force', bare, refspec])
@@ -70,14 +71,14 @@ function servedRepo(served: string, name: string) {
     push(`${sha}:${ref}`)
     return sha
   }
-  return {url: `${daemon.url}/${name}`, c1, c2, push, pushNew, remove: (ref: string) => push(`:${ref}`)}
+  return {url: `${daemon.url}/${name}`, github, c1, c2, push, pushNew, remove: (ref: string) => push(`:${ref}`)}
 }
 
 let counter = 0
 let repo: ReturnType<typeof servedRepo>
 let dir: string
 beforeEach(async () => {
-  repo = servedRepo(daemon.served, `app-${++counter}.git`)
+  repo = servedRepo(daemon.served, `team-${++counter}/app.git`)
   dir = await newProject()
 })
 
@@ -86,7 +87,10 @@ describe('TAG patterns', () => {
     const app = await json<SourceJson>('source-add', ['source', 'add', 'app', `${repo.url}:*`], dir)
     expect(app.latest).toBeNull()
     expect(refsOf(app)).toEqual({'refs/heads/feature/a': `sha1:${repo.c1}`, 'refs/heads/feature/b': `sha1:${repo.c2}`, 'refs/heads/main': `sha1:${repo.c1}`})
-    const prs = await json<SourceJson>('source-add', ['source', 'add', 'prs', `${repo.url}:pull/*`], dir)
+    // Pull requests of a github source (the git daemon stands in for GitHub).
+    const env = {DKT_GITHUB_URL: daemon.url}
+    const prs = JSON.parse(await dktOk(['source', 'add', 'prs', `${repo.github}:pull/*`, '-k', 'github', '--json'], {cwd: dir, env})) as SourceJson
+    expect(schemaErrors('source-add', prs)).toBe('')
     expect(refsOf(prs)).toEqual({'refs/pull/1/head': `sha1:${repo.c2}`, 'refs/pull/2/head': `sha1:${repo.c1}`})
     // An annotated tag is followed at the commit it points to.
     const tags = await json<SourceJson>('source-add', ['source', 'add', 'tags', `${repo.url}:v[0-9]*`], dir)
@@ -158,6 +162,11 @@ describe('TAG patterns', () => {
     expect(unpinned.refs?.filter((r) => r.pinned).map((r) => r.ref)).toEqual(['refs/heads/feature/b'])
     await dktOk(['source', 'unpin', 'app'], {cwd: dir})
     expect(JSON.parse(readFileSync(path.join(dir, '.dkt/sources/app.json'), 'utf8')).pins).toBeUndefined()
+
+    // A run cannot write a TAG pattern source: it would not know which ref to push to.
+    const output = await dkt(['node', 'run', '--output', 'app', '--', 'true'], {cwd: dir})
+    expect(output.exitCode).toBe(2)
+    expect(output.stderr.trim()).toBe('Error: `app` follows a TAG pattern, which a run cannot write; add a source on one branch as the output')
 
     await dktOk(['source', 'add', 'one', `${repo.url}:main`], {cwd: dir})
     const one = await dkt(['source', 'log', 'one', '--ref', 'main'], {cwd: dir})
