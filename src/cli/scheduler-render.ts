@@ -38,7 +38,7 @@ export class SchedulerPrinter {
         for (const run of event.runs) this.line(`interrupted  run ${shortId(run.id)} of node ${shortId(run.node)} recorded as error; due again`)
         break
       case 'run-started':
-        this.line(`started      run ${shortId(event.run.id)} of node ${shortId(event.run.node)} on ${versionsText(event.run.inputs)}`)
+        this.line(`started      run ${shortId(event.run.id)} of node ${shortId(event.run.node)} on ${versionsText(event.run.inputs)}${event.run.ref ? ` (${event.run.ref})` : ''}`)
         break
       case 'run-finished': {
         const exit = event.run.exitCode === null ? '' : ` (exit ${event.run.exitCode})`

@@ -128,9 +128,11 @@ export async function nodeDueByRef(
   if (missing.length > 0) return {state: 'waiting', missing}
   const runs = await runsOf(node.id)
   const host = hostname()
+  // As in nodeDue: claims read before the runs are read again before a run is called interrupted.
+  const live = runs.some((run) => abandoned(run, claimed, host)) ? await claimedRuns(repo) : claimed
   return sets.map(({ref, versions}) => {
     const previous = runs.filter((run) => run.ref === ref)
-    return {ref: ref as string, versions, due: decideDue({node, versions, missing: [], runs, previous, claimed, host})}
+    return {ref: ref as string, versions, due: decideDue({node, versions, missing: [], runs, previous, claimed: live, host})}
   })
 }
 

@@ -237,6 +237,7 @@ describe('runs per ref', () => {
     const rewritten = repo.pushNew('refs/pull/1/head', repo.c1, {'fix': 'rewritten\n'})
     const scheduler = await dktOk(['scheduler', '--once'], {cwd: dir})
     expect(scheduler).toContain(`new version  prs:${rewritten.slice(0, 8)} on refs/pull/1/head (was ${repo.c2.slice(0, 8)})`)
+    expect(scheduler).toMatch(new RegExp(`started +run \\w+ of node \\w+ on prs:${rewritten.slice(0, 8)} \\(refs/pull/1/head\\)`))
     expect(trace()).toEqual([repo.c1, repo.c2, rewritten].sort())
     expect(runsOf(dir, node).find((run) => run.inputs.prs === `sha1:${rewritten}`)?.ref).toBe('refs/pull/1/head')
 
