@@ -29,7 +29,10 @@ For a source whose TAG is a pattern, each ref has its own pin: --ref R pins R (a
 
   async run() {
     const {args, flags} = await this.parse(SourcePin)
-    if (flags.kind && args.target === undefined) throw new InvalidArgumentError('give the LOCATION to point the source at')
+    // VERSION may be left out only with --ref (that ref's latest version).
+    if (args.target === undefined && (flags.kind || flags.ref === undefined)) {
+      throw new InvalidArgumentError('Missing 1 required arg: target (VERSION, or LOCATION[:TAG] with -k)')
+    }
     const source = flags.kind
       ? await repointSource(this.repo, {name: args.name, location: args.target as string, kind: flags.kind, cwd: process.cwd(), now: new Date()})
       : await pinSource(this.repo, {name: args.name, version: args.target, ref: flags.ref})
