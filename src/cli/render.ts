@@ -60,4 +60,15 @@ export function pinnedName(source: {name: string; pinned: boolean}): string {
   return source.pinned ? `${source.name}*` : source.name
 }
 
+/** A source's lines in `source list`: its own, then one per ref a TAG pattern follows (pinned refs carry `*`). */
+export function sourceRows(source: SourceView): (string | null)[][] {
+  const refs = (source.refs ?? []).map((ref) => [`  ${ref.ref}${ref.pinned ? '*' : ''}`, ref.latest])
+  return [[pinnedName(source), source.latest], ...refs]
+}
+
+/** A source's line in `source list --refs`: the number of refs a TAG pattern follows (`-` for other sources). */
+export function refCountRow(source: SourceView): (string | null)[] {
+  return [pinnedName(source), source.latest, source.refs ? String(source.refs.length) : null]
+}
+
 export {commandText} from '../core/interpolate.js'

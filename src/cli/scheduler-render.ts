@@ -23,8 +23,13 @@ export class SchedulerPrinter {
       return
     }
     switch (event.type) {
-      case 'version-found':
-        this.line(`new version  ${event.source}:${shortVersion(event.version)}${event.previous ? ` (was ${shortVersion(event.previous)})` : ''}`)
+      case 'version-found': {
+        const on = event.ref ? ` on ${event.ref}` : ''
+        this.line(`new version  ${event.source}:${shortVersion(event.version)}${on}${event.previous ? ` (was ${shortVersion(event.previous)})` : ''}`)
+        break
+      }
+      case 'ref-gone':
+        this.line(`ref gone     ${event.source} ${event.ref} (was ${shortVersion(event.version)}); no longer followed`)
         break
       case 'source-error':
         this.line(`unreachable  ${event.source}: ${event.message} (retry in ${event.retryInSeconds} s)`)
@@ -33,7 +38,7 @@ export class SchedulerPrinter {
         for (const run of event.runs) this.line(`interrupted  run ${shortId(run.id)} of node ${shortId(run.node)} recorded as error; due again`)
         break
       case 'run-started':
-        this.line(`started      run ${shortId(event.run.id)} of node ${shortId(event.run.node)} on ${versionsText(event.run.inputs)}`)
+        this.line(`started      run ${shortId(event.run.id)} of node ${shortId(event.run.node)} on ${versionsText(event.run.inputs)}${event.run.ref ? ` (${event.run.ref})` : ''}`)
         break
       case 'run-finished': {
         const exit = event.run.exitCode === null ? '' : ` (exit ${event.run.exitCode})`

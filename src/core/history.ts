@@ -16,7 +16,7 @@ import {type LogEntry, logSource} from './source/log.js'
 import {readCheckOf, readChecks, type SourceCheck} from './source/checks.js'
 import {listSources} from './source/list.js'
 import {type NodeStatus, projectStatus} from './status.js'
-import {lastObserved, loadSource, type SourceView, toView} from './source/store.js'
+import {loadSource, type SourceView, viewOf} from './source/store.js'
 
 export const RUNS_PER_PAGE = 50
 
@@ -175,7 +175,7 @@ export interface SourceHistory {
 /** A source and its versions newest first, each with the runs it fed and the run that made it. */
 export async function sourceHistory(repo: MetaRepo, index: RunIndex, name: string): Promise<SourceHistory> {
   const def = await loadSource(repo, name)
-  const [{columns, entries}, runs, observed] = await Promise.all([logSource(repo, {name}), allRuns(repo, index), lastObserved(repo, name)])
+  const [{columns, entries}, runs, source] = await Promise.all([logSource(repo, {name}), allRuns(repo, index), viewOf(repo, def)])
   const ref = (run: RunRecord): RunRef => ({node: run.node, run: run.id, status: run.status})
   // One pass over the runs (newest first), not one per version: a source may have thousands of each.
   const fed = new Map<Version, RunRef[]>()
@@ -194,7 +194,7 @@ export async function sourceHistory(repo: MetaRepo, index: RunIndex, name: strin
     const maker = made.get(entry.version)
     return {...entry, inputTo: fed.get(entry.version) ?? [], outputOf: maker ? ref(maker) : null}
   })
-  return {source: toView(def, observed), check: readCheckOf(repo.project, name) ?? null, columns, versions}
+  return {source: source, check: readCheckOf(repo.project, name) ?? null, columns, versions}
 }
 
 /** A source with what the scheduler's last check of it found (null if none has checked it). */

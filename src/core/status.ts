@@ -3,7 +3,8 @@ import {shortVersion} from '../base/version.js'
 import {shortId} from './ids.js'
 import {defaultLabels, missingLabels} from './labels.js'
 import type {MetaRepo} from './meta-repo.js'
-import {claimedRuns, type DueReason, type DueState, nodeDue, type RunsReader} from './node/due.js'
+import {shortRefName} from '../kinds/ref-pattern.js'
+import {claimedRuns, type DueReason, type DueState, nodeDue, nodeDueByRef, pickRefDue, type RefDue, type RunsReader} from './node/due.js'
 import {loadAllNodes} from './node/store.js'
 import type {NodeDef} from './model/node.js'
 import {loadSource} from './source/store.js'
@@ -16,6 +17,8 @@ export interface NodeStatus {
   due: boolean
   /** One entry per reason: `dmg 82a53d4e → 0e500a4e`, `never run`, `failed (run …); dkt node rerun …`, … */
   reasons: string[]
+  /** Only for a node fanned out over the refs of a TAG pattern input: the state of each ref (full name). */
+  refs?: {ref: string; state: DueState['state']; due: boolean; reasons: string[]}[]
 }
 
 /** Every node's status, or only that of `nodes` (a node's page). */
@@ -24,14 +27,30 @@ export async function projectStatus(repo: MetaRepo, options: {workerLabels?: str
   const claimed = await claimedRuns(repo)
   const statuses: NodeStatus[] = []
   for (const node of options.nodes ?? (await loadAllNodes(repo))) {
-    const due = await nodeDue(repo, node, claimed, options.runsOf)
-    const reasons = await reasonsText(repo, node.id, due)
+    const byRef = await nodeDueByRef(repo, node, claimed, options.runsOf)
+    const due = byRef ? pickRefDue(byRef) : await nodeDue(repo, node, claimed, options.runsOf)
+    const refs = Array.isArray(byRef) ? await refStatuses(repo, node.id, byRef) : undefined
+    const reasons = refs ? refsText(refs) : await reasonsText(repo, node.id, due)
+    if (refs && refs.length === 0) reasons.push('no ref to run on')
     // A due node whose labels this machine lacks stays pending until a worker that has them runs it.
     const missing = missingLabels(node.labels, workerLabels)
     if (due.state === 'due' && missing.length > 0) reasons.push(`waits for a worker labelled ${missing.join(',')}`)
-    statuses.push({node: node.id, command: node.command, labels: node.labels, state: due.state, due: due.state === 'due', reasons})
+    statuses.push({node: node.id, command: node.command, labels: node.labels, state: due.state, due: due.state === 'due', reasons, ...(refs ? {refs} : {})})
   }
   return statuses
+}
+
+async function refStatuses(repo: MetaRepo, node: string, byRef: RefDue[]): Promise<NonNullable<NodeStatus['refs']>> {
+  return Promise.all(
+    byRef.map(async ({ref, due}) => ({ref, state: due.state, due: due.state === 'due', reasons: await reasonsText(repo, node, due)})),
+  )
+}
+
+/** `main: never run`, `pull/3: app 1bf6… → 3dd2…`, … for each ref that is not up to date, then how many are. */
+function refsText(refs: NonNullable<NodeStatus['refs']>): string[] {
+  const upToDate = refs.filter((ref) => ref.state === 'up-to-date').length
+  const others = refs.filter((ref) => ref.state !== 'up-to-date').map((ref) => `${shortRefName(ref.ref)}: ${ref.reasons.join(', ')}`)
+  return [...others, ...(upToDate > 0 ? [`${upToDate} ref${upToDate === 1 ? '' : 's'} up to date`] : [])]
 }
 
 async function reasonsText(repo: MetaRepo, node: string, due: DueState): Promise<string[]> {

@@ -101,6 +101,12 @@ export interface KindDriver {
    */
   check(source: SourceSpec, from: Version | undefined, ctx: DriverContext): Promise<Version[]>
   /**
+   * Only for kinds whose TAG may be a ref pattern (git: `*`, `release/*`, `pull/*`; see kinds/ref-pattern.ts): the
+   * latest version on every ref the pattern matches now, by full ref name (`refs/heads/main`), sorted. One listing of
+   * the remote; only the refs that moved are fetched. A ref on which PATH does not exist is left out.
+   */
+  checkRefs?(source: SourceSpec, ctx: DriverContext): Promise<Record<string, Version>>
+  /**
    * Facts about a version worth recording with its observation (hockeyapp: `{BUILD: '42'}`), keyed by `logColumns`.
    * Called right after `check` returned it, so a driver may answer from what `check` just read; and by `source log`
    * for versions recorded without them (a run's output), where `{}` shows as `-`.

@@ -1,5 +1,6 @@
 // Pure rules that turn a LOCATION[:TAG] argument into a location, a tag and a kind (SPEC §4).
 import {AmbiguousError, InvalidArgumentError, NotFoundError} from '../base/errors.js'
+import {isRefPattern} from './ref-pattern.js'
 
 export interface LocationFacts {
   /** Whether the location names an existing local file or folder. */
@@ -8,14 +9,15 @@ export interface LocationFacts {
 
 /**
  * Splits `LOCATION[:TAG]`. The tag is what follows the last `:` when that part has no `/` (so URL schemes,
- * `host:port/…` and scp-style `host:path/repo` keep their colons); a location that exists locally is never split.
+ * `host:port/…` and scp-style `host:path/repo` keep their colons), or when it is a ref pattern (`release/*`, `pull/*`);
+ * a location that exists locally is never split.
  */
 export function splitTag(text: string, facts: LocationFacts): {location: string; tag?: string} {
   if (facts.existsLocally(text)) return {location: text}
   const colon = text.lastIndexOf(':')
   if (colon <= 0 || colon === text.length - 1) return {location: text}
   const tag = text.slice(colon + 1)
-  if (tag.includes('/') || /^\d+$/.test(tag)) return {location: text}
+  if ((tag.includes('/') && !isRefPattern(tag)) || /^\d+$/.test(tag)) return {location: text}
   return {location: text.slice(0, colon), tag}
 }
 

@@ -153,6 +153,8 @@ export class Scheduler {
   private start(state: NodeState): void {
     const begun = Date.now()
     const task = executeRun(this.repo, state.node, {
+      // One ref of a node fanned out over refs: the next one is due once this run is recorded.
+      ...(state.ref ? {inputs: state.ref.versions, ref: state.ref.ref} : {}),
       dktVersion: this.options.dktVersion,
       recorder: this.committer.runRecorder(() => {
         this.executing.delete(state.id)

@@ -6,7 +6,7 @@ import type {DktError} from '../base/errors.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {SourceDef} from '../core/model/source.js'
 import {type DriverCache, driverCache, loadAllSources, toSpec} from '../core/source/store.js'
-import {updateSources} from '../core/source/update.js'
+import {type UpdateResult, updateSources} from '../core/source/update.js'
 import {recordChecks} from '../core/source/checks.js'
 import type {Version} from '../base/version.js'
 import {declarationOf} from '../kinds/registry.js'
@@ -16,7 +16,10 @@ const BACKOFF_CAP_MS = 3_600_000
 const DEBOUNCE_MS = 300
 
 export type SourceEvent =
-  | {type: 'version-found'; source: string; version: Version; previous: Version | null}
+  /** `ref`: for a TAG pattern source, the ref (full name) that is new or moved. */
+  | {type: 'version-found'; source: string; version: Version; previous: Version | null; ref?: string}
+  /** A ref of a TAG pattern source the remote no longer lists: it is not followed any more. */
+  | {type: 'ref-gone'; source: string; ref: string; version: Version}
   | {type: 'source-error'; source: string; message: string; retryInSeconds: number}
 
 /** The files whose changes mean a new version of a local source, as its driver declares; undefined: poll it. */
@@ -28,6 +31,18 @@ async function watchedPaths(def: SourceDef, drivers: DriverCache): Promise<strin
 /** Seconds between two checks of a polled source: `scheduler.poll.KIND` in `.dkt/config`, else what its kind declares. */
 function pollSeconds(def: SourceDef, settings: Record<string, string>): number {
   return Number(settings[`scheduler.poll.${def.kind}`] ?? declarationOf(def.kind).pollSeconds)
+}
+
+/** What a changed source tells: its new version, or each ref that is new, moved or gone. */
+function versionEvents(result: UpdateResult): SourceEvent[] {
+  if (!result.refs) return [{type: 'version-found', source: result.name, version: result.version as Version, previous: result.previous}]
+  return result.refs
+    .filter((update) => update.changed)
+    .map((update) =>
+      update.version
+        ? {type: 'version-found', source: result.name, version: update.version, previous: update.previous, ref: update.ref}
+        : {type: 'ref-gone', source: result.name, ref: update.ref, version: update.previous as Version},
+    )
 }
 
 export class SourceWatcher {
@@ -59,7 +74,7 @@ export class SourceWatcher {
         this.failures.delete(result.name)
         if (result.changed) {
           changed = true
-          this.options.onEvent({type: 'version-found', source: result.name, version: result.version, previous: result.previous})
+          for (const event of versionEvents(result)) this.options.onEvent(event)
         }
       }
       const retries = failures.map((failure) => ({name: failure.name, failure: {message: failure.error.message, retryAt: new Date(now.getTime() + this.fail(failure.name, failure.error))}}))

@@ -2,6 +2,7 @@
 // something changed (a run finished, a source got a new version): a full scan per finished run would make a big
 // DAG quadratic. A full scan is still made at start, when the set of nodes changes, and when asked (before
 // concluding that nothing is due: another worker may have changed things). Whether a node is due is core's rule.
+import type {Version} from '../base/version.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {NodeDef} from '../core/model/node.js'
 import type {RunRecord} from '../core/model/run.js'
@@ -13,6 +14,8 @@ export interface NodeState extends Candidate {
   node: NodeDef
   /** The run ID the node is due for (null when it is not due). */
   key: string | null
+  /** For a node fanned out over refs: the ref it is due for and that ref's input versions (see core/node/fan-out.ts). */
+  ref?: {ref: string; versions: Record<string, Version>}
 }
 
 /** The nodes this scheduler has a run in progress for (their claims may not be taken yet). */
@@ -30,6 +33,7 @@ async function readState(repo: MetaRepo, node: NodeDef, claimed: RunRecord[]): P
     // Any run of the node, even on older inputs: two runs of one node at once would race to publish its outputs.
     running: claimed.some((run) => run.node === node.id),
     key: due.state === 'due' ? due.key : null,
+    ...(due.state === 'due' && due.ref && due.versions ? {ref: {ref: due.ref, versions: due.versions}} : {}),
   }
 }
 

@@ -18,6 +18,10 @@ describe('LOCATION[:TAG]', () => {
     ['127.0.0.1:5000/team/web:1.2', '127.0.0.1:5000/team/web', '1.2'],
     ['localhost:5000', 'localhost:5000', undefined],
     ['/srv/repo:main', '/srv/repo', 'main'],
+    ['git://127.0.0.1:9418/app.git:*', 'git://127.0.0.1:9418/app.git', '*'],
+    ['git://127.0.0.1:9418/app.git:release/*', 'git://127.0.0.1:9418/app.git', 'release/*'],
+    ['docker/pinata:pull/*', 'docker/pinata', 'pull/*'],
+    ['git@github.com:docker/pinata.git:v[0-9]*', 'git@github.com:docker/pinata.git', 'v[0-9]*'],
   ])('%s', (text, location, tag) => {
     expect(splitTag(text, none)).toEqual(tag === undefined ? {location} : {location, tag})
   })

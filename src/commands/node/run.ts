@@ -57,7 +57,7 @@ then uses and records its current (or pinned) version, and a new version makes t
     const options = flags.detach ? {dktVersion: this.config.version, dispose() {}} : executeOptions(this, this.jsonEnabled())
     try {
       const result = await runNode(this.repo, definition, {...options, detach: flags.detach, onNode: (node) => this.log(shortId(node.id))})
-      if (result.run && result.run.status !== 'success') process.exitCode = 1
+      if ((result.runs ?? (result.run ? [result.run] : [])).some((run) => run.status !== 'success')) process.exitCode = 1
       return result
     } finally {
       options.dispose()

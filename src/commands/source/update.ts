@@ -13,7 +13,9 @@ export default class SourceUpdate extends DktCommand {
     const {results, failures} = await updateSources(this.repo, {names: [args.name], now: new Date()})
     if (failures.length > 0) throw failures[0].error
     const [result] = results
-    this.log(table(['NAME', 'LATEST', 'PREVIOUS'], [[result.name, result.version, result.changed ? result.previous : 'unchanged']]))
+    // A TAG pattern source: a line per ref under it (new: no PREVIOUS; deleted: LATEST `gone`).
+    const refs = (result.refs ?? []).map((r) => [`  ${r.ref}`, r.version ?? 'gone', r.changed ? r.previous : 'unchanged'])
+    this.log(table(['NAME', 'LATEST', 'PREVIOUS'], [[result.name, result.version, result.changed ? result.previous : 'unchanged'], ...refs]))
     return result
   }
 }

@@ -24,6 +24,11 @@ export interface RunRecord {
   labels: string[]
   /** source name → version */
   inputs: Record<string, Version>
+  /**
+   * Only for a node fanned out over the refs of a TAG pattern input: the ref (full name, `refs/heads/main`) the run
+   * was started for. Other refs at the same input versions share the run (memoization) without being recorded here.
+   */
+  ref?: string
   /** source name → version produced (absent until the run ends) */
   outputs: Record<string, Version>
   status: RunStatus

@@ -15,6 +15,8 @@ export interface SourceDef {
   /** The source this one was derived from, if any. */
   parent?: string
   pin?: Version
+  /** A TAG pattern's pinned refs: full ref name → version (`source pin NAME VERSION --ref R`). */
+  pins?: Record<string, Version>
   paused?: boolean
 }
 
@@ -28,6 +30,10 @@ export interface Observation {
   node?: string
   /** What the driver told about this version when it was observed (hockeyapp: `{BUILD: '42'}`). */
   info?: Record<string, string>
+  /** For a TAG pattern: the ref (full name, `refs/heads/main`) this is the version of. */
+  ref?: string
+  /** The ref is no longer listed by the remote: no longer followed (`version` is its last one). */
+  gone?: true
 }
 
 export const sourceFile = (name: string) => `sources/${name}.json`

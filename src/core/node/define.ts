@@ -12,6 +12,7 @@ import {fieldReferences} from '../interpolate.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {NODE_FORMAT, type NodeDef, nodeFile, type StoredScript} from '../model/node.js'
 import type {SourceDef} from '../model/source.js'
+import {isPatternSource} from '../source/refs.js'
 import {findSource, loadSource} from '../source/store.js'
 import {loadAllNodes} from './store.js'
 
@@ -64,6 +65,10 @@ export async function planNode(repo: MetaRepo, options: DefineNodeOptions, world
     if (!drivers.get(kind)?.publish) {
       const writable = listKinds(storedKindsWhere((declaration) => declaration.writable))
       throw new InvalidArgumentError(`\`${name}\` is a ${kind} source, which a run cannot write; outputs must be ${writable} sources`)
+    }
+    // A TAG pattern names many refs: a run would not know which one to push to.
+    if (isPatternSource(await loadSource(repo, name))) {
+      throw new InvalidArgumentError(`\`${name}\` follows a TAG pattern, which a run cannot write; add a source on one branch as the output`)
     }
   }
 

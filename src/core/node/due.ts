@@ -9,6 +9,7 @@ import type {NodeDef} from '../model/node.js'
 import type {RunRecord} from '../model/run.js'
 import {liveClaims} from './claims.js'
 import {INTERRUPTED} from './recover.js'
+import {nodeInputSets} from './fan-out.js'
 import {currentInputs, loadRuns} from './store.js'
 
 /** Why a due node is due. */
@@ -26,7 +27,8 @@ export type DueState =
   | {state: 'running'; run: RunRecord}
   /** A run on these inputs failed (or ended in error): left alone until `dkt node rerun`. */
   | {state: 'failed'; run: RunRecord}
-  | {state: 'due'; key: string; reasons: DueReason[]}
+  /** `ref` and `versions`: for a node fanned out over refs, the ref it is due for and that ref's input versions. */
+  | {state: 'due'; key: string; reasons: DueReason[]; ref?: string; versions?: Record<string, Version>}
 
 export interface DueFacts {
   node: NodeDef
@@ -36,6 +38,8 @@ export interface DueFacts {
   missing: string[]
   /** The node's runs, newest first. */
   runs: RunRecord[]
+  /** The runs the reasons compare with, newest first (a fanned-out node: its ref's runs); default: `runs`. */
+  previous?: RunRecord[]
   /** Runs being executed right now by a live process (live claims). */
   claimed: RunRecord[]
   /**
@@ -58,7 +62,7 @@ function abandoned(run: RunRecord, claimed: RunRecord[], host: string | undefine
 }
 
 /** The rule. Pure. */
-export function decideDue({node, versions, missing, runs, claimed, host}: DueFacts): DueState {
+export function decideDue({node, versions, missing, runs, claimed, host, previous = runs}: DueFacts): DueState {
   if (missing.length > 0) return {state: 'waiting', missing}
   const key = runId(node.id, versions)
   const onCurrent = runs.filter((run) => run.key === key)
@@ -70,8 +74,8 @@ export function decideDue({node, versions, missing, runs, claimed, host}: DueFac
   const failed = onCurrent.find((run) => settles(run) && !cutShort(run))
   if (failed) return {state: 'failed', run: failed}
   if (onCurrent.length > 0) return {state: 'due', key, reasons: [{type: 'retry', last: cutShort(onCurrent[0]) ? 'interrupted' : 'cancelled'}]}
-  if (runs.length === 0) return {state: 'due', key, reasons: [{type: 'never-run'}]}
-  return {state: 'due', key, reasons: inputChanges(versions, runs[0])}
+  if (previous.length === 0) return {state: 'due', key, reasons: [{type: 'never-run'}]}
+  return {state: 'due', key, reasons: inputChanges(versions, previous[0])}
 }
 
 function inputChanges(versions: Record<string, Version>, last: RunRecord): DueReason[] {
@@ -91,10 +95,59 @@ export type RunsReader = (node: string) => Promise<RunRecord[]>
 
 /** Reads what the rule needs about one node and applies it. */
 export async function nodeDue(repo: MetaRepo, node: NodeDef, claimed: RunRecord[], runsOf: RunsReader = (id) => loadRuns(repo, id)): Promise<DueState> {
+  const fanned = await nodeDueByRef(repo, node, claimed, runsOf)
+  if (fanned) return pickRefDue(fanned)
   const [{versions, missing}, runs] = await Promise.all([currentInputs(repo, node), runsOf(node.id)])
   const facts = {node, versions, missing, runs, claimed, host: hostname()}
   if (!runs.some((run) => abandoned(run, claimed, facts.host))) return decideDue(facts)
   // The claims were read before the runs: read them again, so that a run that started meanwhile is not called
   // interrupted.
   return decideDue({...facts, claimed: await claimedRuns(repo)})
+}
+
+/** The rule for one ref of a node fanned out over the refs of its TAG pattern inputs. */
+export interface RefDue {
+  ref: string
+  versions: Record<string, Version>
+  due: DueState
+}
+
+/**
+ * For a node with a TAG pattern input, the rule applied to each ref's input versions (memoization by input versions
+ * across refs; reasons against that ref's last run); undefined for any other node. `waiting` when no ref is followed.
+ */
+export async function nodeDueByRef(
+  repo: MetaRepo,
+  node: NodeDef,
+  claimed: RunRecord[],
+  runsOf: RunsReader = (id) => loadRuns(repo, id),
+): Promise<RefDue[] | DueState | undefined> {
+  const fanOut = await nodeInputSets(repo, node)
+  if (!fanOut) return undefined
+  const {sets, missing} = fanOut
+  if (missing.length > 0) return {state: 'waiting', missing}
+  const runs = await runsOf(node.id)
+  const host = hostname()
+  // As in nodeDue: claims read before the runs are read again before a run is called interrupted.
+  const live = runs.some((run) => abandoned(run, claimed, host)) ? await claimedRuns(repo) : claimed
+  return sets.map(({ref, versions}) => {
+    const previous = runs.filter((run) => run.ref === ref)
+    return {ref: ref as string, versions, due: decideDue({node, versions, missing: [], runs, previous, claimed: live, host})}
+  })
+}
+
+const PRECEDENCE: DueState['state'][] = ['due', 'running', 'failed', 'up-to-date', 'waiting']
+
+/**
+ * One state for a fanned-out node: the first ref due (with its ref and versions), else one running, failed, up to
+ * date, in that order. Pure.
+ */
+export function pickRefDue(byRef: RefDue[] | DueState): DueState {
+  if (!Array.isArray(byRef)) return byRef
+  for (const state of PRECEDENCE) {
+    const first = byRef.find((entry) => entry.due.state === state)
+    if (first?.due.state === 'due') return {...first.due, ref: first.ref, versions: first.versions}
+    if (first) return first.due
+  }
+  return {state: 'waiting', missing: []}
 }

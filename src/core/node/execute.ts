@@ -34,8 +34,11 @@ export type RunEvent =
 export interface ExecuteOptions {
   /** Run even if a run on these inputs already succeeded (a new attempt). */
   force?: boolean
-  /** The input versions to run on (a recorded run's, to try it again); by default each input's current version. */
+  /** The input versions to run on (a recorded run's, to try it again, or one ref's of a fanned-out node, see
+   *  fan-out.ts); by default each input's current version. */
   inputs?: Record<string, Version>
+  /** The ref those input versions are of, recorded in the manifest. */
+  ref?: string
   /** Makes the run's states durable; by default one commit when it starts and one when it has ended. */
   recorder?: RunRecorder
   dktVersion: string
@@ -92,6 +95,7 @@ function startingRecord(node: NodeDef, inputs: Record<string, Version>, previous
     image: node.image ?? null,
     labels: node.labels,
     inputs,
+    ...(options.ref === undefined ? {} : {ref: options.ref}),
     outputs: {},
     status: 'running',
     exitCode: null,

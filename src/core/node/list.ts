@@ -2,7 +2,9 @@
 import type {MetaRepo} from '../meta-repo.js'
 import type {NodeDef} from '../model/node.js'
 import type {RunRecord} from '../model/run.js'
-import {claimedRuns, nodeDue, type RunsReader} from './due.js'
+import {runId} from '../ids.js'
+import {claimedRuns, type DueState, nodeDue, nodeDueByRef, type RefDue, type RunsReader} from './due.js'
+import {refsOfRun} from './fan-out.js'
 import {currentInputs, loadAllNodes, loadRuns, resolveNode} from './store.js'
 
 export async function listNodes(repo: MetaRepo): Promise<NodeDef[]> {
@@ -10,7 +12,13 @@ export async function listNodes(repo: MetaRepo): Promise<NodeDef[]> {
 }
 
 /** A line of `dkt node log`: a recorded run, a run in progress, or the run the node is due for (not started yet). */
-export type RunRow = Pick<RunRecord, 'id' | 'status' | 'inputs' | 'outputs' | 'attempt' | 'endedAt' | 'exitCode'> & {startedAt: string | null}
+export type RunRow = Pick<RunRecord, 'id' | 'status' | 'inputs' | 'outputs' | 'attempt' | 'endedAt' | 'exitCode'> & {
+  startedAt: string | null
+  /** Only for a node fanned out over refs: the ref the run was started for (as its manifest records it). */
+  ref?: string
+  /** …and every ref it serves: that one, then the refs whose current input versions are the run's (a shared run). */
+  refs?: string[]
+}
 
 export async function logNode(repo: MetaRepo, options: {node: string; runsOf?: RunsReader}): Promise<{node: NodeDef; runs: RunRow[]}> {
   const node = await resolveNode(repo, options.node)
@@ -25,13 +33,17 @@ export async function logNode(repo: MetaRepo, options: {node: string; runsOf?: R
     startedAt: run.startedAt,
     endedAt: run.endedAt,
     exitCode: run.exitCode,
+    ...(run.ref === undefined ? {} : {ref: run.ref}),
   }))
   // Runs being executed right now (a scheduler commits a run only when it ends): shown as running.
   const claimed = await claimedRuns(repo)
   for (const run of claimed) {
     if (run.node !== node.id || runs.some((row) => row.id === run.id)) continue
-    runs.unshift({id: run.id, status: 'running', inputs: run.inputs, outputs: {}, attempt: run.attempt, startedAt: run.startedAt, endedAt: null, exitCode: null})
+    const ref = run.ref === undefined ? {} : {ref: run.ref}
+    runs.unshift({id: run.id, status: 'running', inputs: run.inputs, outputs: {}, attempt: run.attempt, startedAt: run.startedAt, endedAt: null, exitCode: null, ...ref})
   }
+  const byRef = await nodeDueByRef(repo, node, claimed, async () => recorded)
+  if (byRef) return {node, runs: withRefs(node, runs, byRef)}
   // The run the node is due for, by the one due rule (`status` and the scheduler use it too), until it starts.
   const due = await nodeDue(repo, node, claimed, async () => recorded)
   if (due.state === 'due' && !runs.some((run) => run.id === due.key && run.status === 'running')) {
@@ -39,4 +51,22 @@ export async function logNode(repo: MetaRepo, options: {node: string; runsOf?: R
     runs.unshift({id: due.key, status: 'pending', inputs: versions, outputs: {}, attempt: 1, startedAt: null, endedAt: null, exitCode: null})
   }
   return {node, runs}
+}
+
+/**
+ * The rows of a node fanned out over refs: each run with the refs it serves, and a pending row per ref that is due
+ * (refs due on the same input versions share one).
+ */
+function withRefs(node: NodeDef, runs: RunRow[], byRef: RefDue[] | DueState): RunRow[] {
+  const entries = Array.isArray(byRef) ? byRef : []
+  const sets = entries.map((entry) => ({ref: entry.ref, key: runId(node.id, entry.versions)}))
+  const rows: RunRow[] = runs.map((row) => ({...row, refs: refsOfRun({ref: row.ref, key: runId(node.id, row.inputs)}, sets)}))
+  const pending = new Map<string, RunRow>()
+  for (const {ref, versions, due} of entries) {
+    if (due.state !== 'due' || rows.some((row) => row.id === due.key && row.status === 'running')) continue
+    const row = pending.get(due.key) ?? {id: due.key, status: 'pending', inputs: versions, outputs: {}, attempt: 1, startedAt: null, endedAt: null, exitCode: null, ref, refs: []}
+    row.refs?.push(ref)
+    pending.set(due.key, row)
+  }
+  return [...pending.values(), ...rows]
 }

@@ -5,6 +5,7 @@ import type {MetaRepo} from '../meta-repo.js'
 import type {NodeDef} from '../model/node.js'
 import type {RunRecord} from '../model/run.js'
 import {type ExecuteOptions, type ExecuteResult, executeRun} from './execute.js'
+import {executePerRef} from './run-refs.js'
 import {loadAllNodes, loadRuns, resolveNode} from './store.js'
 
 type RerunOptions = Omit<ExecuteOptions, 'force' | 'recorder' | 'inputs'>
@@ -16,16 +17,17 @@ export async function rerunNode(repo: MetaRepo, options: {node: string; downstre
   const results: ExecuteResult[] = []
   for (const graphNode of order) {
     const node = all.find((n) => n.id === graphNode.id) ?? start
-    const result = await executeRun(repo, node, {...options, force: true})
-    results.push(result)
+    // A node fanned out over refs runs again on each (see run-refs.ts).
+    const ran = await executePerRef(repo, node, {...options, force: true})
+    results.push(...ran)
     // What is downstream of a failed run has no new input to run on.
-    if (result.run.status !== 'success' || options.signal?.aborted) break
+    if (ran.some((result) => result.run.status !== 'success') || options.signal?.aborted) break
   }
   return results
 }
 
-/** The git ref a run was made for, when its input is a pattern source (a field of the manifest since per-ref runs). */
-const refOf = (run: RunRecord): string | undefined => (run as RunRecord & {ref?: string | null}).ref ?? undefined
+/** The git ref a run was made for, when its input is a pattern source. */
+const refOf = (run: RunRecord): string | undefined => run.ref
 
 /** Whether a run's ref is R: the full name (`refs/heads/main`) or its short form (`main`, `v1.0`, `pull/3/head`). */
 export function refMatches(ref: string | undefined, wanted: string): boolean {
@@ -68,7 +70,7 @@ export async function rerunFailed(repo: MetaRepo, options: {node?: string; ref?:
   const results: ExecuteResult[] = []
   for (const {node, run} of await failedRuns(repo, options)) {
     if (options.signal?.aborted) break
-    results.push(await executeRun(repo, node, {...options, force: true, inputs: run.inputs}))
+    results.push(await executeRun(repo, node, {...options, force: true, inputs: run.inputs, ref: run.ref}))
   }
   return results
 }

@@ -4,6 +4,7 @@ import type {MetaRepo} from '../meta-repo.js'
 import {type NodeDef, nodeFile} from '../model/node.js'
 import {type RunRecord, runFile} from '../model/run.js'
 import {expandId} from '../prefix.js'
+import {isPatternSource} from '../source/refs.js'
 import {lastObserved, loadSource} from '../source/store.js'
 import type {Version} from '../../base/version.js'
 
@@ -38,6 +39,12 @@ export async function resolveRun(repo: MetaRepo, text: string): Promise<RunRecor
   return (await repo.readJson<RunRecord>(runFile(owner.get(id) as string, id))) as RunRecord
 }
 
+/** The inputs of a node that are TAG pattern sources (it runs once per ref of theirs, see fan-out.ts). */
+export async function patternInputs(repo: MetaRepo, node: NodeDef): Promise<string[]> {
+  const defs = await Promise.all(node.inputs.map((name) => loadSource(repo, name)))
+  return defs.filter(isPatternSource).map((def) => def.name)
+}
+
 /** The version each input would be read at now: its pin, else its last observed version. */
 export async function currentInputs(repo: MetaRepo, node: NodeDef): Promise<{versions: Record<string, Version>; missing: string[]}> {
   const versions: Record<string, Version> = {}
@@ -53,6 +60,10 @@ export async function currentInputs(repo: MetaRepo, node: NodeDef): Promise<{ver
 
 export async function requireInputs(repo: MetaRepo, node: NodeDef): Promise<Record<string, Version>> {
   const {versions, missing} = await currentInputs(repo, node)
+  const patterns = await patternInputs(repo, node)
+  if (patterns.length > 0) {
+    throw new InvalidArgumentError(`node ${node.id.slice(0, 8)} runs once per ref of ${patterns.map((p) => `\`${p}\``).join(', ')}: run it for each ref`)
+  }
   if (missing.length > 0) {
     throw new InvalidArgumentError(`input ${missing.map((m) => `\`${m}\``).join(', ')} of node ${node.id.slice(0, 8)} has no version yet; run \`dkt source update\``)
   }

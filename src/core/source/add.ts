@@ -5,13 +5,15 @@ import * as path from 'node:path'
 
 import {inferKind, splitTag} from '../../kinds/infer.js'
 import {assertKind, loadDriver} from '../../kinds/registry.js'
-import {AlreadyExistsError} from '../../base/errors.js'
+import {AlreadyExistsError, InvalidArgumentError} from '../../base/errors.js'
+import type {DriverContext, KindDriver} from '../../kinds/driver.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {compactJson} from '../../base/canonical-json.js'
-import {SOURCE_FORMAT, type SourceDef, sourceFile, versionsFile} from '../model/source.js'
+import {type Observation, SOURCE_FORMAT, type SourceDef, sourceFile, versionsFile} from '../model/source.js'
 import {assertSourceName} from '../names.js'
 import {joinSubPath} from '../sub-path.js'
-import {describeVersion, driverContext, driverFor, findSource, type SourceView, toSpec, toView} from './store.js'
+import {isPatternSource, refObservations, refStates, refUpdates} from './refs.js'
+import {describeVersion, driverContext, driverFor, findSource, type SourceView, toSpec, toView, withRefs} from './store.js'
 
 export interface AddSourceOptions {
   name: string
@@ -49,6 +51,20 @@ async function plan(repo: MetaRepo, options: AddSourceOptions) {
   return {kind, location: split.location, tag: split.tag, path: joinSubPath(undefined, options.path), parent: undefined, resolved: false}
 }
 
+/** What a new source records: its current version, or for a TAG pattern each matching ref's (maybe none yet). */
+async function firstObservations(driver: KindDriver, def: SourceDef, ctx: DriverContext, now: Date): Promise<Observation[]> {
+  const observed = now.toISOString()
+  if (!isPatternSource(def)) {
+    const [version] = await driver.check(toSpec(def), undefined, ctx)
+    return [{observed, version, info: await describeVersion(driver, toSpec(def), version, ctx)}]
+  }
+  if (!driver.checkRefs) throw new InvalidArgumentError(`a ${def.kind} source cannot follow a TAG pattern (\`${def.tag}\`)`)
+  const latest = await driver.checkRefs(toSpec(def), ctx)
+  const infos = new Map<string, Record<string, string> | undefined>()
+  for (const [ref, version] of Object.entries(latest)) infos.set(ref, await describeVersion(driver, toSpec(def), version, ctx))
+  return refObservations(refUpdates([], latest), observed, (update) => infos.get(update.ref))
+}
+
 export async function addSource(repo: MetaRepo, options: AddSourceOptions): Promise<SourceView> {
   assertSourceName(options.name)
   await assertNameFree(repo, options.name)
@@ -70,14 +86,13 @@ export async function addSource(repo: MetaRepo, options: AddSourceOptions): Prom
     }
     // The kind may have changed in resolve (github sources are stored as git).
     const {driver: checker, ctx: checkCtx} = def.kind === planned.kind ? {driver, ctx} : await driverFor(repo, def.kind)
-    const [version] = await checker.check(toSpec(def), undefined, checkCtx)
-    const info = await describeVersion(checker, toSpec(def), version, checkCtx)
+    const first = await firstObservations(checker, def, checkCtx, options.now)
     const origin = def.parent ? `from ${def.parent}${def.path ? `, path ${def.path}` : ''}` : `${def.kind} ${def.location}`
     return await repo.transaction(`source add ${def.name} (${origin})`, async (tx) => {
       await assertNameFree(repo, def.name)
       tx.writeJson(sourceFile(def.name), def)
-      tx.appendLine(versionsFile(def.name), compactJson({observed: options.now.toISOString(), version, info}))
-      return toView(def, version)
+      for (const observation of first) tx.appendLine(versionsFile(def.name), compactJson(observation))
+      return isPatternSource(def) ? withRefs(def, refStates(def, first)) : toView(def, first[0].version)
     })
   } catch (error) {
     if (resolved.created) await fs.rm(resolved.created, {recursive: true, force: true})

@@ -1,6 +1,6 @@
 // `dkt source list`: every source with its pinned or last observed version, optionally checking them all first.
 import type {MetaRepo} from '../meta-repo.js'
-import {loadAllSources, lastObserved, type SourceView, toView} from './store.js'
+import {loadAllSources, type SourceView, viewOf} from './store.js'
 import {type UpdateFailure, updateSources} from './update.js'
 
 export async function listSources(
@@ -14,6 +14,6 @@ export async function listSources(
     ;({failures} = await updateSources(repo, {names: active, now: options.now}))
   }
   const defs = await loadAllSources(repo)
-  const sources = await Promise.all(defs.map(async (def) => toView(def, await lastObserved(repo, def.name))))
+  const sources = await Promise.all(defs.map((def) => viewOf(repo, def)))
   return {sources, failures}
 }

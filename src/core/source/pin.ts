@@ -3,18 +3,37 @@ import {existsSync} from 'node:fs'
 import * as path from 'node:path'
 
 import {splitTag} from '../../kinds/infer.js'
+import type {DriverContext, KindDriver} from '../../kinds/driver.js'
 import {assertKind, loadDriver} from '../../kinds/registry.js'
 import {compactJson} from '../../base/canonical-json.js'
 import {BrokenMetadataError, InvalidArgumentError} from '../../base/errors.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type SourceDef, sourceFile, versionsFile} from '../model/source.js'
 import {shortVersion, type Version, versionAlgorithm} from '../../base/version.js'
-import {describeVersion, driverContext, lastObserved, loadAllSources, loadSource, resolveSourceVersion, type SourceView, toSpec, toView} from './store.js'
+import {pinRef, unpinRef} from './pin-ref.js'
+import {isPatternSource, refObservations, refStates, refUpdates} from './refs.js'
+import {
+  describeVersion,
+  driverContext,
+  lastObserved,
+  loadAllSources,
+  loadRefStates,
+  loadSource,
+  readObservations,
+  resolveSourceVersion,
+  type SourceView,
+  toSpec,
+  toView,
+  withRefs,
+} from './store.js'
 
 const label = (version: Version) => `${versionAlgorithm(version)}:${shortVersion(version)}`
 
-export async function pinSource(repo: MetaRepo, options: {name: string; version: string}): Promise<SourceView & {changed: boolean}> {
+export async function pinSource(repo: MetaRepo, options: {name: string; version?: string; ref?: string}): Promise<SourceView & {changed: boolean}> {
   const def = await loadSource(repo, options.name)
+  // A TAG pattern source pins each ref on its own.
+  if (options.ref !== undefined || isPatternSource(def)) return pinRef(repo, options)
+  if (options.version === undefined) throw new InvalidArgumentError(`give the VERSION to pin \`${def.name}\` to; see \`dkt source log ${def.name}\``)
   const version = await resolveSourceVersion(repo, def, options.version)
   return repo.transaction(`source pin ${def.name} ${label(version)}`, async (tx) => {
     const current = await loadSource(repo, options.name)
@@ -24,8 +43,9 @@ export async function pinSource(repo: MetaRepo, options: {name: string; version:
   })
 }
 
-export async function unpinSource(repo: MetaRepo, options: {name: string}): Promise<SourceView & {changed: boolean}> {
-  await loadSource(repo, options.name)
+export async function unpinSource(repo: MetaRepo, options: {name: string; ref?: string}): Promise<SourceView & {changed: boolean}> {
+  const def = await loadSource(repo, options.name)
+  if (options.ref !== undefined || isPatternSource(def)) return unpinRef(repo, options)
   return repo.transaction(`source unpin ${options.name}`, async (tx) => {
     const {pin, ...current} = await loadSource(repo, options.name)
     if (pin) tx.writeJson(sourceFile(current.name), current)
@@ -52,6 +72,7 @@ export async function repointSource(
   const next: SourceDef = {...def, kind: resolved.kind, location: resolved.location, tag: resolved.tag}
   const ctx = await driverContext(repo, next.kind)
   const driver = await loadDriver(next.kind)
+  if (isPatternSource(next)) return repointRefs(repo, def, next, {driver, ctx, now: options.now})
   const [latest] = await driver.check(toSpec(next), undefined, ctx)
   const info = await describeVersion(driver, toSpec(next), latest, ctx)
   if (def.pin) {
@@ -64,17 +85,33 @@ export async function repointSource(
       )
     }
   }
-  const derived = (await loadAllSources(repo)).filter(
-    (child) => child.parent === def.name && child.location === def.location && child.kind === def.kind,
-  )
+  const derived = await inheritingChildren(repo, def)
   return repo.transaction(`source pin ${def.name} ${next.location} (${next.kind})`, async (tx) => {
     tx.writeJson(sourceFile(def.name), next)
-    for (const child of derived) {
-      tx.writeJson(sourceFile(child.name), {...child, kind: next.kind, location: next.location})
-    }
+    for (const child of derived) tx.writeJson(sourceFile(child.name), {...child, kind: next.kind, location: next.location})
     if ((await lastObserved(repo, def.name)) !== latest) {
       tx.appendLine(versionsFile(def.name), compactJson({observed: options.now.toISOString(), version: latest, info}))
     }
     return toView(next, latest)
+  })
+}
+
+/** The sources derived from `def` that inherited its location: they follow it when it is re-pointed. */
+async function inheritingChildren(repo: MetaRepo, def: SourceDef): Promise<SourceDef[]> {
+  return (await loadAllSources(repo)).filter((child) => child.parent === def.name && child.location === def.location && child.kind === def.kind)
+}
+
+/** Re-points a TAG pattern source: its refs at the new location are recorded as a check would record them. */
+async function repointRefs(repo: MetaRepo, def: SourceDef, next: SourceDef, using: {driver: KindDriver; ctx: DriverContext; now: Date}): Promise<SourceView> {
+  const {driver, ctx, now} = using
+  if (!driver.checkRefs) throw new InvalidArgumentError(`a ${next.kind} source cannot follow a TAG pattern (\`${next.tag}\`)`)
+  const updates = refUpdates(await loadRefStates(repo, def), await driver.checkRefs(toSpec(next), ctx))
+  const observations = refObservations(updates, now.toISOString(), () => undefined)
+  const derived = await inheritingChildren(repo, def)
+  return repo.transaction(`source pin ${def.name} ${next.location} (${next.kind})`, async (tx) => {
+    tx.writeJson(sourceFile(def.name), next)
+    for (const child of derived) tx.writeJson(sourceFile(child.name), {...child, kind: next.kind, location: next.location})
+    for (const observation of observations) tx.appendLine(versionsFile(def.name), compactJson(observation))
+    return withRefs(next, refStates(next, [...(await readObservations(repo, def.name)), ...observations]))
   })
 }

@@ -9,6 +9,7 @@ import type {MetaRepo} from '../meta-repo.js'
 import {type Observation, type SourceDef, sourceFile, versionsFile} from '../model/source.js'
 import type {NodeDef} from '../model/node.js'
 import {sourceNameProblem} from '../names.js'
+import {isPatternSource, type RefState, refStates} from './refs.js'
 import {readSecrets, type Secrets} from '../secrets.js'
 import type {Version} from '../../base/version.js'
 
@@ -22,8 +23,36 @@ export interface SourceView {
   parent: string | null
   pinned: boolean
   paused: boolean
-  /** The pinned version, or else the last observed one. */
+  /** The pinned version, or else the last observed one (null for a TAG pattern: each ref has its own). */
   latest: Version | null
+  /** Only for a TAG pattern: every ref it follows, by name. */
+  refs?: RefView[]
+}
+
+/** A followed ref of a TAG pattern source, as tables and `--json` show it. */
+export interface RefView {
+  /** Full ref name (`refs/heads/main`). */
+  ref: string
+  /** Its pinned version, or else its last observed one. */
+  latest: Version
+  pinned: boolean
+}
+
+/** What is known of each ref of a TAG pattern source (see refs.ts), gone ones included. */
+export async function loadRefStates(repo: MetaRepo, def: SourceDef): Promise<RefState[]> {
+  return refStates(def, await readObservations(repo, def.name))
+}
+
+/** A source as tables show it: its latest version, or for a TAG pattern each followed ref's. */
+export async function viewOf(repo: MetaRepo, def: SourceDef): Promise<SourceView> {
+  if (!isPatternSource(def)) return toView(def, await lastObserved(repo, def.name))
+  return withRefs(def, await loadRefStates(repo, def))
+}
+
+/** The view of a TAG pattern source whose refs are `states`. */
+export function withRefs(def: SourceDef, states: RefState[]): SourceView {
+  const refs = states.filter((state) => !state.gone).map((state) => ({ref: state.ref, latest: state.current, pinned: state.pinned}))
+  return {...toView(def, undefined), latest: null, refs}
 }
 
 export async function findSource(repo: MetaRepo, name: string): Promise<SourceDef | undefined> {
@@ -139,6 +168,12 @@ export async function sourceVersions(
 ): Promise<{version: Version; observed?: string; info?: Record<string, string>}[]> {
   const observations = await readObservations(repo, def.name)
   const {driver, ctx} = await driverFor(repo, def.kind)
+  if (isPatternSource(def) && driver.log) {
+    // Every followed ref's history: a version of the source is a commit on one of its refs.
+    const seen = new Map(observations.map((o) => [o.version, o.observed]))
+    const histories = await Promise.all(refStates(def, observations).filter((state) => !state.gone).map((state) => driver.log?.(toSpec(def), state.version, ctx) ?? []))
+    return [...new Set(histories.flat())].map((version) => ({version, observed: seen.get(version)}))
+  }
   if (driver.history === 'own' && driver.log) {
     const latest = observations.at(-1)?.version
     if (!latest) return []

@@ -8,7 +8,19 @@ import {NotFoundError, RemoteUnreachableError} from '../../base/errors.js'
 import {commitIdentity, gitMessage, runGit} from '../../base/git-cli.js'
 import {makeVersion, type Version, versionHex} from '../../base/version.js'
 import type {DriverContext, Fields, KindDriver, ResolvedLocation, SourceSpec} from '../driver.js'
-import {credentialEnv, ensureMirror, isRemoteUrl, remoteDefaultBranch, remoteUrl, resolveTag, updateMirror} from './mirror.js'
+import {isRefPattern, matchRefs} from '../ref-pattern.js'
+import {
+  credentialEnv,
+  ensureMirror,
+  fetchRefs,
+  isRemoteUrl,
+  listRemoteRefs,
+  mirrorRefObjects,
+  remoteDefaultBranch,
+  remoteUrl,
+  resolveTag,
+  updateMirror,
+} from './mirror.js'
 import {localRepositoryRefs} from './watch.js'
 
 /** git pathspec for a `/`-rooted sub-path: `--` alone for the whole tree. */
@@ -35,8 +47,30 @@ function tagOf(source: SourceSpec): string {
 
 export async function resolveGitLocation(location: string, tag: string | undefined, ctx: DriverContext): Promise<ResolvedLocation> {
   const url = remoteUrl(location, ctx)
+  if (isRefPattern(tag)) {
+    // A pattern may match nothing yet (no pull request open): only the remote must be reachable.
+    await listRemoteRefs(url, ctx)
+    return {kind: 'git', location, tag}
+  }
   const resolvedTag = tag ?? (await remoteDefaultBranch(url, ctx))
   return {kind: 'git', location, tag: resolvedTag}
+}
+
+/** The latest version on every ref a TAG pattern matches: see KindDriver.checkRefs. */
+async function checkRefs(source: SourceSpec, ctx: DriverContext): Promise<Record<string, Version>> {
+  const url = remoteUrl(source.location, ctx)
+  const remote = await listRemoteRefs(url, ctx)
+  const matched = matchRefs(tagOf(source), remote.keys())
+  const mirror = await fetchRefs(url, [], ctx)
+  const local = await mirrorRefObjects(mirror)
+  const moved = matched.filter((ref) => local.get(ref) !== remote.get(ref)?.object)
+  if (moved.length > 0) await fetchRefs(url, moved, ctx)
+  const latest: Record<string, Version> = {}
+  for (const ref of matched) {
+    const [version] = await revList(mirror, ['-1', `${ref}^{commit}`], source)
+    if (version) latest[ref] = version
+  }
+  return latest
 }
 
 export const driver: KindDriver = {
@@ -44,6 +78,7 @@ export const driver: KindDriver = {
   fields: ['ROOT', 'COMMIT'],
   history: 'own',
   watchedPaths: localRepositoryRefs,
+  checkRefs,
 
   async resolve(input, ctx) {
     if (input.location === undefined) throw new NotFoundError('a git source needs a LOCATION (a git URL or a local repository)')

@@ -10,6 +10,7 @@ import {githubBaseUrl} from '../github/base-url.js'
 import {acquireLock} from '../../base/lock.js'
 import {redactUrlCredentials} from '../../base/redact.js'
 import type {DriverContext} from '../driver.js'
+import {parseLsRemote, type RemoteRef} from '../ref-pattern.js'
 
 /** Whether a location is a URL (or scp-style `user@host:path`) rather than a local path. */
 export function isRemoteUrl(location: string): boolean {
@@ -56,8 +57,8 @@ export function mirrorDir(url: string, ctx: DriverContext): string {
   return path.join(ctx.cacheDir, `${createHash('sha1').update(url).digest('hex').slice(0, 20)}.git`)
 }
 
-/** Creates or updates the mirror of `url` (branches and tags) and returns its folder. */
-export async function updateMirror(url: string, ctx: DriverContext): Promise<string> {
+/** Fetches `refspecs` from `url` into its mirror (created if need be), under the mirror's lock; returns its folder. */
+async function fetchIntoMirror(url: string, refspecs: string[], ctx: DriverContext, options: string[] = []): Promise<string> {
   const dir = mirrorDir(url, ctx)
   await fs.mkdir(ctx.cacheDir, {recursive: true})
   // Two dkt processes may fetch into one mirror at once; git would fail on its ref locks.
@@ -67,15 +68,52 @@ export async function updateMirror(url: string, ctx: DriverContext): Promise<str
       await fs.rm(dir, {recursive: true, force: true})
       await runGit(['init', '-q', '--bare', dir], {cwd: ctx.cacheDir})
     }
-    const result = await runGit(
-      ['fetch', '-q', '--prune', '--no-tags', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'],
-      {cwd: dir, env: credentialEnv(url, ctx), allowFailure: true, signal: ctx.signal},
-    )
+    if (refspecs.length === 0) return dir
+    const result = await runGit(['fetch', '-q', ...options, '--no-tags', url, ...refspecs], {
+      cwd: dir,
+      env: credentialEnv(url, ctx),
+      allowFailure: true,
+      signal: ctx.signal,
+    })
     if (result.exitCode !== 0) throw unreachable(url, result.stderr)
     return dir
   } finally {
     await lock.release()
   }
+}
+
+/** Creates or updates the mirror of `url` (branches and tags) and returns its folder. */
+export async function updateMirror(url: string, ctx: DriverContext): Promise<string> {
+  return fetchIntoMirror(url, ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], ctx, ['--prune'])
+}
+
+/** Every ref of the remote as `git ls-remote` lists it (one call, nothing fetched). */
+export async function listRemoteRefs(url: string, ctx: DriverContext): Promise<Map<string, RemoteRef>> {
+  const result = await runGit(['ls-remote', url], {cwd: ctx.baseDir, env: credentialEnv(url, ctx), allowFailure: true, signal: ctx.signal})
+  if (result.exitCode !== 0) throw unreachable(url, result.stderr)
+  return parseLsRemote(result.stdout)
+}
+
+/** The object each ref of the mirror names (for-each-ref), to tell which remote refs moved since the last fetch. */
+export async function mirrorRefObjects(mirror: string): Promise<Map<string, string>> {
+  const listed = await runGit(['for-each-ref', '--format=%(objectname) %(refname)'], {cwd: mirror})
+  return new Map(
+    listed.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [object, ref] = line.split(' ')
+        return [ref, object]
+      }),
+  )
+}
+
+/**
+ * Brings exactly the given refs of `url` into its mirror (force: a rewritten pull request replaces its old tip)
+ * and returns the mirror. Other refs are left as they are.
+ */
+export async function fetchRefs(url: string, refs: string[], ctx: DriverContext): Promise<string> {
+  return fetchIntoMirror(url, refs.map((ref) => `+${ref}:${ref}`), ctx)
 }
 
 /** The mirror, fetched only if it does not exist yet (e.g. in a fresh clone of the project). */
