@@ -4,11 +4,11 @@ import {type Dirent, readdirSync, readFileSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
-import {foldersToSync, syncFolder, writeFileAtomic} from '../base/atomic-write.js'
+import {atomicWriterPid, foldersToSync, syncFolder, writeFileAtomic} from '../base/atomic-write.js'
 import {canonicalJson} from '../base/canonical-json.js'
 import {DiskFullError, DktError, GitFailedError, InvalidArgumentError} from '../base/errors.js'
 import {commitIdentity, runGit} from '../base/git-cli.js'
-import {acquireLock} from '../base/lock.js'
+import {acquireLock, isAlive} from '../base/lock.js'
 import {shortId} from './ids.js'
 import {type ForeignJournal, Journal, type JournalEntry, foreignJournals} from './journal.js'
 import {completeLines, parseMetadataJson, parseMetadataLines} from './metadata-parse.js'
@@ -306,7 +306,9 @@ export class MetaRepo {
       .filter(Boolean)
       .map((entry) => ({rel: entry.slice(3), tracked: !entry.startsWith('??')}))
     for (const {rel} of changed.filter((c) => journaled.has(c.rel))) await this.dropTornLine(rel)
-    const unfinished = changed.filter((c) => !journaled.has(c.rel))
+    // Temp files of atomic writes are ignored by git (`.gitignore`): found by their name, which holds their writer's pid.
+    const temporary = (await this.leftoverTempFiles()).map((rel) => ({rel, tracked: false}))
+    const unfinished = [...changed.filter((c) => !journaled.has(c.rel)), ...temporary]
     if (unfinished.length === 0) return
     const tracked = unfinished.filter((c) => c.tracked).map((c) => c.rel)
     if (tracked.length > 0) await this.git(['checkout', '-q', 'HEAD', '--', ...tracked])
@@ -316,6 +318,18 @@ export class MetaRepo {
     }
     const names = unfinished.map((c) => `\`.dkt/${c.rel}\``).join(', ')
     this.onWarning(`a dkt process stopped before committing its change; what it left unfinished is discarded: ${names}`)
+  }
+
+  private async leftoverTempFiles(): Promise<string[]> {
+    const found: string[] = []
+    for (const dir of MANAGED_DIRS) {
+      const names = await fs.readdir(this.abs(dir), {recursive: true}).catch(() => [] as string[])
+      for (const name of names) {
+        const writer = atomicWriterPid(path.basename(name))
+        if (writer !== undefined && !isAlive(writer)) found.push(path.posix.join(dir, name.split(path.sep).join('/')))
+      }
+    }
+    return found
   }
 
   /** Cuts a torn last line (a writer killed mid-append) off a JSON-lines file, with a warning naming it. */

@@ -1,7 +1,7 @@
 // Crashes of a scheduler (kill -9 of its whole process group) at random moments and at git's own crash points: no
 // run it reported finished is lost, and the next command uses the project as it is, without repair.
 import {type ChildProcess, spawn} from 'node:child_process'
-import {chmodSync, existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -150,4 +150,41 @@ describe('crashes of the scheduler', () => {
       expect(await dktOk(['status'], {cwd: dir})).toMatch(/^nothing to run/)
     }, 120_000)
   }
+})
+
+describe('runs left running by a dead process', () => {
+  it('a `dkt node run` killed mid-run is recorded as interrupted by the next command that takes the lock, not only by a scheduler', async () => {
+    const dir = await newProject()
+    writeFiles(dir, {'a/x': '1', 'b/x': '2'})
+    await dktOk(['source', 'add', 'a', 'a'], {cwd: dir})
+    const dktDir = path.join(dir, '.dkt')
+    const started = path.join(dir, 'started')
+    const child = spawn(process.execPath, [RUN_JS, 'node', 'run', '--input', 'a', '--', 'sh', '-c', `touch ${started}; sleep 60`], {cwd: dir, env: testEnv(), stdio: 'ignore', detached: true})
+    const exited = new Promise((resolve) => child.on('close', resolve))
+    await waitFor(() => existsSync(started), 'the command to start', 20_000)
+    process.kill(-(child.pid as number), 'SIGKILL')
+    await exited
+
+    const next = await dkt(['source', 'add', 'b', 'b'], {cwd: dir})
+    expect(next.exitCode).toBe(0)
+    expect(next.stderr).toMatch(/^Warning: run [0-9a-f]{8} of node [0-9a-f]{8} was interrupted \(the dkt process running it stopped\); it is recorded as error and due again\n$/)
+    expect(git(dktDir, ['log', '--format=%s', '-n', '2']).split('\n')).toEqual([expect.stringMatching(/^source add b /), expect.stringMatching(/^recover 1 interrupted run: [0-9a-f]{8}$/)])
+    const [node] = git(dktDir, ['ls-tree', '--name-only', 'HEAD', 'runs/']).split('\n')
+    const [manifest] = git(dktDir, ['ls-tree', '-r', '--name-only', 'HEAD', node]).split('\n').filter((f) => f.endsWith('.json'))
+    expect(JSON.parse(readFileSync(path.join(dktDir, manifest), 'utf8'))).toMatchObject({status: 'error', reason: 'interrupted: the dkt process running it stopped before it ended'})
+    expect(readdirSync(path.join(dktDir, 'cache', 'claims'))).toEqual([])
+    expect(git(dktDir, ['status', '--porcelain'])).toBe('')
+  })
+
+  it("a claim of another machine is never judged dead here: its run is left alone", async () => {
+    const dir = await newProject()
+    writeFiles(dir, {'a/x': '1'})
+    const dktDir = path.join(dir, '.dkt')
+    const claims = path.join(dktDir, 'cache', 'claims')
+    const id = 'f'.repeat(64)
+    writeFiles(claims, {[`${id}.json`]: JSON.stringify({pid: 999_999_999, host: 'another-machine', run: {id, node: 'e'.repeat(64), status: 'running'}})})
+    await dktOk(['source', 'add', 'a', 'a'], {cwd: dir})
+    expect(readdirSync(claims)).toEqual([`${id}.json`])
+    expect(git(dktDir, ['log', '--format=%s'])).not.toMatch(/interrupted/)
+  })
 })
