@@ -9,7 +9,7 @@ import * as path from 'node:path'
 
 import {syncFolder} from '../base/atomic-write.js'
 import {isAlive} from '../base/lock.js'
-import {completeLines} from './metadata-parse.js'
+import {completeLines, parses} from './metadata-parse.js'
 
 /** One record: its commit message, and the metadata files (`.dkt/`-relative) it wrote. */
 export interface JournalEntry {
@@ -107,7 +107,8 @@ function readEntries(file: string): JournalEntry[] {
   } catch {
     return []
   }
+  // A line that does not parse (only a torn last one can) is no record.
   return completeLines(text)
-    .filter((line) => line.trim() !== '')
+    .filter((line) => parses(line))
     .map((line) => JSON.parse(line) as JournalEntry)
 }

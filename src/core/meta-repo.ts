@@ -11,7 +11,7 @@ import {commitIdentity, runGit} from '../base/git-cli.js'
 import {acquireLock, isAlive} from '../base/lock.js'
 import {shortId} from './ids.js'
 import {type ForeignJournal, Journal, type JournalEntry, foreignJournals} from './journal.js'
-import {completeLines, parseMetadataJson, parseMetadataLines} from './metadata-parse.js'
+import {completeLines, parseMetadataJson, parseMetadataLines, parses} from './metadata-parse.js'
 import type {RunRecord} from './model/run.js'
 import {recoverAbandonedClaims} from './node/recover.js'
 import type {Project} from './project.js'
@@ -348,7 +348,8 @@ export class MetaRepo {
   private async commitEntries(entries: JournalEntry[], message: string): Promise<void> {
     const paths = await this.recordedFiles([...new Set(entries.flatMap((entry) => entry.paths))].sort())
     if (paths.length === 0) return
-    await this.stageAndCommit(paths, message).catch(async (error) => {
+    // Git does not fsync loose objects and refs by default: this commit must reach the disk before the journal goes.
+    await this.stageAndCommit(paths, message, ['-c', 'core.fsync=committed']).catch(async (error) => {
       throw await this.explainFailure(error)
     })
   }
@@ -365,7 +366,7 @@ export class MetaRepo {
       const text = readIfExists(this.abs(rel))
       if (text === undefined) missing.push(rel)
       else if (rel.endsWith('.jsonl')) await this.dropTornLine(rel).then(() => present.push(rel))
-      else if (!rel.endsWith('.json') || parsesAsJson(text)) present.push(rel)
+      else if (!rel.endsWith('.json') || parses(text)) present.push(rel)
       else this.onWarning(`\`.dkt/${rel}\` is not valid JSON; it is left out of the commit of recorded runs`)
     }
     if (missing.length === 0) return present
@@ -482,7 +483,7 @@ export class MetaRepo {
    * to write, and nothing staged for the next command to commit under its own message. Nothing staged (the files are
    * committed already): no commit.
    */
-  private async stageAndCommit(paths: string[], message: string): Promise<void> {
+  private async stageAndCommit(paths: string[], message: string, config: string[] = []): Promise<void> {
     const index = path.join(this.dir, '.git', 'index')
     const staging = path.join(this.dir, '.git', STAGING_INDEX)
     const env = {...(await commitIdentity(this.dir)), GIT_INDEX_FILE: staging}
@@ -492,9 +493,9 @@ export class MetaRepo {
         if (error.code !== 'ENOENT') throw error
       })
       // Explicit paths only (never -A): config, secrets/ and cache/ cannot be staged even if .gitignore is edited.
-      await this.git(['add', '--all', '--', ...paths], env)
+      await this.git([...config, 'add', '--all', '--', ...paths], env)
       const maintenance = this.maintenanceDeferred && ++this.deferredCommits % MAINTENANCE_EVERY !== 0 ? ['-c', 'maintenance.auto=false'] : []
-      const committed = await this.git([...maintenance, 'commit', '-q', '--no-verify', '-m', message], env).then(
+      const committed = await this.git([...config, ...maintenance, 'commit', '-q', '--no-verify', '-m', message], env).then(
         () => true,
         async (error: unknown) => {
           if (await this.nothingStaged(env)) return false
@@ -527,15 +528,6 @@ export class MetaRepo {
 /** The files a transaction really changes: writing what is already there, or removing what is absent, is no change. */
 function changedPaths(tx: Transaction, before: Map<string, string | null>): string[] {
   return [...before.keys()].filter((rel) => tx.appends.has(rel) || tx.writes.get(rel) !== before.get(rel)).sort()
-}
-
-function parsesAsJson(text: string): boolean {
-  try {
-    JSON.parse(text)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** Records committed together: one keeps its own message, several are listed under one line. */
