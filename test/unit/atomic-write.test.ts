@@ -40,7 +40,7 @@ describe('writeFileAtomic', () => {
     expect(atomicWriterPid('notes.tmp-later')).toBeUndefined()
   })
 
-  it('syncFolder: the file's folder and the parent of every folder it created are flushed too', async () => {
+  it("syncFolder: the file's folder and the parent of every folder it created are flushed too", async () => {
     const root = tempDir()
     const file = path.join(root, 'runs', 'node', 'run.json')
     await writeFileAtomic(file, 'x', {syncFolder: true})
