@@ -11,13 +11,15 @@ const TEMP_NAME = /\.tmp-(\d+)-[0-9a-f]+$/
 export interface AtomicWriteOptions {
   /** Flush the content to disk before it takes the target's place (what must survive a power cut). */
   fsync?: boolean
+  /** Also flush the folder (and any folder this call creates) once the file is in place: the rename itself is durable. */
+  syncFolder?: boolean
   /** Place it only if the target does not exist yet (a hard link), else fail with EEXIST. */
   exclusive?: boolean
 }
 
 /** Writes `content` to `file` (creating its folder), whole or not at all. */
 export async function writeFileAtomic(file: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
-  await fs.mkdir(path.dirname(file), {recursive: true})
+  const created = await fs.mkdir(path.dirname(file), {recursive: true})
   // Unique per call: one process may write the same file twice at once (two runs hashing one folder).
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
   let placed = false
@@ -25,7 +27,7 @@ export async function writeFileAtomic(file: string, content: string | Uint8Array
     const handle = await fs.open(tmp, 'w')
     try {
       await handle.writeFile(content)
-      if (options.fsync) await handle.sync()
+      if (options.fsync || options.syncFolder) await handle.datasync()
     } finally {
       await handle.close()
     }
@@ -34,6 +36,30 @@ export async function writeFileAtomic(file: string, content: string | Uint8Array
     placed = !options.exclusive
   } finally {
     if (!placed) await fs.rm(tmp, {force: true})
+  }
+  if (options.syncFolder) await Promise.all(foldersToSync(file, created).map(syncFolder))
+}
+
+/**
+ * The folders whose entries must reach the disk for `file` to be found after a power cut: its own, and the parent
+ * of each folder created for it (`created`: the topmost one, as `mkdir -p` reports it).
+ */
+export function foldersToSync(file: string, created: string | undefined): string[] {
+  const folders = [path.dirname(file)]
+  if (created === undefined) return folders
+  for (let folder = path.dirname(file); ; folder = path.dirname(folder)) {
+    folders.push(path.dirname(folder))
+    if (folder === created || folder === path.dirname(folder)) return folders
+  }
+}
+
+/** Flushes a folder's entries (a file renamed or created in it) to disk. */
+export async function syncFolder(folder: string): Promise<void> {
+  const handle = await fs.open(folder, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
   }
 }
 

@@ -14,7 +14,7 @@ export interface LockOwner {
 }
 
 export interface HeldLock {
-  /** True when the previous owner died holding the lock: its half-done work must be rolled back. */
+  /** True when the previous owner died holding the lock: what it left half-done must be put right (see MetaRepo). */
   recovered: boolean
   release(): Promise<void>
 }

@@ -1,15 +1,19 @@
-// The metadata repository `.dkt/.git`: plain JSON files read from the work tree, and every change applied as one
-// commit under the project lock, all or nothing.
+// The metadata repository `.dkt/.git`: plain JSON files read from the work tree. A command's change is one commit under
+// the project lock, all or nothing; a scheduler's runs are recorded durably first and committed in groups after.
 import {type Dirent, readdirSync, readFileSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
-import {writeFileAtomic} from '../base/atomic-write.js'
+import {atomicWriterPid, foldersToSync, syncFolder, writeFileAtomic} from '../base/atomic-write.js'
 import {canonicalJson} from '../base/canonical-json.js'
 import {DiskFullError, DktError, GitFailedError, InvalidArgumentError} from '../base/errors.js'
 import {commitIdentity, runGit} from '../base/git-cli.js'
-import {acquireLock} from '../base/lock.js'
-import {completeLines, parseMetadataJson, parseMetadataLines} from './metadata-parse.js'
+import {acquireLock, isAlive} from '../base/lock.js'
+import {shortId} from './ids.js'
+import {type ForeignJournal, Journal, type JournalEntry, foreignJournals} from './journal.js'
+import {completeLines, parseMetadataJson, parseMetadataLines, parses} from './metadata-parse.js'
+import type {RunRecord} from './model/run.js'
+import {recoverAbandonedClaims} from './node/recover.js'
 import type {Project} from './project.js'
 
 /** Top-level folders of `.dkt/` that hold committed metadata. Nothing outside them is ever staged. */
@@ -24,6 +28,8 @@ const LOW_SPACE_BYTES = 256 * 1024
 const STAGING_INDEX = 'index.dkt-staging'
 /** While maintenance is deferred, git still checks whether it is due at every this many commits. */
 const MAINTENANCE_EVERY = 100
+/** Where each process journals what it recorded but has not committed yet (in `.git/`: never committed). */
+const JOURNAL_DIR = 'dkt-journal'
 
 /** Pending writes of one transaction: file contents to write, `null` to delete. */
 export class Transaction {
@@ -92,11 +98,24 @@ export class MetaRepo {
   /** See deferMaintenance. */
   private maintenanceDeferred = false
   private deferredCommits = 0
+  /** This process's writers queue here, rather than poll the lock file against each other. */
+  private queue: Promise<unknown> = Promise.resolve()
+  /** What this process recorded and has not committed yet (see record). */
+  private readonly journal: Journal
 
   /** Where readers report what they skipped (a torn last line); the command renders it, core never prints. */
   onWarning: (message: string) => void = () => {}
 
-  constructor(readonly project: Project) {}
+  /** Told of the runs a dead process left that were just recorded `error` (interrupted); by default, a warning each. */
+  onInterrupted: (runs: RunRecord[]) => void = (runs) => {
+    for (const run of runs) {
+      this.onWarning(`run ${shortId(run.id)} of node ${shortId(run.node)} was interrupted (the dkt process running it stopped); it is recorded as error and due again`)
+    }
+  }
+
+  constructor(readonly project: Project) {
+    this.journal = new Journal(path.join(project.dktDir, '.git', JOURNAL_DIR))
+  }
 
   /**
    * Commits stop running git's automatic maintenance (`git commit` spawns `git maintenance run --auto` every
@@ -171,27 +190,96 @@ export class MetaRepo {
     message: string | ((result: T) => string),
     body: (tx: Transaction) => Promise<T> | T,
   ): Promise<T> {
+    return this.underLock(() => this.apply(message, body))
+  }
+
+  /**
+   * Records a change without waiting for git (a scheduler's run): under the project lock, `body`'s files are written
+   * and fsynced (temp file, fsync, rename, fsync of the folder; appends fsynced), then journaled. From then on they
+   * are facts every command reads and none rolls back; commitRecorded commits them, or, if this process dies first,
+   * whichever command takes the lock next ("recovered").
+   */
+  async record(message: string, body: (tx: Transaction) => Promise<void> | void): Promise<void> {
+    await this.underLock(async () => {
+      const tx = new Transaction(this.dir)
+      await body(tx)
+      const before = this.contentsBefore(tx)
+      const paths = changedPaths(tx, before)
+      if (paths.length === 0) return
+      try {
+        const folders = await this.writeFiles(tx, before, true)
+        // The journal line follows the files in place; the folders are flushed alongside it: a power cut in between
+        // leaves a journaled file missing, which recovery leaves out (the run was not reported finished).
+        await Promise.all([...[...folders].map(syncFolder), this.journal.append({message, paths})])
+      } catch (error) {
+        await this.restoreFiles(before)
+        throw await this.explainFailure(error)
+      }
+    })
+  }
+
+  /** Whether this process recorded changes that are not committed yet. */
+  get hasRecorded(): boolean {
+    return !this.journal.isEmpty
+  }
+
+  /** Commits what this process recorded (see record), as one commit. */
+  async commitRecorded(): Promise<void> {
+    if (this.journal.isEmpty) return
+    await this.underLock(() => this.commitOwnRecords())
+  }
+
+  private underLock<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.queue.then(() => this.withLock(work))
+    this.queue = turn.catch(() => {})
+    return turn
+  }
+
+  private async withLock<T>(work: () => Promise<T>): Promise<T> {
     const timeoutMs = Number(process.env.DKT_LOCK_TIMEOUT_MS ?? DEFAULT_LOCK_TIMEOUT_MS)
     const lock = await acquireLock(this.abs('lock'), {timeoutMs}).catch(async (error) => {
       throw await this.explainFailure(error)
     })
     try {
-      if (lock.recovered) await this.rollBackInterrupted()
-      const tx = new Transaction(this.dir)
-      const result = await body(tx)
-      if (!tx.isEmpty) await this.commit(tx, typeof message === 'function' ? message(result) : message)
-      return result
+      await this.recover(lock.recovered)
+      return await work()
     } finally {
       await lock.release()
     }
   }
 
-  /** A writer died while holding the lock: discard whatever it left uncommitted in the metadata folders. */
-  private async rollBackInterrupted(): Promise<void> {
+  /** `body`, then its changes as one commit; the lock is held. */
+  private async apply<T>(message: string | ((result: T) => string), body: (tx: Transaction) => Promise<T> | T): Promise<T> {
+    const tx = new Transaction(this.dir)
+    const result = await body(tx)
+    if (!tx.isEmpty) await this.commit(tx, typeof message === 'function' ? message(result) : message)
+    return result
+  }
+
+  /**
+   * What dead writers left, put right before any work under the lock. A writer that died holding the lock leaves
+   * git's lock files, maybe an index behind HEAD, and unfinished writes: a command's change that was never committed
+   * never happened, so those go back. Records journaled by dead processes are facts: committed as "recovered". Runs
+   * a dead process of this machine was executing are recorded as interrupted.
+   */
+  private async recover(ownerDied: boolean): Promise<void> {
+    const others = foreignJournals(this.journal)
+    if (ownerDied) await this.clearAfterDeadOwner(others)
+    const dead = others.filter((journal) => !journal.alive)
+    const entries = dead.flatMap((journal) => journal.entries)
+    if (entries.length > 0) await this.commitEntries(entries, recoveredMessage(entries.map((entry) => entry.message)))
+    for (const journal of dead) await journal.remove()
+    const interrupted = await recoverAbandonedClaims(this, (message, body) => this.apply(message, body), new Date())
+    if (interrupted.length > 0) this.onInterrupted(interrupted)
+  }
+
+  private async clearAfterDeadOwner(others: ForeignJournal[]): Promise<void> {
     await this.removeGitLocks()
     await fs.rm(path.join(this.dir, '.git', STAGING_INDEX), {force: true})
-    await this.git(['reset', '-q', '--hard', 'HEAD'])
-    await this.git(['clean', '-q', '-f', '-d', '--', ...MANAGED_DIRS])
+    // Killed at git's `committed` point, the commit is made but the index is not yet its own: make it HEAD's again.
+    if (await this.git(['rev-parse', '-q', '--verify', 'HEAD']).then(() => true, () => false)) await this.git(['reset', '-q'])
+    const journaled = new Set([...this.journal.entries, ...others.flatMap((journal) => journal.entries)].flatMap((entry) => entry.paths))
+    await this.discardUnfinished(journaled)
   }
 
   /**
@@ -208,14 +296,114 @@ export class MetaRepo {
     await Promise.all([...top, ...refs].map((rel) => fs.rm(path.join(gitDir, rel), {force: true})))
   }
 
-  private async commit(tx: Transaction, message: string): Promise<void> {
-    const before = new Map<string, string | null>()
-    for (const rel of new Set([...tx.writes.keys(), ...tx.appends.keys()])) {
-      before.set(rel, await fs.readFile(this.abs(rel), 'utf8').catch(() => null))
+  /**
+   * The uncommitted changes in the metadata folders of a writer that died holding the lock, journaled records apart:
+   * put back as committed (temp files and new files removed), with a warning naming them. A journaled file only loses
+   * a torn last line.
+   */
+  private async discardUnfinished(journaled: Set<string>): Promise<void> {
+    const status = await this.git(['--no-optional-locks', 'status', '--porcelain', '-z', '--untracked-files=all', '--', ...MANAGED_DIRS])
+    const changed = status
+      .split('\0')
+      .filter(Boolean)
+      .map((entry) => ({rel: entry.slice(3), tracked: !entry.startsWith('??')}))
+    for (const {rel} of changed.filter((c) => journaled.has(c.rel))) await this.dropTornLine(rel)
+    // Temp files of atomic writes are ignored by git (`.gitignore`): found by their name, which holds their writer's pid.
+    const temporary = (await this.leftoverTempFiles()).map((rel) => ({rel, tracked: false}))
+    const unfinished = [...changed.filter((c) => !journaled.has(c.rel)), ...temporary]
+    if (unfinished.length === 0) return
+    const tracked = unfinished.filter((c) => c.tracked).map((c) => c.rel)
+    if (tracked.length > 0) await this.git(['checkout', '-q', 'HEAD', '--', ...tracked])
+    for (const {rel} of unfinished.filter((c) => !c.tracked)) {
+      await fs.rm(this.abs(rel), {force: true})
+      await fs.rmdir(path.dirname(this.abs(rel))).catch(() => {})
     }
-    // Writing what is already there, or removing what does not exist, is no change: no empty commits.
-    const paths = [...before.keys()].filter((rel) => tx.appends.has(rel) || tx.writes.get(rel) !== before.get(rel)).sort()
+    const names = unfinished.map((c) => `\`.dkt/${c.rel}\``).join(', ')
+    this.onWarning(`a dkt process stopped before committing its change; what it left unfinished is discarded: ${names}`)
+  }
+
+  private async leftoverTempFiles(): Promise<string[]> {
+    const found: string[] = []
+    for (const dir of MANAGED_DIRS) {
+      const names = await fs.readdir(this.abs(dir), {recursive: true}).catch(() => [] as string[])
+      for (const name of names) {
+        const writer = atomicWriterPid(path.basename(name))
+        if (writer !== undefined && !isAlive(writer)) found.push(path.posix.join(dir, name.split(path.sep).join('/')))
+      }
+    }
+    return found
+  }
+
+  /** Cuts a torn last line (a writer killed mid-append) off a JSON-lines file, with a warning naming it. */
+  private async dropTornLine(rel: string): Promise<void> {
+    if (!rel.endsWith('.jsonl')) return
+    const text = readIfExists(this.abs(rel))
+    if (text === undefined || text === '' || text.endsWith('\n')) return
+    let torn = false
+    const kept = completeLines(text, () => (torn = true))
+    if (!torn) return
+    await fs.truncate(this.abs(rel), Buffer.byteLength(kept.map((line) => `${line}\n`).join('')))
+    this.onWarning(`\`.dkt/${rel}\` ended with a torn line (a writer was interrupted); it is discarded`)
+  }
+
+  /** The files of journaled records, as they are now, in one commit (none if they are all committed already). */
+  private async commitEntries(entries: JournalEntry[], message: string): Promise<void> {
+    const paths = await this.recordedFiles([...new Set(entries.flatMap((entry) => entry.paths))].sort())
     if (paths.length === 0) return
+    // Git does not fsync loose objects and refs by default: this commit must reach the disk before the journal goes.
+    await this.stageAndCommit(paths, message, ['-c', 'core.fsync=committed']).catch(async (error) => {
+      throw await this.explainFailure(error)
+    })
+  }
+
+  /**
+   * Which recorded files can be committed: a torn last line is cut off first; a file that is not valid JSON (edited
+   * by hand, or garbled by a power cut) is left out with a warning, for its readers to name; a missing one counts
+   * only if it is committed (its removal was recorded).
+   */
+  private async recordedFiles(paths: string[]): Promise<string[]> {
+    const present: string[] = []
+    const missing: string[] = []
+    for (const rel of paths) {
+      const text = readIfExists(this.abs(rel))
+      if (text === undefined) missing.push(rel)
+      else if (rel.endsWith('.jsonl')) await this.dropTornLine(rel).then(() => present.push(rel))
+      else if (!rel.endsWith('.json') || parses(text)) present.push(rel)
+      else this.onWarning(`\`.dkt/${rel}\` is not valid JSON; it is left out of the commit of recorded runs`)
+    }
+    if (missing.length === 0) return present
+    const tracked = (await this.git(['ls-files', '-z', '--', ...missing])).split('\0').filter(Boolean)
+    return [...present, ...tracked].sort()
+  }
+
+  private async commitOwnRecords(): Promise<void> {
+    const entries = this.journal.entries
+    if (entries.length === 0) return
+    await this.commitForeignRecordsAmong(entries.flatMap((entry) => entry.paths))
+    await this.commitEntries(entries, groupMessage(entries.map((entry) => entry.message)))
+    await this.journal.clear()
+  }
+
+  /**
+   * Records of live processes (another scheduler) in files a commit is about to take along are committed first, under
+   * their own messages: a commit names only its own change.
+   */
+  private async commitForeignRecordsAmong(paths: string[]): Promise<void> {
+    const wanted = new Set(paths)
+    for (const journal of foreignJournals(this.journal)) {
+      if (journal.entries.some((entry) => entry.paths.some((rel) => wanted.has(rel)))) {
+        await this.commitEntries(journal.entries, groupMessage(journal.entries.map((entry) => entry.message)))
+      }
+    }
+  }
+
+  private async commit(tx: Transaction, message: string): Promise<void> {
+    const before = this.contentsBefore(tx)
+    const paths = changedPaths(tx, before)
+    if (paths.length === 0) return
+    const wanted = new Set(paths)
+    if (this.journal.entries.some((entry) => entry.paths.some((rel) => wanted.has(rel)))) await this.commitOwnRecords()
+    else await this.commitForeignRecordsAmong(paths)
     try {
       await this.writeFiles(tx, before)
       await this.stageAndCommit(paths, message)
@@ -223,6 +411,13 @@ export class MetaRepo {
       await this.restoreFiles(before)
       throw await this.explainFailure(error)
     }
+  }
+
+  /** What each file a transaction changes holds before it (`null`: absent). */
+  private contentsBefore(tx: Transaction): Map<string, string | null> {
+    const before = new Map<string, string | null>()
+    for (const rel of new Set([...tx.writes.keys(), ...tx.appends.keys()])) before.set(rel, readIfExists(this.abs(rel)) ?? null)
+    return before
   }
 
   /** Whether the disk holding the project has almost no space left (git does not always say ENOSPC). */
@@ -241,26 +436,56 @@ export class MetaRepo {
     return new DiskFullError(`the disk holding ${this.dir} is full: nothing was recorded; free some space and run the command again`, {cause: error})
   }
 
-  private async writeFiles(tx: Transaction, before: Map<string, string | null>): Promise<void> {
-    for (const [rel, content] of tx.writes) {
-      if (content === null) await fs.rm(this.abs(rel), {force: true})
-      else await writeFileAtomic(this.abs(rel), content)
+  /**
+   * Writes a transaction's files: whole files atomically, appends in place (a torn last line is dropped first, under
+   * the lock, instead of being buried). `durable`: each is fsynced; returns the folders whose entries changed.
+   */
+  private async writeFiles(tx: Transaction, before: Map<string, string | null>, durable = false): Promise<Set<string>> {
+    const folders = new Set<string>()
+    const place = async (rel: string, content: string | null) => {
+      const file = this.abs(rel)
+      if (content === null) {
+        await fs.rm(file, {force: true})
+        folders.add(path.dirname(file))
+        return
+      }
+      const created = await fs.mkdir(path.dirname(file), {recursive: true})
+      await writeFileAtomic(file, content, {fsync: durable})
+      for (const folder of foldersToSync(file, created)) folders.add(folder)
     }
-    for (const [rel, lines] of tx.appends) {
-      const base = tx.writes.has(rel) ? (tx.writes.get(rel) ?? '') : (before.get(rel) ?? '')
-      // A torn last line (a writer killed mid-append) is dropped here, under the lock, instead of being buried.
-      const kept = completeLines(base).filter((line) => line.trim() !== '')
-      const joined = kept.map((line) => `${line}\n`).join('')
-      await writeFileAtomic(this.abs(rel), `${joined}${lines.map((line) => `${line}\n`).join('')}`)
+    const append = async (rel: string, text: string) => {
+      const file = this.abs(rel)
+      const created = await fs.mkdir(path.dirname(file), {recursive: true})
+      const handle = await fs.open(file, 'a')
+      try {
+        await handle.writeFile(text)
+        if (durable) await handle.datasync()
+      } finally {
+        await handle.close()
+      }
+      if (before.get(rel) === null) for (const folder of foldersToSync(file, created)) folders.add(folder)
     }
+    await Promise.all(
+      [...before.keys()].map((rel) => {
+        const lines = tx.appends.get(rel)
+        if (!lines) return place(rel, tx.writes.get(rel) as string | null)
+        const added = lines.map((line) => `${line}\n`).join('')
+        const base = tx.writes.has(rel) ? (tx.writes.get(rel) ?? '') : (before.get(rel) ?? '')
+        if (!tx.writes.has(rel) && (base === '' || base.endsWith('\n'))) return append(rel, added)
+        const kept = completeLines(base).filter((line) => line.trim() !== '')
+        return place(rel, `${kept.map((line) => `${line}\n`).join('')}${added}`)
+      }),
+    )
+    return folders
   }
 
   /**
    * Stages into a copy of the index and commits from it; the copy replaces the real index only once the commit is
    * made. A commit that fails (a full disk) thus leaves the real index as it was: no roll-back that could itself fail
-   * to write, and nothing staged for the next command to commit under its own message.
+   * to write, and nothing staged for the next command to commit under its own message. Nothing staged (the files are
+   * committed already): no commit.
    */
-  private async stageAndCommit(paths: string[], message: string): Promise<void> {
+  private async stageAndCommit(paths: string[], message: string, config: string[] = []): Promise<void> {
     const index = path.join(this.dir, '.git', 'index')
     const staging = path.join(this.dir, '.git', STAGING_INDEX)
     const env = {...(await commitIdentity(this.dir)), GIT_INDEX_FILE: staging}
@@ -270,13 +495,26 @@ export class MetaRepo {
         if (error.code !== 'ENOENT') throw error
       })
       // Explicit paths only (never -A): config, secrets/ and cache/ cannot be staged even if .gitignore is edited.
-      await this.git(['add', '--all', '--', ...paths], env)
+      await this.git([...config, 'add', '--all', '--', ...paths], env)
       const maintenance = this.maintenanceDeferred && ++this.deferredCommits % MAINTENANCE_EVERY !== 0 ? ['-c', 'maintenance.auto=false'] : []
-      await this.git([...maintenance, 'commit', '-q', '--no-verify', '-m', message], env)
-      await fs.rename(staging, index)
+      const committed = await this.git([...config, ...maintenance, 'commit', '-q', '--no-verify', '-m', message], env).then(
+        () => true,
+        async (error: unknown) => {
+          if (await this.nothingStaged(env)) return false
+          throw error
+        },
+      )
+      if (committed) await fs.rename(staging, index)
     } finally {
       await fs.rm(staging, {force: true})
     }
+  }
+
+  private async nothingStaged(env: Record<string, string>): Promise<boolean> {
+    return this.git(['diff', '--cached', '--quiet'], env).then(
+      () => true,
+      () => false,
+    )
   }
 
   /** Puts the files back as they were: removals first, which free the space that rewriting the others needs. */
@@ -287,4 +525,19 @@ export class MetaRepo {
       else await writeFileAtomic(this.abs(rel), content)
     }
   }
+}
+
+/** The files a transaction really changes: writing what is already there, or removing what is absent, is no change. */
+function changedPaths(tx: Transaction, before: Map<string, string | null>): string[] {
+  return [...before.keys()].filter((rel) => tx.appends.has(rel) || tx.writes.get(rel) !== before.get(rel)).sort()
+}
+
+/** Records committed together: one keeps its own message, several are listed under one line. */
+function groupMessage(messages: string[]): string {
+  return messages.length === 1 ? messages[0] : `scheduler: ${messages.length} runs\n\n${messages.join('\n')}`
+}
+
+/** Records a dead process left, committed by the next command that takes the lock. */
+function recoveredMessage(messages: string[]): string {
+  return messages.length === 1 ? `recovered: ${messages[0]}` : `recovered: ${messages.length} runs\n\n${messages.join('\n')}`
 }

@@ -27,9 +27,10 @@ export function parseMetadataJson<T>(relPath: string, text: string, hint = resto
   }
 }
 
-function parses(line: string): boolean {
+/** Whether `text` is one JSON value. */
+export function parses(text: string): boolean {
   try {
-    JSON.parse(line)
+    JSON.parse(text)
     return true
   } catch {
     return false

@@ -1,61 +1,46 @@
-// Group commit: runs that finish while a commit is being made are recorded together in the next one, so the
-// scheduler is not bound by one git commit per run; each run is reported finished only once it is committed.
+// Group commit: each run's final state is recorded durably as soon as it ends (MetaRepo.record: written, fsynced,
+// journaled), so the next runs read its outputs at once; what was recorded is committed in groups, at most a second
+// later and when the scheduler stops, so the scheduler is not bound by one git commit per run.
 import type {MetaRepo} from '../core/meta-repo.js'
-import {type RunRecorder, type RunWrite, runCommitMessage} from '../core/node/recorder.js'
+import {type RunRecorder, runCommitMessage} from '../core/node/recorder.js'
 
-interface Pending {
-  message: string
-  apply: RunWrite
-  resolve: () => void
-  reject: (error: unknown) => void
-}
+/** How long a recorded run waits at most for its commit while the scheduler goes on. */
+export const GROUP_COMMIT_MS = 1000
 
 export class GroupCommitter {
-  private pending: Pending[] = []
-  private committing: Promise<void> | undefined
+  private timer: NodeJS.Timeout | undefined
+  private committing: Promise<void> = Promise.resolve()
 
   constructor(private readonly repo: MetaRepo) {}
 
   /**
    * The recorder of the runs this scheduler executes: a run is only claimed locally when it starts (see claims.ts);
-   * its final state goes into the next group commit. `onEnded` is told as soon as the run has ended, before that.
+   * it is finished once its final state is recorded. `onEnded` is told as soon as the run has ended, before that.
    */
   runRecorder(onEnded: () => void): RunRecorder {
     return {
       start: async () => {},
-      finish: (run, write) => {
+      finish: async (run, write) => {
         onEnded()
-        return this.record(runCommitMessage(run), write)
+        await this.repo.record(runCommitMessage(run), write)
+        this.timer ??= setTimeout(() => this.commitNow(), GROUP_COMMIT_MS)
       },
     }
   }
 
-  private record(message: string, apply: RunWrite): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({message, apply, resolve, reject})
-      this.committing ??= this.drain().finally(() => {
-        this.committing = undefined
-      })
-    })
+  private commitNow(): void {
+    this.timer = undefined
+    // What was recorded stays recorded: the next group commit, or the one at the end, tries again.
+    this.committing = this.committing
+      .then(() => this.repo.commitRecorded())
+      .catch((error: unknown) => this.repo.onWarning(`committing the recorded runs failed (${(error as Error).message}); they stay recorded and the next commit takes them along`))
   }
 
-  private async drain(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0)
-      const message = batch.length === 1 ? batch[0].message : `scheduler: ${batch.length} runs\n\n${batch.map((p) => p.message).join('\n')}`
-      try {
-        await this.repo.transaction(message, async (tx) => {
-          for (const item of batch) await item.apply(tx)
-        })
-        for (const item of batch) item.resolve()
-      } catch (error) {
-        for (const item of batch) item.reject(error)
-      }
-    }
-  }
-
-  /** Resolves when everything recorded so far is committed. */
+  /** Commits everything recorded so far (a failure is thrown here). */
   async flush(): Promise<void> {
-    while (this.committing) await this.committing
+    clearTimeout(this.timer)
+    this.timer = undefined
+    await this.committing
+    await this.repo.commitRecorded()
   }
 }

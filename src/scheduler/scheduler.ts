@@ -48,11 +48,11 @@ export class Scheduler {
   private readonly finished: RunRecord[] = []
   /** Runs that could not even start (bad input, unrecorded), counted as failures. */
   private errors = 0
-  /** Nodes with a run in progress, until its record is committed (their outputs are not recorded before that). */
+  /** Nodes with a run in progress, until its final state is recorded (their outputs are not recorded before that). */
   private readonly running = new Map<string, Promise<void>>()
   /**
    * Runs whose command is still executing: what --concurrency limits. A run that has ended frees its slot while
-   * its record waits for the next group commit, so quick runs are committed many at a time.
+   * its final state is being recorded.
    */
   private readonly executing = new Set<string>()
   /** Runs (node:key) that could not start in this session, or were cancelled: not retried until their inputs change. */
@@ -74,6 +74,7 @@ export class Scheduler {
   ) {
     this.states = new NodeStates(repo)
     this.committer = new GroupCommitter(repo)
+    repo.onInterrupted = (runs) => options.onEvent({type: 'recovered', runs})
     this.watcher = new SourceWatcher(repo, {
       intervalSeconds: options.intervalSeconds,
       onEvent: (event) => {

@@ -2,7 +2,7 @@ import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {atomicWriterPid, writeFileAtomic} from '../../src/base/atomic-write.js'
+import {atomicWriterPid, foldersToSync, writeFileAtomic} from '../../src/base/atomic-write.js'
 import {tempDir} from '../helpers/tmp.js'
 
 describe('writeFileAtomic', () => {
@@ -38,5 +38,14 @@ describe('writeFileAtomic', () => {
     expect(atomicWriterPid('run.json.tmp-4242-0a1b2c3d')).toBe(4242)
     expect(atomicWriterPid('run.json')).toBeUndefined()
     expect(atomicWriterPid('notes.tmp-later')).toBeUndefined()
+  })
+
+  it("syncFolder: the file's folder and the parent of every folder it created are flushed too", async () => {
+    const root = tempDir()
+    const file = path.join(root, 'runs', 'node', 'run.json')
+    await writeFileAtomic(file, 'x', {syncFolder: true})
+    expect(readFileSync(file, 'utf8')).toBe('x')
+    expect(foldersToSync(file, path.join(root, 'runs'))).toEqual([path.join(root, 'runs', 'node'), path.join(root, 'runs'), root])
+    expect(foldersToSync(file, undefined)).toEqual([path.join(root, 'runs', 'node')])
   })
 })

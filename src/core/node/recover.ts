@@ -1,45 +1,70 @@
 // Finds runs whose dkt process died (kill -9, a crash, a reboot) and records them as `error` (interrupted).
+import {hostname} from 'node:os'
 import {rm} from 'node:fs/promises'
 
 import {reportEnded} from '../commit-status/report.js'
 import {shortId} from '../ids.js'
-import type {MetaRepo} from '../meta-repo.js'
+import type {MetaRepo, Transaction} from '../meta-repo.js'
 import {type RunRecord, runFile} from '../model/run.js'
 import {liveClaims, staleClaims} from './claims.js'
 import {liveLogFile} from './live-log.js'
 
 export const INTERRUPTED = 'interrupted: the dkt process running it stopped before it ended'
 
-/** Records every interrupted run as `error` in one commit; returns them. Such runs are due again. */
-export async function recoverInterrupted(repo: MetaRepo, options: {now: Date}): Promise<RunRecord[]> {
+/** Applies a change as one commit, the project lock being held already. */
+export type ApplyUnderLock = (message: (runs: RunRecord[]) => string, body: (tx: Transaction) => Promise<RunRecord[]>) => Promise<RunRecord[]>
+
+const interruptedMessage = (runs: RunRecord[]) =>
+  `recover ${runs.length} interrupted run${runs.length === 1 ? '' : 's'}: ${runs.map((r) => shortId(r.id)).join(', ')}`
+
+const interrupted = (run: RunRecord, now: Date): RunRecord => ({...run, status: 'error', reason: INTERRUPTED, endedAt: now.toISOString()})
+
+/**
+ * Run by every writer once it holds the lock: the runs this machine's dead processes still claim are recorded as
+ * `error` (interrupted) in one commit, unless their final state is recorded already; their claims and live logs go.
+ * Claims of other machines are never judged here. Such runs are due again.
+ */
+export async function recoverAbandonedClaims(repo: MetaRepo, apply: ApplyUnderLock, now: Date): Promise<RunRecord[]> {
   const stale = await staleClaims(repo.project)
-  const live = await liveClaims(repo.project)
-  const recovered = await repo.transaction(
-    (recovered: RunRecord[]) => `recover ${recovered.length} interrupted run${recovered.length === 1 ? '' : 's'}: ${recovered.map((r) => shortId(r.id)).join(', ')}`,
-    async (tx) => {
-      const recovered = new Map<string, RunRecord>()
-      const interrupted = (run: RunRecord): RunRecord => ({...run, status: 'error', reason: INTERRUPTED, endedAt: options.now.toISOString()})
-      for (const {claim} of stale) {
-        const recorded = await repo.readJson<RunRecord>(runFile(claim.run.node, claim.run.id))
-        if (!recorded || recorded.status === 'running') recovered.set(claim.run.id, interrupted(recorded ?? claim.run))
-      }
-      // `running` manifests committed by a process that no longer holds a claim (e.g. `dkt node run` killed).
-      for (const node of await repo.listDirs('runs')) {
-        for (const id of await repo.listJson(`runs/${node}`)) {
-          if (recovered.has(id) || live.has(id)) continue
-          const run = await repo.readJson<RunRecord>(runFile(node, id))
-          if (run?.status === 'running') recovered.set(id, interrupted(run))
-        }
-      }
-      for (const run of recovered.values()) tx.writeJson(runFile(run.node, run.id), run)
-      return [...recovered.values()]
-    },
-  ).finally(async () => {
-    for (const {remove} of stale) await remove()
+  if (stale.length === 0) return []
+  const recovered = await apply(interruptedMessage, async (tx) => {
+    const runs: RunRecord[] = []
+    for (const {claim} of stale) {
+      const recorded = await repo.readJson<RunRecord>(runFile(claim.run.node, claim.run.id))
+      if (!recorded || recorded.status === 'running') runs.push(interrupted(recorded ?? claim.run, now))
+    }
+    for (const run of runs) tx.writeJson(runFile(run.node, run.id), run)
+    return runs
   })
-  // The live logs dead runners left (`dkt serve` follows one while its run goes): those runs are over.
-  const over = new Set([...stale.map(({claim}) => claim.run.id), ...recovered.map((run) => run.id)])
-  for (const id of over) await rm(liveLogFile(repo.project, id), {force: true})
+  for (const {claim, remove} of stale) {
+    await remove()
+    // `dkt serve` follows a run's live log while it goes: that run is over.
+    await rm(liveLogFile(repo.project, claim.run.id), {force: true})
+  }
+  await reportEnded(repo, recovered)
+  return recovered
+}
+
+/**
+ * At a scheduler's start: besides what every writer recovers (see recoverAbandonedClaims), the runs recorded
+ * `running` on this machine that no live process claims (their claim is gone, e.g. with the cache), in one commit.
+ */
+export async function recoverInterrupted(repo: MetaRepo, options: {now: Date}): Promise<RunRecord[]> {
+  const host = hostname()
+  const recovered = await repo.transaction(interruptedMessage, async (tx) => {
+    const live = await liveClaims(repo.project)
+    const runs: RunRecord[] = []
+    for (const node of await repo.listDirs('runs')) {
+      for (const id of await repo.listJson(`runs/${node}`)) {
+        if (live.has(id)) continue
+        const run = await repo.readJson<RunRecord>(runFile(node, id))
+        if (run?.status === 'running' && run.machine?.hostname === host) runs.push(interrupted(run, options.now))
+      }
+    }
+    for (const run of runs) tx.writeJson(runFile(run.node, run.id), run)
+    return runs
+  })
+  for (const run of recovered) await rm(liveLogFile(repo.project, run.id), {force: true})
   await reportEnded(repo, recovered)
   return recovered
 }

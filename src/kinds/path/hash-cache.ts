@@ -36,7 +36,10 @@ export class HashCacheStore {
     const before = this.known.get(file)?.text
     this.known.set(file, {text, cache})
     if (text === before) return false
-    await writeFileAtomic(file, text)
-    return true
+    // A cache that cannot be written (a full disk) only costs a re-hash next time; the command goes on to say what failed.
+    return writeFileAtomic(file, text).then(
+      () => true,
+      () => false,
+    )
   }
 }

@@ -1,0 +1,114 @@
+// The journal of what a process recorded but has not committed yet (`.dkt/.git/dkt-journal/HOST.PID.TOKEN.jsonl`):
+// one line per record, appended and fsynced once the record's files are in place, removed once they are committed.
+// It is what tells facts (a recorded run) from a dead command's unfinished writes, and a live writer's from a dead one's.
+import {randomBytes} from 'node:crypto'
+import {readdirSync, readFileSync} from 'node:fs'
+import * as fs from 'node:fs/promises'
+import {hostname} from 'node:os'
+import * as path from 'node:path'
+
+import {syncFolder} from '../base/atomic-write.js'
+import {isAlive} from '../base/lock.js'
+import {completeLines, parses} from './metadata-parse.js'
+
+/** One record: its commit message, and the metadata files (`.dkt/`-relative) it wrote. */
+export interface JournalEntry {
+  message: string
+  paths: string[]
+}
+
+/** Another process's journal, as read under the project lock. */
+export interface ForeignJournal {
+  pid: number
+  host: string
+  /** Whether its process may still commit it (one of another machine is never judged dead here). */
+  alive: boolean
+  entries: JournalEntry[]
+  remove(): Promise<void>
+}
+
+const JOURNAL_FILE = /^(.+)\.(\d+)\.([0-9a-f]+)\.jsonl$/
+
+/** This process's journal. Only its owner writes it, always under the project lock. */
+export class Journal {
+  readonly file: string
+  private recorded: JournalEntry[] = []
+  private size = 0
+
+  constructor(readonly dir: string) {
+    this.file = path.join(dir, `${encodeURIComponent(hostname())}.${process.pid}.${randomBytes(6).toString('hex')}.jsonl`)
+  }
+
+  get entries(): JournalEntry[] {
+    return this.recorded
+  }
+
+  get isEmpty(): boolean {
+    return this.recorded.length === 0
+  }
+
+  /** Appends a record, durably; a failed append is cut off again, so the journal never holds half a line. */
+  async append(entry: JournalEntry): Promise<void> {
+    const line = `${JSON.stringify(entry)}\n`
+    const created = this.size === 0
+    if (created) await fs.mkdir(this.dir, {recursive: true})
+    const handle = await fs.open(this.file, 'a')
+    try {
+      await handle.writeFile(line)
+      await handle.datasync()
+    } catch (error) {
+      await handle.truncate(this.size).catch(() => {})
+      throw error
+    } finally {
+      await handle.close()
+    }
+    if (created) await syncFolder(this.dir)
+    this.size += Buffer.byteLength(line)
+    this.recorded.push(entry)
+  }
+
+  /** Everything recorded is committed. */
+  async clear(): Promise<void> {
+    await fs.rm(this.file, {force: true})
+    this.recorded = []
+    this.size = 0
+  }
+}
+
+/** The journals of other processes: a torn last line (its writer died mid-append) is no record. */
+export function foreignJournals(own: Journal): ForeignJournal[] {
+  let names: string[]
+  try {
+    names = readdirSync(own.dir)
+  } catch {
+    return []
+  }
+  const journals: ForeignJournal[] = []
+  for (const name of names) {
+    const match = JOURNAL_FILE.exec(name)
+    const file = path.join(own.dir, name)
+    if (!match || file === own.file) continue
+    const [host, pid] = [decodeURIComponent(match[1]), Number(match[2])]
+    journals.push({
+      pid,
+      host,
+      alive: host !== hostname() || isAlive(pid),
+      entries: readEntries(file),
+      remove: () => fs.rm(file, {force: true}),
+    })
+  }
+  return journals
+}
+
+function readEntries(file: string): JournalEntry[] {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    return []
+  }
+  // A line that does not parse (only a torn last one can) is no record.
+  return completeLines(text)
+    .filter((line) => parses(line))
+    .map((line) => JSON.parse(line) as JournalEntry)
+}
