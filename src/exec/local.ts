@@ -1,4 +1,5 @@
 // Runs a command on this machine with execa (no shell), streaming and capturing its output, cancellable.
+import {profiledSync} from '../base/profile.js'
 import type {RunOutcome} from './outcome.js'
 import {CommandSupervisor, type SuperviseOptions} from './supervise.js'
 
@@ -24,16 +25,18 @@ export async function runLocal(options: LocalRunOptions): Promise<RunOutcome> {
   const {execa} = await (execaModule ??= import('execa'))
   const supervisor = new CommandSupervisor(options)
   // Its own process group, so that a cancel reaches everything the command started.
-  const child = execa(options.file, options.args, {
-    cwd: options.cwd,
-    env: options.env,
-    extendEnv: true,
-    shell: false,
-    detached: true,
-    stdin: 'ignore',
-    buffer: false,
-    reject: false,
-  })
+  const child = profiledSync('spawn', () =>
+    execa(options.file, options.args, {
+      cwd: options.cwd,
+      env: options.env,
+      extendEnv: true,
+      shell: false,
+      detached: true,
+      stdin: 'ignore',
+      buffer: false,
+      reject: false,
+    }),
+  )
   child.stdout?.on('data', supervisor.forward('stdout'))
   child.stderr?.on('data', supervisor.forward('stderr'))
   supervisor.stopOnAbort((signal) => {

@@ -1,6 +1,7 @@
 // The scheduler: keeps sources up to date and runs every due node, in dependency order, up to a concurrency
 // limit, as a worker for the nodes whose labels it has. Stops on request; cancels running runs on a second one.
 import {AlreadyRunningError} from '../base/errors.js'
+import {profiled} from '../base/profile.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {RunRecord} from '../core/model/run.js'
 import {executeRun} from '../core/node/execute.js'
@@ -80,9 +81,9 @@ export class Scheduler {
   async run(): Promise<SchedulerResult> {
     const maintain = this.repo.deferMaintenance()
     try {
-      await this.begin()
+      await profiled('scheduler start-up', () => this.begin())
       for (;;) {
-        if (this.dirty && !this.options.stop.aborted && (await this.round())) break
+        if (this.dirty && !this.options.stop.aborted && (await profiled('scheduler round', () => this.round()))) break
         if (this.options.stop.aborted && this.running.size === 0) break
         await this.idle()
       }
@@ -123,7 +124,7 @@ export class Scheduler {
 
   /** Starts the ready runs, up to the concurrency limit, and reports the summary. Returns the ready nodes. */
   private plan(): NodeState[] {
-    const plan = planRuns(this.states.candidates(this.running), this.options.labels)
+    const plan = planRuns(this.states.graph(this.running), this.options.labels)
     const ready = plan.ready.map((id) => this.states.get(id) as NodeState).filter((state) => !this.rejected.has(`${state.id}:${state.key}`))
     for (const state of ready) {
       if (this.executing.size >= this.options.concurrency) break

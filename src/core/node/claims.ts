@@ -34,6 +34,16 @@ function readClaim(file: string): Claim | undefined {
   }
 }
 
+/** Claims are linked into place whole: one that is there but cannot be read lost its content in a power cut. */
+function lostContent(file: string): boolean {
+  try {
+    JSON.parse(readFileSync(file, 'utf8'))
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT'
+  }
+}
+
 // The claims this process holds, by file: the scheduler lists the live claims between runs, and runs waiting
 // for their group commit still hold theirs; it knows its own without reading them back. Only another process
 // could change such a file, by taking it over once this one is dead.
@@ -48,8 +58,10 @@ export async function claimRun(project: Project, run: RunRecord): Promise<{relea
   const claim: Claim = {pid: process.pid, host: hostname(), run}
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      // Linked into place only if no claim exists, and never seen half-written, even after a kill -9.
-      await writeFileAtomic(file, JSON.stringify(claim), {fsync: true, exclusive: true})
+      // Linked into place only if no claim exists, and never seen half-written, even after a kill -9. Not
+      // fsynced: a claim only says which live process runs what, and after a power cut none is alive; a claim that
+      // lost its content then is unreadable, and removed as such (see staleClaims).
+      await writeFileAtomic(file, JSON.stringify(claim), {exclusive: true})
       own.set(file, claim)
       return {
         release: async () => {
@@ -80,7 +92,8 @@ export async function staleClaims(project: Project): Promise<{claim: Claim; remo
   for (const name of names.filter((n) => n.endsWith('.json'))) {
     const file = path.join(claimsDir(project), name)
     const claim = readClaim(file)
-    if (claim && !isLive(claim)) stale.push({claim, remove: () => fs.rm(file, {force: true})})
+    if (!claim && lostContent(file)) await fs.rm(file, {force: true})
+    else if (claim && !isLive(claim)) stale.push({claim, remove: () => fs.rm(file, {force: true})})
   }
   return stale
 }

@@ -1,4 +1,6 @@
 // Reading nodes and runs from the metadata repository; the current input versions of a node.
+import {statSync} from 'node:fs'
+
 import {InvalidArgumentError} from '../../base/errors.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type NodeDef, nodeFile} from '../model/node.js'
@@ -11,6 +13,15 @@ export async function loadAllNodes(repo: MetaRepo): Promise<NodeDef[]> {
   const ids = await repo.listJson('nodes')
   const nodes = await Promise.all(ids.map((id) => repo.readJson<NodeDef>(nodeFile(id))))
   return nodes.filter((node): node is NodeDef => node !== undefined)
+}
+
+/** When the folder of node definitions last changed (a node added or removed), in ns since the epoch; 0 if none. */
+export function nodesChangedAt(repo: MetaRepo): bigint {
+  try {
+    return statSync(repo.abs('nodes'), {bigint: true}).mtimeNs
+  } catch {
+    return 0n
+  }
 }
 
 /** The node a (prefix of an) ID names. */
