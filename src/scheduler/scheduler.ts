@@ -4,6 +4,7 @@ import {AlreadyRunningError} from '../base/errors.js'
 import {profiled} from '../base/profile.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {RunRecord} from '../core/model/run.js'
+import type {SourceDef} from '../core/model/source.js'
 import {executeRun} from '../core/node/execute.js'
 import {recoverInterrupted} from '../core/node/recover.js'
 import {GroupCommitter} from './commit-batch.js'
@@ -54,6 +55,11 @@ export class Scheduler {
   private readonly executing = new Set<string>()
   /** Runs (node:key) that could not start in this session: not retried until something changes their inputs. */
   private readonly rejected = new Set<string>()
+  /** The sources this scheduler follows, and those of them not checked yet in this session (see checkFirst). */
+  private followed: SourceDef[] = []
+  private readonly unchecked = new Set<string>()
+  private checkingTheRest: Promise<void> | undefined
+  private checkFailure: unknown
   /** Something changed since the last planning round. */
   private dirty = true
   /** Ends the current idle wait. */
@@ -95,7 +101,7 @@ export class Scheduler {
     return {runs: this.finished, failed: this.failedCount()}
   }
 
-  /** Records the runs a dead process left, reads the sources once, then follows them (unless --once). */
+  /** Records the runs a dead process left, and notes the sources to check once (see checkFirst). */
   private async begin(): Promise<void> {
     this.options.stop.addEventListener('abort', () => {
       this.options.onEvent({type: 'stopping', running: this.running.size})
@@ -103,17 +109,17 @@ export class Scheduler {
     })
     const recovered = await recoverInterrupted(this.repo, {now: new Date()})
     if (recovered.length > 0) this.options.onEvent({type: 'recovered', runs: recovered})
-    const followed = await this.watcher.followed()
-    await this.watcher.check(followed.map((def) => def.name))
-    if (!this.options.once) await this.watcher.start(followed)
+    this.followed = await this.watcher.followed()
+    for (const def of this.followed) this.unchecked.add(def.name)
   }
 
   /** One planning round. Returns true when --once has nothing left to do. */
   private async round(): Promise<boolean> {
+    if (this.checkFailure) throw this.checkFailure
     this.dirty = false
     const scannedFully = await this.states.refresh(this.running)
-    const ready = this.plan()
-    if (this.running.size > 0 || ready.length > 0) return false
+    const ready = await this.plan()
+    if (this.running.size > 0 || ready.length > 0 || this.unchecked.size > 0) return false
     if (scannedFully) return this.options.once
     // Nothing due as far as the last changes tell; another worker may have changed things: look at every node.
     this.states.scanFullyNext()
@@ -121,12 +127,44 @@ export class Scheduler {
     return false
   }
 
+  /**
+   * Every followed source is checked once at start, before any node that reads or writes it runs: the sources of
+   * the first runs first, then all the others in the background while those run (checking two thousand folders
+   * first would hold up the first run for seconds). Then the sources are followed (unless --once). Returns the
+   * ready nodes whose sources are checked.
+   */
+  private async checkFirst(ready: NodeState[]): Promise<NodeState[]> {
+    if (this.unchecked.size === 0) return ready
+    const sourcesOf = (state: NodeState) => [...state.inputs, ...state.outputs]
+    if (!this.checkingTheRest) {
+      const first = new Set(ready.slice(0, this.options.concurrency - this.executing.size).flatMap(sourcesOf).filter((name) => this.unchecked.has(name)))
+      await this.watcher.check([...first])
+      for (const name of first) this.unchecked.delete(name)
+      this.checkingTheRest = this.checkTheRest()
+      // A new version was found: its readers are stale, plan again.
+      if (this.dirty) return []
+    }
+    return ready.filter((state) => sourcesOf(state).every((name) => !this.unchecked.has(name)))
+  }
+
+  private async checkTheRest(): Promise<void> {
+    try {
+      await this.watcher.check([...this.unchecked])
+      this.unchecked.clear()
+      this.poke()
+      if (!this.options.once && !this.options.stop.aborted) await this.watcher.start(this.followed)
+    } catch (error) {
+      // Reported by the next round, as a failure to check the sources at start always was.
+      this.checkFailure = error
+      this.poke()
+    }
+  }
 
   /** Starts the ready runs, up to the concurrency limit, and reports the summary. Returns the ready nodes. */
-  private plan(): NodeState[] {
+  private async plan(): Promise<NodeState[]> {
     const plan = planRuns(this.states.graph(this.running), this.options.labels)
     const ready = plan.ready.map((id) => this.states.get(id) as NodeState).filter((state) => !this.rejected.has(`${state.id}:${state.key}`))
-    for (const state of ready) {
+    for (const state of await this.checkFirst(ready)) {
       if (this.executing.size >= this.options.concurrency) break
       this.start(state)
     }
@@ -189,6 +227,7 @@ export class Scheduler {
   /** Waits for the runs in progress, stops following the sources and commits what is left. */
   private async stop(): Promise<void> {
     await Promise.allSettled(this.running.values())
+    await this.checkingTheRest
     await this.watcher.close()
     await this.committer.flush()
   }

@@ -1,6 +1,6 @@
 // The hash cache of each hashed folder (`cache/path/SHA1.json`), kept in memory for the life of the process and
 // written back only when it changed.
-import * as fs from 'node:fs/promises'
+import {readFileSync} from 'node:fs'
 
 import {writeFileAtomic} from '../../base/atomic-write.js'
 import type {HashCache} from './hash-tree.js'
@@ -18,7 +18,13 @@ export class HashCacheStore {
   async load(file: string): Promise<HashCache> {
     const known = this.known.get(file)
     if (known) return known.cache
-    const text = await fs.readFile(file, 'utf8').catch(() => '{}')
+    // Synchronous: a scheduler starting on thousands of sources reads one small cache per source.
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch {
+      text = '{}'
+    }
     let cache: HashCache
     try {
       cache = JSON.parse(text) as HashCache
