@@ -166,7 +166,10 @@ export async function generateDktProject(dir, dag) {
     ids.push(node.id)
   }
   run('git', ['add', 'sources', 'versions', 'nodes'], {cwd: meta})
-  run('git', ['commit', '-q', '-m', `bench: generated ${dag.name}`], {cwd: meta, env: {...process.env, ...GIT_IDENTITY}})
+  // Packed now, untimed: git's automatic gc would otherwise start in the background after this commit (thousands of
+  // loose objects) and pack them away while the template is being copied, or inside a timed command.
+  run('git', ['-c', 'maintenance.auto=false', '-c', 'gc.auto=0', 'commit', '-q', '-m', `bench: generated ${dag.name}`], {cwd: meta, env: {...process.env, ...GIT_IDENTITY}})
+  run('git', ['gc', '-q'], {cwd: meta})
   return ids
 }
 

@@ -4,7 +4,6 @@ import {AlreadyRunningError} from '../base/errors.js'
 import {profiled} from '../base/profile.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {RunRecord} from '../core/model/run.js'
-import type {SourceDef} from '../core/model/source.js'
 import {executeRun} from '../core/node/execute.js'
 import {recoverInterrupted} from '../core/node/recover.js'
 import {GroupCommitter} from './commit-batch.js'
@@ -55,9 +54,8 @@ export class Scheduler {
   private readonly executing = new Set<string>()
   /** Runs (node:key) that could not start in this session: not retried until something changes their inputs. */
   private readonly rejected = new Set<string>()
-  /** The sources this scheduler follows, and those of them not checked yet in this session (see checkFirst). */
-  private followed: SourceDef[] = []
-  private readonly unchecked = new Set<string>()
+  /** Until every followed source has been checked once in this session (see checkFirst): those checked so far. */
+  private checkedSoFar: Set<string> | undefined = new Set()
   private checkingTheRest: Promise<void> | undefined
   private checkFailure: unknown
   /** Something changed since the last planning round. */
@@ -101,7 +99,7 @@ export class Scheduler {
     return {runs: this.finished, failed: this.failedCount()}
   }
 
-  /** Records the runs a dead process left, and notes the sources to check once (see checkFirst). */
+  /** Records the runs a dead process left and follows the sources (unless --once); see checkFirst for their check. */
   private async begin(): Promise<void> {
     this.options.stop.addEventListener('abort', () => {
       this.options.onEvent({type: 'stopping', running: this.running.size})
@@ -109,8 +107,8 @@ export class Scheduler {
     })
     const recovered = await recoverInterrupted(this.repo, {now: new Date()})
     if (recovered.length > 0) this.options.onEvent({type: 'recovered', runs: recovered})
-    this.followed = await this.watcher.followed()
-    for (const def of this.followed) this.unchecked.add(def.name)
+    // Watching before checking: a change made while a source is checked is seen all the same.
+    if (!this.options.once) await this.watcher.start(await this.watcher.followed())
   }
 
   /** One planning round. Returns true when --once has nothing left to do. */
@@ -119,7 +117,7 @@ export class Scheduler {
     this.dirty = false
     const scannedFully = await this.states.refresh(this.running)
     const ready = await this.plan()
-    if (this.running.size > 0 || ready.length > 0 || this.unchecked.size > 0) return false
+    if (this.running.size > 0 || ready.length > 0 || this.checkedSoFar) return false
     if (scannedFully) return this.options.once
     // Nothing due as far as the last changes tell; another worker may have changed things: look at every node.
     this.states.scanFullyNext()
@@ -130,32 +128,32 @@ export class Scheduler {
   /**
    * Every followed source is checked once at start, before any node that reads or writes it runs: the sources of
    * the first runs first, then all the others in the background while those run (checking two thousand folders
-   * first would hold up the first run for seconds). Then the sources are followed (unless --once). Returns the
-   * ready nodes whose sources are checked.
+   * first would hold up the first run for seconds). Returns the ready nodes whose sources are checked.
    */
   private async checkFirst(ready: NodeState[]): Promise<NodeState[]> {
-    if (this.unchecked.size === 0) return ready
+    const checked = this.checkedSoFar
+    if (!checked) return ready
     const sourcesOf = (state: NodeState) => [...state.inputs, ...state.outputs]
     if (!this.checkingTheRest) {
-      const first = new Set(ready.slice(0, this.options.concurrency - this.executing.size).flatMap(sourcesOf).filter((name) => this.unchecked.has(name)))
-      await this.watcher.check([...first])
-      for (const name of first) this.unchecked.delete(name)
-      this.checkingTheRest = this.checkTheRest()
+      const first = [...new Set(ready.slice(0, this.options.concurrency - this.executing.size).flatMap(sourcesOf))]
+      await this.watcher.check(await this.watcher.followedAmong(first))
+      for (const name of first) checked.add(name)
+      this.checkingTheRest = this.checkTheRest(checked)
       // A new version was found: its readers are stale, plan again.
       if (this.dirty) return []
     }
-    return ready.filter((state) => sourcesOf(state).every((name) => !this.unchecked.has(name)))
+    return ready.filter((state) => sourcesOf(state).every((name) => checked.has(name)))
   }
 
-  private async checkTheRest(): Promise<void> {
+  private async checkTheRest(checked: Set<string>): Promise<void> {
     try {
-      await this.watcher.check([...this.unchecked])
-      this.unchecked.clear()
-      this.poke()
-      if (!this.options.once && !this.options.stop.aborted) await this.watcher.start(this.followed)
+      const rest = (await this.watcher.followed()).map((def) => def.name).filter((name) => !checked.has(name))
+      await this.watcher.check(rest)
+      this.checkedSoFar = undefined
     } catch (error) {
       // Reported by the next round, as a failure to check the sources at start always was.
       this.checkFailure = error
+    } finally {
       this.poke()
     }
   }

@@ -5,7 +5,7 @@ import * as path from 'node:path'
 import type {DktError} from '../base/errors.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {SourceDef} from '../core/model/source.js'
-import {type DriverCache, driverCache, loadAllSources, toSpec} from '../core/source/store.js'
+import {type DriverCache, driverCache, findSource, loadAllSources, toSpec} from '../core/source/store.js'
 import {updateSources} from '../core/source/update.js'
 import type {Version} from '../base/version.js'
 import {declarationOf} from '../kinds/registry.js'
@@ -17,6 +17,8 @@ const DEBOUNCE_MS = 300
 export type SourceEvent =
   | {type: 'version-found'; source: string; version: Version; previous: Version | null}
   | {type: 'source-error'; source: string; message: string; retryInSeconds: number}
+
+const isFollowed = (def: SourceDef) => !def.paused && !def.pin
 
 /** The files whose changes mean a new version of a local source, as its driver declares; undefined: poll it. */
 async function watchedPaths(def: SourceDef, drivers: DriverCache): Promise<string[] | undefined> {
@@ -44,7 +46,13 @@ export class SourceWatcher {
 
   /** The sources the scheduler follows: unpaused and unpinned. */
   async followed(): Promise<SourceDef[]> {
-    return (await loadAllSources(this.repo)).filter((def) => !def.paused && !def.pin)
+    return (await loadAllSources(this.repo)).filter(isFollowed)
+  }
+
+  /** Which of these sources it follows (reading only theirs). */
+  async followedAmong(names: string[]): Promise<string[]> {
+    const defs = await Promise.all(names.map((name) => findSource(this.repo, name)))
+    return defs.filter((def): def is SourceDef => def !== undefined && isFollowed(def)).map((def) => def.name)
   }
 
   /** Checks the given sources now; reports new versions and failures (with the backoff before the next try). */
