@@ -36,13 +36,21 @@ export class HashCacheStore {
     return cache
   }
 
-  /** Keeps `cache` for `file`; writes the file only if its content changes. Returns whether it wrote. */
+  /**
+   * Keeps `cache` for `file`; writes the file only if its content changes. Returns whether it wrote. A cache that
+   * cannot be written (a full disk) only costs a re-hash next time: it never fails the command that hashed.
+   */
   async save(file: string, cache: HashCache): Promise<boolean> {
     const text = JSON.stringify(cache)
     const before = this.known.get(file)?.text
     this.known.set(file, {text, cache})
     if (text === before) return false
-    await writeFileAtomic(file, text)
-    return true
+    try {
+      await writeFileAtomic(file, text)
+      return true
+    } catch {
+      this.known.delete(file)
+      return false
+    }
   }
 }
