@@ -1,8 +1,10 @@
 // DktCommand: the base of every command. It finds the project, turns any error into one sentence on stderr with
 // its exit code (also under --json), and shows a stack only when DEBUG or DKT_DEBUG is set.
+import {writeFileSync} from 'node:fs'
 import {Command} from '@oclif/core'
 
 import {DktError} from '../base/errors.js'
+import {profileReport, startProfile} from '../base/profile.js'
 import {MetaRepo} from '../core/meta-repo.js'
 import {findProject} from '../core/project.js'
 import {redactUrlCredentials} from '../base/redact.js'
@@ -42,6 +44,18 @@ export abstract class DktCommand extends Command {
       if (process.stderr.isTTY) setTransferProgressListener(terminalProgress(process.stderr))
     }
     return this.metaRepo
+  }
+
+  // DKT_PROFILE=FILE: per-phase timings of this command, written to FILE as JSON when it ends (see base/profile.ts).
+  override async init(): Promise<void> {
+    if (process.env.DKT_PROFILE) startProfile()
+    await super.init()
+  }
+
+  override async finally(error: Error | undefined): Promise<void> {
+    const report = profileReport()
+    if (report && process.env.DKT_PROFILE) writeFileSync(process.env.DKT_PROFILE, `${JSON.stringify(report, null, 2)}\n`)
+    await super.finally(error)
   }
 
   protected override async catch(error: OclifError): Promise<void> {
