@@ -51,7 +51,7 @@ describe('dkt around its commands', () => {
     }
     expect(complete('dkt sou')).toEqual(['source'])
     expect(complete('dkt source l')).toEqual(['link', 'list', 'log'])
-    expect(complete('dkt source list --')).toEqual(['--json', '--refresh'])
+    expect(complete('dkt source list --')).toEqual(['--json', '--refresh', '--refs'])
   })
 
   it('DEBUG stacks point into src/ through the source map', async () => {
