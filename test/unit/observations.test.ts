@@ -1,11 +1,12 @@
 import {describe, expect, it} from 'vitest'
 
+import type {Version} from '../../src/base/version.js'
 import type {Observation} from '../../src/core/model/source.js'
 import {refStates} from '../../src/core/source/refs.js'
 import {latestVersion, mergeStableObservations} from '../../src/core/source/observations.js'
 
 const at = (minute: number) => `2026-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`
-const seen = (version: string, minute: number, extra: Partial<Observation> = {}): Observation => ({version, observed: at(minute), ...extra})
+const seen = (version: Version, minute: number, extra: Partial<Observation> = {}): Observation => ({version, observed: at(minute), ...extra})
 
 describe('merge-stable observations', () => {
   it('takes the newest by time, not the last line (a union merge reorders lines)', () => {
@@ -38,7 +39,7 @@ describe('merge-stable observations', () => {
   })
 
   it('an unparsable time counts as the oldest', () => {
-    expect(latestVersion([seen('md5:b', 2), {version: 'md5:a', observed: 'garbage'}])).toBe('md5:b')
+    expect(latestVersion([seen('md5:b', 2), {version: 'md5:a' as Version, observed: 'garbage'}])).toBe('md5:b')
   })
 
   it('refs of a TAG pattern: each ref its newest by time; gone only when the newest sighting says so', () => {
