@@ -13,6 +13,7 @@ import {shortId} from './ids.js'
 import {type ForeignJournal, Journal, type JournalEntry, foreignJournals} from './journal.js'
 import {completeLines, parseMetadataJson, parseMetadataLines, parses} from './metadata-parse.js'
 import type {RunRecord} from './model/run.js'
+import {ensureMergeDrivers, missingAttributes} from './merge-rules.js'
 import {recoverAbandonedClaims} from './node/recover.js'
 import type {Project} from './project.js'
 
@@ -102,6 +103,12 @@ export class MetaRepo {
   private queue: Promise<unknown> = Promise.resolve()
   /** What this process recorded and has not committed yet (see record). */
   private readonly journal: Journal
+
+  /**
+   * The command that runs dkt (`'node' '/…/bin/run.js'`), for the merge drivers every writer makes sure this clone
+   * has (see merge-rules.ts); undefined: a library caller, which sets up none.
+   */
+  mergeDriver: string | undefined
 
   /** Where readers report what they skipped (a torn last line); the command renders it, core never prints. */
   onWarning: (message: string) => void = () => {}
@@ -242,6 +249,7 @@ export class MetaRepo {
     })
     try {
       await this.recover(lock.recovered)
+      await this.ensureMergeRules()
       return await work()
     } finally {
       await lock.release()
@@ -271,6 +279,17 @@ export class MetaRepo {
     for (const journal of dead) await journal.remove()
     const interrupted = await recoverAbandonedClaims(this, (message, body) => this.apply(message, body), new Date())
     if (interrupted.length > 0) this.onInterrupted(interrupted)
+  }
+
+  /** A project made before a merge rule existed gets it at its first write: `.gitattributes` and the drivers. */
+  private async ensureMergeRules(): Promise<void> {
+    if (this.mergeDriver === undefined) return
+    await ensureMergeDrivers(this.dir, this.mergeDriver)
+    const current = readIfExists(this.abs('.gitattributes'))
+    const missing = missingAttributes(current)
+    if (missing.length === 0) return
+    const text = `${current === undefined || current === '' || current.endsWith('\n') ? (current ?? '') : `${current}\n`}${missing.join('\n')}\n`
+    await this.apply('merge rules for sharing the project (.gitattributes)', (tx) => tx.writeText('.gitattributes', text))
   }
 
   private async clearAfterDeadOwner(others: ForeignJournal[]): Promise<void> {
