@@ -15,6 +15,7 @@ import {completeLines, parseMetadataJson, parseMetadataLines, parses} from './me
 import type {RunRecord} from './model/run.js'
 import {ensureMergeDrivers, missingAttributes} from './merge-rules.js'
 import {recoverAbandonedClaims} from './node/recover.js'
+import {pushIfSet} from './sync.js'
 import type {Project} from './project.js'
 
 /** Top-level folders of `.dkt/` that hold committed metadata. Nothing outside them is ever staged. */
@@ -109,6 +110,8 @@ export class MetaRepo {
    * has (see merge-rules.ts); undefined: a library caller, which sets up none.
    */
   mergeDriver: string | undefined
+  /** Whether a commit was made under the current hold of the lock (the push setting pushes then, see sync.ts). */
+  private committedUnderLock = false
 
   /** Where readers report what they skipped (a torn last line); the command renders it, core never prints. */
   onWarning: (message: string) => void = () => {}
@@ -242,15 +245,26 @@ export class MetaRepo {
     return turn
   }
 
+  /**
+   * `work` under the project lock, after recovery, as a writer that commits by other means than a transaction
+   * (`dkt sync`'s merge). `work` may run git in the repository; it must leave no uncommitted change behind.
+   */
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.underLock(work)
+  }
+
   private async withLock<T>(work: () => Promise<T>): Promise<T> {
     const timeoutMs = Number(process.env.DKT_LOCK_TIMEOUT_MS ?? DEFAULT_LOCK_TIMEOUT_MS)
     const lock = await acquireLock(this.abs('lock'), {timeoutMs}).catch(async (error) => {
       throw await this.explainFailure(error)
     })
     try {
+      this.committedUnderLock = false
       await this.recover(lock.recovered)
       await this.ensureMergeRules()
-      return await work()
+      const result = await work()
+      if (this.committedUnderLock && this.mergeDriver !== undefined) await pushIfSet(this)
+      return result
     } finally {
       await lock.release()
     }
@@ -523,7 +537,10 @@ export class MetaRepo {
           throw error
         },
       )
-      if (committed) await fs.rename(staging, index)
+      if (committed) {
+        await fs.rename(staging, index)
+        this.committedUnderLock = true
+      }
     } finally {
       await fs.rm(staging, {force: true})
     }
