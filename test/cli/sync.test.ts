@@ -77,7 +77,9 @@ describe('dkt sync', () => {
     expect(log).toContain('another execution of this run')
 
     // One run in the log, memoized (nothing due), and the clones converge on one history.
-    const runs = await dktJson<{id: string; status: string}[]>(['node', 'log', ranA.node.slice(0, 8)], {cwd: b})
+    const nodeLog = await dktJson<{runs: {id: string; status: string}[]}>(['node', 'log', ranA.node.slice(0, 8)], {cwd: b})
+    expect(schemaErrors('node-log', nodeLog)).toBe('')
+    const {runs} = nodeLog
     expect(runs.map((run) => [run.id, run.status])).toEqual([[ranA.run.id, 'success']])
     expect(await dktOk(['status'], {cwd: b})).toMatch(/^nothing to run/)
     await dktOk(['sync'], {cwd: b})
