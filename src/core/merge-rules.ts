@@ -46,8 +46,8 @@ export async function ensureMergeDrivers(dktDir: string, command: string): Promi
 // A success on the key is a success: memoization, `node log` and `status` read the merged file's own fields.
 const STATUS_RANK: Record<RunStatus, number> = {success: 0, failure: 1, error: 2, cancelled: 3, running: 4, pending: 5}
 
-/** A merged run manifest: the preferred execution's fields, and the others as facts. */
-export type MergedRun = RunRecord & {otherExecutions?: RunRecord[]}
+/** A merged run manifest: the preferred execution's fields, and the others as facts (`otherExecutions`). */
+export type MergedRun = RunRecord
 
 function executionsOf(run: MergedRun): RunRecord[] {
   const {otherExecutions, ...own} = run
