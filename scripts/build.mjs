@@ -14,13 +14,12 @@ const BUNDLE = path.join(ROOT, 'dist', 'bundle', 'dkt.cjs')
 
 /**
  * Loaded from node_modules when first used, never bundled: big libraries a command imports lazily (the AWS SDK,
- * dockerode, execa, conf, chokidar, the Graphviz WASM), the TypeScript tooling oclif probes for in development, and
+ * dockerode, conf, chokidar, the Graphviz WASM), the TypeScript tooling oclif probes for in development, and
  * plugin-not-found (with its prompt library), needed only after a mistyped command.
  */
 const EXTERNAL = [
   '@aws-sdk/*',
   'dockerode',
-  'execa',
   'conf',
   'chokidar',
   '@hpcc-js/wasm-graphviz',

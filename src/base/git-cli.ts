@@ -2,6 +2,7 @@
 import {spawn} from 'node:child_process'
 
 import {GitFailedError} from './errors.js'
+import {profiled, profiledSync} from './profile.js'
 import {redactUrlCredentials} from './redact.js'
 
 export interface GitOptions {
@@ -57,13 +58,19 @@ export function subcommand(args: string[]): string {
 }
 
 export function runGit(args: string[], options: GitOptions): Promise<GitResult> {
+  return profiled(`git ${subcommand(args)}`, () => spawnGit(args, options))
+}
+
+function spawnGit(args: string[], options: GitOptions): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, {
-      cwd: options.cwd,
-      env: gitEnvironment(options.env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      signal: options.signal,
-    })
+    const child = profiledSync('spawn', () =>
+      spawn('git', args, {
+        cwd: options.cwd,
+        env: gitEnvironment(options.env),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        signal: options.signal,
+      }),
+    )
     const out: Buffer[] = []
     const err: Buffer[] = []
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk))

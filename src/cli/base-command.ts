@@ -1,10 +1,12 @@
 // DktCommand: the base of every command. It finds the project, turns any error into one sentence on stderr with
 // its exit code (also under --json), and shows a stack only when DEBUG or DKT_DEBUG is set.
+import {writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 
 import {Command} from '@oclif/core'
 
 import {DktError} from '../base/errors.js'
+import {profileReport, startProfile} from '../base/profile.js'
 import {MetaRepo} from '../core/meta-repo.js'
 import {findProject} from '../core/project.js'
 import {redactUrlCredentials} from '../base/redact.js'
@@ -52,9 +54,22 @@ export abstract class DktCommand extends Command {
     return this.metaRepo
   }
 
+<<<<<<< HEAD
   /** How git runs this dkt (its merge drivers, see core/merge-rules.ts): node and the CLI's start script, quoted. */
   protected get dktCommandLine(): string {
     return [process.execPath, path.join(this.config.root, 'bin', 'run.js')].map(shellQuote).join(' ')
+=======
+  // DKT_PROFILE=FILE: per-phase timings of this command, written to FILE as JSON when it ends (see base/profile.ts).
+  override async init(): Promise<void> {
+    if (process.env.DKT_PROFILE) startProfile()
+    await super.init()
+  }
+
+  override async finally(error: Error | undefined): Promise<void> {
+    const report = profileReport()
+    if (report && process.env.DKT_PROFILE) writeFileSync(process.env.DKT_PROFILE, `${JSON.stringify(report, null, 2)}\n`)
+    await super.finally(error)
+>>>>>>> main
   }
 
   protected override async catch(error: OclifError): Promise<void> {

@@ -2,6 +2,7 @@
 // limit, as a worker for the nodes whose labels it has. Stops on request; cancels running runs on a second one.
 import {AlreadyRunningError} from '../base/errors.js'
 import {sendQueuedStatuses} from '../core/commit-status/report.js'
+import {profiled} from '../base/profile.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {RunRecord} from '../core/model/run.js'
 import {executeRun} from '../core/node/execute.js'
@@ -57,6 +58,10 @@ export class Scheduler {
   private readonly executing = new Set<string>()
   /** Runs (node:key) that could not start in this session, or were cancelled: not retried until their inputs change. */
   private readonly rejected = new Set<string>()
+  /** Until every followed source has been checked once in this session (see checkFirst): those checked so far. */
+  private checkedSoFar: Set<string> | undefined = new Set()
+  private checkingTheRest: Promise<void> | undefined
+  private checkFailure: unknown
   /** Something changed since the last planning round. */
   private dirty = true
   /** Ends the current idle wait. */
@@ -88,9 +93,9 @@ export class Scheduler {
   async run(): Promise<SchedulerResult> {
     const maintain = this.repo.deferMaintenance()
     try {
-      await this.begin()
+      await profiled('scheduler start-up', () => this.begin())
       for (;;) {
-        if (this.dirty && !this.options.stop.aborted && (await this.round())) break
+        if (this.dirty && !this.options.stop.aborted && (await profiled('scheduler round', () => this.round()))) break
         if (this.options.stop.aborted && this.running.size === 0) break
         await this.idle()
       }
@@ -102,7 +107,7 @@ export class Scheduler {
     return {runs: this.finished, failed: this.failedCount()}
   }
 
-  /** Records the runs a dead process left, reads the sources once, then follows them (unless --once). */
+  /** Records the runs a dead process left and follows the sources (unless --once); see checkFirst for their check. */
   private async begin(): Promise<void> {
     this.options.stop.addEventListener('abort', () => {
       this.options.onEvent({type: 'stopping', running: this.running.size})
@@ -113,17 +118,17 @@ export class Scheduler {
     this.statusTimer = setInterval(() => void this.sendStatuses(), STATUS_RETRY_MS).unref()
     const recovered = await recoverInterrupted(this.repo, {now: new Date()})
     if (recovered.length > 0) this.options.onEvent({type: 'recovered', runs: recovered})
-    const followed = await this.watcher.followed()
-    await this.watcher.check(followed.map((def) => def.name))
-    if (!this.options.once) await this.watcher.start(followed)
+    // Watching before checking: a change made while a source is checked is seen all the same.
+    if (!this.options.once) await this.watcher.start(await this.watcher.followed())
   }
 
   /** One planning round. Returns true when --once has nothing left to do. */
   private async round(): Promise<boolean> {
+    if (this.checkFailure) throw this.checkFailure
     this.dirty = false
     const scannedFully = await this.states.refresh(this.running)
-    const ready = this.plan()
-    if (this.running.size > 0 || ready.length > 0) return false
+    const ready = await this.plan()
+    if (this.running.size > 0 || ready.length > 0 || this.checkedSoFar) return false
     if (scannedFully) return this.options.once
     // Nothing due as far as the last changes tell; another worker may have changed things: look at every node.
     this.states.scanFullyNext()
@@ -131,12 +136,44 @@ export class Scheduler {
     return false
   }
 
+  /**
+   * Every followed source is checked once at start, before any node that reads or writes it runs: the sources of
+   * the first runs first, then all the others in the background while those run (checking two thousand folders
+   * first would hold up the first run for seconds). Returns the ready nodes whose sources are checked.
+   */
+  private async checkFirst(ready: NodeState[]): Promise<NodeState[]> {
+    const checked = this.checkedSoFar
+    if (!checked) return ready
+    const sourcesOf = (state: NodeState) => [...state.inputs, ...state.outputs]
+    if (!this.checkingTheRest) {
+      const first = [...new Set(ready.slice(0, this.options.concurrency - this.executing.size).flatMap(sourcesOf))]
+      await this.watcher.check(await this.watcher.followedAmong(first))
+      for (const name of first) checked.add(name)
+      this.checkingTheRest = this.checkTheRest(checked)
+      // A new version was found: its readers are stale, plan again.
+      if (this.dirty) return []
+    }
+    return ready.filter((state) => sourcesOf(state).every((name) => checked.has(name)))
+  }
+
+  private async checkTheRest(checked: Set<string>): Promise<void> {
+    try {
+      const rest = (await this.watcher.followed()).map((def) => def.name).filter((name) => !checked.has(name))
+      await this.watcher.check(rest)
+      this.checkedSoFar = undefined
+    } catch (error) {
+      // Reported by the next round, as a failure to check the sources at start always was.
+      this.checkFailure = error
+    } finally {
+      this.poke()
+    }
+  }
 
   /** Starts the ready runs, up to the concurrency limit, and reports the summary. Returns the ready nodes. */
-  private plan(): NodeState[] {
-    const plan = planRuns(this.states.candidates(this.running), this.options.labels)
+  private async plan(): Promise<NodeState[]> {
+    const plan = planRuns(this.states.graph(this.running), this.options.labels)
     const ready = plan.ready.map((id) => this.states.get(id) as NodeState).filter((state) => !this.rejected.has(`${state.id}:${state.key}`))
-    for (const state of ready) {
+    for (const state of await this.checkFirst(ready)) {
       if (this.executing.size >= this.options.concurrency) break
       this.start(state)
     }
@@ -203,6 +240,7 @@ export class Scheduler {
   /** Waits for the runs in progress, stops following the sources and commits what is left. */
   private async stop(): Promise<void> {
     await Promise.allSettled(this.running.values())
+    await this.checkingTheRest
     await this.watcher.close()
     await this.committer.flush()
     clearInterval(this.statusTimer)

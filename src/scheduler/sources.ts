@@ -5,7 +5,7 @@ import * as path from 'node:path'
 import type {DktError} from '../base/errors.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {SourceDef} from '../core/model/source.js'
-import {type DriverCache, driverCache, loadAllSources, toSpec} from '../core/source/store.js'
+import {type DriverCache, driverCache, findSource, loadAllSources, toSpec} from '../core/source/store.js'
 import {type UpdateResult, updateSources} from '../core/source/update.js'
 import {recordChecks} from '../core/source/checks.js'
 import type {Version} from '../base/version.js'
@@ -21,6 +21,8 @@ export type SourceEvent =
   /** A ref of a TAG pattern source the remote no longer lists: it is not followed any more. */
   | {type: 'ref-gone'; source: string; ref: string; version: Version}
   | {type: 'source-error'; source: string; message: string; retryInSeconds: number}
+
+const isFollowed = (def: SourceDef) => !def.paused && !def.pin
 
 /** The files whose changes mean a new version of a local source, as its driver declares; undefined: poll it. */
 async function watchedPaths(def: SourceDef, drivers: DriverCache): Promise<string[] | undefined> {
@@ -60,7 +62,13 @@ export class SourceWatcher {
 
   /** The sources the scheduler follows: unpaused and unpinned. */
   async followed(): Promise<SourceDef[]> {
-    return (await loadAllSources(this.repo)).filter((def) => !def.paused && !def.pin)
+    return (await loadAllSources(this.repo)).filter(isFollowed)
+  }
+
+  /** Which of these sources it follows (reading only theirs). */
+  async followedAmong(names: string[]): Promise<string[]> {
+    const defs = await Promise.all(names.map((name) => findSource(this.repo, name)))
+    return defs.filter((def): def is SourceDef => def !== undefined && isFollowed(def)).map((def) => def.name)
   }
 
   /** Checks the given sources now; reports new versions and failures (with the backoff before the next try). */

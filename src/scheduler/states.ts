@@ -1,14 +1,15 @@
 // The scheduler's view of every node (due? running?), kept between planning rounds and refreshed only where
 // something changed (a run finished, a source got a new version): a full scan per finished run would make a big
-// DAG quadratic. A full scan is still made at start, when the set of nodes changes, and when asked (before
-// concluding that nothing is due: another worker may have changed things). Whether a node is due is core's rule.
+// DAG quadratic, and so would any other walk over every node per run (the indexes below). A full scan is still made
+// at start, when the set of nodes changes, and when asked (before concluding that nothing is due: another worker
+// may have changed things). Whether a node is due is core's rule.
 import type {Version} from '../base/version.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {NodeDef} from '../core/model/node.js'
 import type {RunRecord} from '../core/model/run.js'
 import {claimedRuns, type DueState, nodeDue} from '../core/node/due.js'
-import {loadAllNodes} from '../core/node/store.js'
-import {type Candidate, refreshableNow} from './plan.js'
+import {loadAllNodes, nodesChangedAt} from '../core/node/store.js'
+import {type Candidate, type PlanGraph, producerIndex, refreshableNow, upstream} from './plan.js'
 
 export interface NodeState extends Candidate {
   node: NodeDef
@@ -17,6 +18,9 @@ export interface NodeState extends Candidate {
   /** For a node fanned out over refs: the ref it is due for and that ref's input versions (see core/node/fan-out.ts). */
   ref?: {ref: string; versions: Record<string, Version>}
 }
+
+/** How recent a change of the nodes folder's time must be to be checked by listing the folder (see nodeSetChanged). */
+const RECENT_NS = 2_000_000_000n
 
 /** The nodes this scheduler has a run in progress for (their claims may not be taken yet). */
 type RunningHere = Pick<ReadonlySet<string>, 'has'>
@@ -37,8 +41,27 @@ async function readState(repo: MetaRepo, node: NodeDef, claimed: RunRecord[]): P
   }
 }
 
+/** Which nodes read each source. */
+function readerIndex(nodes: Iterable<NodeState>): Map<string, string[]> {
+  const readers = new Map<string, string[]>()
+  for (const node of nodes) {
+    for (const input of new Set(node.inputs)) {
+      const list = readers.get(input)
+      if (list) list.push(node.id)
+      else readers.set(input, [node.id])
+    }
+  }
+  return readers
+}
+
 export class NodeStates {
   private states = new Map<string, NodeState>()
+  /** The due nodes among them: what a planning round looks at. */
+  private readonly dueIds = new Set<string>()
+  private readers = new Map<string, string[]>()
+  private producers = new Map<string, string[]>()
+  /** When the folder of nodes had last changed, as of the last full scan: a node added or removed changes it. */
+  private nodesChangedAt = -1n
   private readonly stale = new Set<string>()
   private fullScanNext = true
 
@@ -51,40 +74,71 @@ export class NodeStates {
   /** Something changed for the readers of these sources (and for the given node itself): refresh them. */
   changed(sources: string[], node?: string): void {
     if (node) this.stale.add(node)
-    for (const state of this.states.values()) if (state.inputs.some((input) => sources.includes(input))) this.stale.add(state.id)
+    for (const source of sources) for (const reader of this.readers.get(source) ?? []) this.stale.add(reader)
   }
 
   scanFullyNext(): void {
     this.fullScanNext = true
   }
 
-  /** Every node as the planner sees it. */
-  candidates(runningHere: RunningHere): NodeState[] {
-    return [...this.states.values()].map((state) => ({...state, running: state.running || runningHere.has(state.id)}))
+  /** Every node as the planner sees it, with the runs in progress here counted as running. */
+  graph(runningHere: RunningHere): PlanGraph {
+    const view = (state: NodeState): Candidate => (runningHere.has(state.id) && !state.running ? {...state, running: true} : state)
+    const get = (id: string) => {
+      const state = this.states.get(id)
+      return state && view(state)
+    }
+    return {
+      due: () => [...this.dueIds].map((id) => view(this.states.get(id) as NodeState)),
+      get,
+      upstreamOf: (node) => upstream(node, this.producers, get),
+    }
   }
 
   /** Refreshes what changed, or everything; returns whether it read every node. */
   async refresh(runningHere: RunningHere): Promise<boolean> {
-    const ids = await this.repo.listJson('nodes')
-    if (this.fullScanNext || ids.length !== this.states.size || ids.some((id) => !this.states.has(id))) {
+    if (this.fullScanNext || (await this.nodeSetChanged())) {
       await this.scanFully()
       return true
     }
     if (this.stale.size === 0) return false
     const claimed = await claimedRuns(this.repo)
-    const next = () => refreshableNow(this.stale, this.candidates(runningHere))
-    for (let now = next(); now.length > 0; now = next()) {
+    const graph = this.graph(runningHere)
+    for (let now = refreshableNow(this.stale, graph); now.length > 0; now = refreshableNow(this.stale, graph)) {
       for (const id of now) this.stale.delete(id)
       const fresh = await Promise.all(now.flatMap((id) => this.states.get(id) ?? []).map((state) => readState(this.repo, state.node, claimed)))
-      for (const state of fresh) this.states.set(state.id, state)
+      for (const state of fresh) this.set(state)
     }
     return false
   }
 
+  /** Whether nodes were added or removed since the last full scan, without listing them when the folder says not. */
+  private async nodeSetChanged(): Promise<boolean> {
+    const changedAt = nodesChangedAt(this.repo)
+    // Folder times come from the kernel's coarse clock: a change in the same tick as the last one may keep the
+    // time, so a time that recent is checked against the list of nodes.
+    if (changedAt === this.nodesChangedAt && BigInt(Date.now()) * 1_000_000n - changedAt > RECENT_NS) return false
+    const ids = await this.repo.listJson('nodes')
+    return ids.length !== this.states.size || ids.some((id) => !this.states.has(id))
+  }
+
+  private set(state: NodeState): void {
+    this.states.set(state.id, state)
+    if (state.due) this.dueIds.add(state.id)
+    else this.dueIds.delete(state.id)
+  }
+
   private async scanFully(): Promise<void> {
+    // Taken before reading: a node added while the folder is read is found by the next round.
+    const changedAt = nodesChangedAt(this.repo)
     const [nodes, claimed] = await Promise.all([loadAllNodes(this.repo), claimedRuns(this.repo)])
     const states = await Promise.all(nodes.map((node) => readState(this.repo, node, claimed)))
-    this.states = new Map(states.map((state) => [state.id, state]))
+    this.states = new Map()
+    this.dueIds.clear()
+    for (const state of states) this.set(state)
+    this.readers = readerIndex(states)
+    this.producers = producerIndex(states)
+    this.nodesChangedAt = changedAt
     this.fullScanNext = false
     this.stale.clear()
   }

@@ -1,4 +1,4 @@
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
@@ -39,5 +39,15 @@ describe('claims', () => {
     expect('release' in taken).toBe(true)
     expect([...(await liveClaims(project)).keys()].sort()).toEqual(['alive', 'dead'])
     if ('release' in taken) await taken.release()
+  })
+
+  it('removes a claim that lost its content in a power cut (claims are not fsynced)', async () => {
+    const project = projectAt(tempDir())
+    const dir = path.join(project.cacheDir, 'claims')
+    mkdirSync(dir, {recursive: true})
+    writeFileSync(path.join(dir, 'torn.json'), '')
+    writeFileSync(path.join(dir, 'dead.json'), JSON.stringify({pid: DEAD_PID, host: hostname(), run: run('dead')}))
+    expect((await staleClaims(project)).map((s) => s.claim.run.id)).toEqual(['dead'])
+    expect(existsSync(path.join(dir, 'torn.json'))).toBe(false)
   })
 })

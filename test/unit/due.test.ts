@@ -1,11 +1,17 @@
+import {mkdirSync, writeFileSync} from 'node:fs'
+import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import type {Version} from '../../src/base/version.js'
 import {runId} from '../../src/core/ids.js'
 import type {NodeDef} from '../../src/core/model/node.js'
 import type {RunRecord, RunStatus} from '../../src/core/model/run.js'
-import {decideDue, type DueFacts} from '../../src/core/node/due.js'
+import {MetaRepo} from '../../src/core/meta-repo.js'
+import {decideDue, type DueFacts, nodeDue} from '../../src/core/node/due.js'
 import {INTERRUPTED} from '../../src/core/node/recover.js'
+import {loadRuns} from '../../src/core/node/store.js'
+import {projectAt} from '../../src/core/project.js'
+import {tempDir} from '../helpers/tmp.js'
 
 const node = {format: 1, id: 'n'.repeat(64), command: ['make'], labels: [], inputs: ['a', 'b'], outputs: []} as NodeDef
 const v1 = 'sha1:1111111111111111111111111111111111111111' as Version
@@ -84,5 +90,39 @@ describe('the due rule', () => {
     expect(decide([left], {host: 'here', claimed: [left]})).toEqual({state: 'running', run: left})
     // recorded on another machine: this one cannot tell its process is dead
     expect(decide([run(now, 'running', {machine: {...here, hostname: 'there'}})], {host: 'here'})).toMatchObject({state: 'running'})
+  })
+})
+
+describe('nodeDue reading the files', () => {
+  /** A metadata folder holding the node's two sources at `now` and the given runs. */
+  function project(runs: RunRecord[]): MetaRepo {
+    const meta = new MetaRepo(projectAt(tempDir()))
+    const write = (rel: string, text: string) => {
+      mkdirSync(path.dirname(meta.abs(rel)), {recursive: true})
+      writeFileSync(meta.abs(rel), text)
+    }
+    for (const [name, version] of Object.entries(now)) {
+      write(`sources/${name}.json`, JSON.stringify({format: 1, name, kind: 'path', location: name}))
+      write(`versions/${name}.jsonl`, `${JSON.stringify({observed: '2024-01-01T00:00:00.000Z', version})}\n`)
+    }
+    for (const r of runs) write(`runs/${node.id}/${r.id}.json`, JSON.stringify(r))
+    return meta
+  }
+
+  it('decides as the rule does from every run, also when it reads only the first attempt on the current inputs', async () => {
+    const cases = [
+      [run(before, 'success')],
+      [run(before, 'success'), run(now, 'success')],
+      [run(now, 'success'), run(now, 'success', {attempt: 2})],
+      [run(now, 'failure'), run(now, 'success', {attempt: 2})],
+      [run(now, 'success'), run(now, 'failure', {attempt: 2})],
+      [run(now, 'failure')],
+    ]
+    for (const runs of cases) {
+      const meta = project(runs)
+      const fromEveryRun = await nodeDue(meta, node, [], (id) => loadRuns(meta, id))
+      expect(await nodeDue(meta, node, [])).toEqual(fromEveryRun)
+    }
+    expect(await nodeDue(project(cases[2]), node, [])).toMatchObject({state: 'up-to-date', run: {attempt: 2}})
   })
 })

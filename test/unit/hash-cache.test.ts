@@ -1,4 +1,4 @@
-import {existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -24,6 +24,18 @@ describe('the in-memory hash cache store', () => {
     expect(await store.load(file)).toEqual({})
     expect(await store.save(file, {})).toBe(false)
     expect(existsSync(file)).toBe(false)
+  })
+
+  it('never fails the hashing when the cache cannot be written (a full disk), and tries again next time', async () => {
+    const blocker = path.join(tempDir(), 'not-a-folder')
+    writeFileSync(blocker, '')
+    const file = path.join(blocker, 'x.json')
+    const store = new HashCacheStore()
+    const {cache} = await hashTree(oldTree({a: '1'}))
+    expect(await store.save(file, cache)).toBe(false)
+    rmSync(blocker)
+    expect(await store.save(file, cache)).toBe(true)
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(cache)
   })
 
   it('writes the file only when the cache changes', async () => {

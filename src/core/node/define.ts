@@ -56,9 +56,10 @@ export async function planNode(repo: MetaRepo, options: DefineNodeOptions, world
   }
   const inputs = unique(imageSource ? [...options.inputs, options.image as string] : options.inputs)
   const outputs = unique(options.outputs)
-  const kinds = new Map<string, string>()
+  const defs = new Map<string, SourceDef>()
   // A name the world does not know gets the project's sentence (`source X does not exist; see …`).
-  for (const name of [...inputs, ...outputs]) kinds.set(name, ((await world.findSource(name)) ?? (await loadSource(repo, name))).kind)
+  for (const name of [...inputs, ...outputs]) defs.set(name, (await world.findSource(name)) ?? (await loadSource(repo, name)))
+  const kinds = new Map([...defs].map(([name, def]) => [name, def.kind]))
   const drivers = new Map(await Promise.all([...new Set(kinds.values())].map(async (kind) => [kind, await loadDriver(kind)] as const)))
   for (const name of outputs) {
     const kind = kinds.get(name) as string
@@ -67,7 +68,7 @@ export async function planNode(repo: MetaRepo, options: DefineNodeOptions, world
       throw new InvalidArgumentError(`\`${name}\` is a ${kind} source, which a run cannot write; outputs must be ${writable} sources`)
     }
     // A TAG pattern names many refs: a run would not know which one to push to.
-    if (isPatternSource(await loadSource(repo, name))) {
+    if (isPatternSource(defs.get(name) as SourceDef)) {
       throw new InvalidArgumentError(`\`${name}\` follows a TAG pattern, which a run cannot write; add a source on one branch as the output`)
     }
   }

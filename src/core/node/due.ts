@@ -10,7 +10,7 @@ import type {RunRecord} from '../model/run.js'
 import {liveClaims} from './claims.js'
 import {INTERRUPTED} from './recover.js'
 import {nodeInputSets} from './fan-out.js'
-import {currentInputs, loadRuns} from './store.js'
+import {currentInputs, loadRuns, soleSuccess} from './store.js'
 
 /** Why a due node is due. */
 export type DueReason =
@@ -94,10 +94,14 @@ export async function claimedRuns(repo: MetaRepo): Promise<RunRecord[]> {
 export type RunsReader = (node: string) => Promise<RunRecord[]>
 
 /** Reads what the rule needs about one node and applies it. */
-export async function nodeDue(repo: MetaRepo, node: NodeDef, claimed: RunRecord[], runsOf: RunsReader = (id) => loadRuns(repo, id)): Promise<DueState> {
+export async function nodeDue(repo: MetaRepo, node: NodeDef, claimed: RunRecord[], runsOf?: RunsReader): Promise<DueState> {
   const fanned = await nodeDueByRef(repo, node, claimed, runsOf)
   if (fanned) return pickRefDue(fanned)
-  const [{versions, missing}, runs] = await Promise.all([currentInputs(repo, node), runsOf(node.id)])
+  const {versions, missing} = await currentInputs(repo, node)
+  // Most nodes are up to date: when the runs are read from the files, one file tells (what decideDue would say).
+  const done = runsOf || missing.length > 0 ? undefined : await soleSuccess(repo, node, versions)
+  if (done) return {state: 'up-to-date', run: done}
+  const runs = await (runsOf ?? ((id: string) => loadRuns(repo, id)))(node.id)
   const facts = {node, versions, missing, runs, claimed, host: hostname()}
   if (!runs.some((run) => abandoned(run, claimed, facts.host))) return decideDue(facts)
   // The claims were read before the runs: read them again, so that a run that started meanwhile is not called

@@ -6,6 +6,7 @@ import * as path from 'node:path'
 
 import {compactJson} from '../../base/canonical-json.js'
 import {AlreadyRunningError, DktError, EXIT_BAD_INPUT} from '../../base/errors.js'
+import {profiled} from '../../base/profile.js'
 import {redact} from '../../base/redact.js'
 import type {Version} from '../../base/version.js'
 import {runLocal} from '../../exec/local.js'
@@ -117,7 +118,7 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
   const reused = reusableRun(previous, key, options.force)
   if (reused) return reuse(reused, options)
   const run = startingRecord(node, inputs, previous, options)
-  const claim = await claimRun(repo.project, run)
+  const claim = await profiled('claim', () => claimRun(repo.project, run))
   if ('heldBy' in claim) {
     throw new AlreadyRunningError(`run ${shortId(run.id)} of node ${shortId(node.id)} is already running (pid ${claim.heldBy.pid} on ${claim.heldBy.host})`)
   }
@@ -157,14 +158,14 @@ async function executeClaimed(repo: MetaRepo, node: NodeDef, run: RunRecord, opt
   let running = run
   let started = false
   try {
-    const prepared = await prepareRun(repo, node, run, {workDir, drivers, config, dockerToken: secrets['docker-token'], signal: options.signal})
+    const prepared = await profiled('prepare', () => prepareRun(repo, node, run, {workDir, drivers, config, dockerToken: secrets['docker-token'], signal: options.signal}))
     running = {...run, image: prepared.image ?? run.image}
     await execution.recorder.start(running, async (tx) => tx.writeJson(runFile(node.id, run.id), running))
     started = true
     execution.reporter.started(running)
     options.onEvent?.({type: 'run-started', run: running})
-    const outcome = await prepared.run({signal: options.signal, onOutput: options.onOutput})
-    const {ending, outputs} = await publishOutputs(outcome, prepared.writers, options.signal)
+    const outcome = await profiled('command', () => prepared.run({signal: options.signal, onOutput: options.onOutput}))
+    const {ending, outputs} = await profiled('hash outputs', () => publishOutputs(outcome, prepared.writers, options.signal))
     return await finishRun(execution, running, ending, outputs, prepared.values)
   } catch (error) {
     // Bad input found before the command started changes nothing; any other failure is recorded as an `error` run.
@@ -218,7 +219,7 @@ async function finishRun(execution: Execution, run: RunRecord, ending: Ending, o
     hooks = status === 'success' ? {onSuccess: record} : {onFailure: record}
     log += outcome.output
   }
-  const final = await recordEnd(execution, {...run, hooks}, ending, outputs, log)
+  const final = await profiled('record', () => recordEnd(execution, {...run, hooks}, ending, outputs, log))
   options.onEvent?.({type: 'run-finished', run: final})
   return final
 }

@@ -1,8 +1,11 @@
 // Reading nodes and runs from the metadata repository; the current input versions of a node.
+import {existsSync, statSync} from 'node:fs'
+
 import {InvalidArgumentError} from '../../base/errors.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type NodeDef, nodeFile} from '../model/node.js'
 import {type RunRecord, runFile} from '../model/run.js'
+import {runId} from '../ids.js'
 import {expandId} from '../prefix.js'
 import {isPatternSource} from '../source/refs.js'
 import {lastObserved, loadSource} from '../source/store.js'
@@ -12,6 +15,15 @@ export async function loadAllNodes(repo: MetaRepo): Promise<NodeDef[]> {
   const ids = await repo.listJson('nodes')
   const nodes = await Promise.all(ids.map((id) => repo.readJson<NodeDef>(nodeFile(id))))
   return nodes.filter((node): node is NodeDef => node !== undefined)
+}
+
+/** When the folder of node definitions last changed (a node added or removed), in ns since the epoch; 0 if none. */
+export function nodesChangedAt(repo: MetaRepo): bigint {
+  try {
+    return statSync(repo.abs('nodes'), {bigint: true}).mtimeNs
+  } catch {
+    return 0n
+  }
 }
 
 /** The node a (prefix of an) ID names. */
@@ -27,6 +39,16 @@ export async function loadRuns(repo: MetaRepo, node: string): Promise<RunRecord[
     (run): run is RunRecord => run !== undefined,
   )
   return runs.sort((a, b) => (a.startedAt === b.startedAt ? b.attempt - a.attempt : a.startedAt < b.startedAt ? 1 : -1))
+}
+
+/**
+ * The node's run on these inputs when it is the only one and it succeeded, as most nodes have: found by its ID
+ * (attempts on the same inputs are numbered from 1), without listing the node's runs. Undefined otherwise.
+ */
+export async function soleSuccess(repo: MetaRepo, node: NodeDef, inputs: Record<string, Version>): Promise<RunRecord | undefined> {
+  const first = await repo.readJson<RunRecord>(runFile(node.id, runId(node.id, inputs)))
+  if (first?.status !== 'success' || existsSync(repo.abs(runFile(node.id, runId(node.id, inputs, 2))))) return undefined
+  return first
 }
 
 /** The run a (prefix of an) ID names, among the runs of every node. */

@@ -1,6 +1,6 @@
 // The hash cache of each hashed folder (`cache/path/SHA1.json`), kept in memory for the life of the process and
 // written back only when it changed.
-import * as fs from 'node:fs/promises'
+import {readFileSync} from 'node:fs'
 
 import {writeFileAtomic} from '../../base/atomic-write.js'
 import type {HashCache} from './hash-tree.js'
@@ -18,7 +18,13 @@ export class HashCacheStore {
   async load(file: string): Promise<HashCache> {
     const known = this.known.get(file)
     if (known) return known.cache
-    const text = await fs.readFile(file, 'utf8').catch(() => '{}')
+    // Synchronous: a scheduler starting on thousands of sources reads one small cache per source.
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch {
+      text = '{}'
+    }
     let cache: HashCache
     try {
       cache = JSON.parse(text) as HashCache
@@ -30,16 +36,22 @@ export class HashCacheStore {
     return cache
   }
 
-  /** Keeps `cache` for `file`; writes the file only if its content changes. Returns whether it wrote. */
+  /**
+   * Keeps `cache` for `file`; writes the file only if its content changes. Returns whether it wrote. A cache that
+   * cannot be written (a full disk) only costs a re-hash next time: it never fails the command that hashed.
+   */
   async save(file: string, cache: HashCache): Promise<boolean> {
     const text = JSON.stringify(cache)
     const before = this.known.get(file)?.text
     this.known.set(file, {text, cache})
     if (text === before) return false
     // A cache that cannot be written (a full disk) only costs a re-hash next time; the command goes on to say what failed.
-    return writeFileAtomic(file, text).then(
-      () => true,
-      () => false,
-    )
+    try {
+      await writeFileAtomic(file, text)
+      return true
+    } catch {
+      this.known.delete(file)
+      return false
+    }
   }
 }

@@ -1,8 +1,9 @@
 // The `md5:` digest of a folder tree (relative paths, exec bits, contents), with a cache keyed by
 // (device, inode, size, mtime) so that a re-check reads only the files that changed.
 import {createHash} from 'node:crypto'
-import * as fs from 'node:fs/promises'
+import {readdirSync, readlinkSync, statSync} from 'node:fs'
 import * as path from 'node:path'
+import {setImmediate as nextTurn} from 'node:timers/promises'
 
 import {makeVersion, type Version} from '../../base/version.js'
 import {md5File} from '../file-digest.js'
@@ -48,6 +49,8 @@ export function digestEntries(entries: TreeEntry[]): Version {
   return makeVersion('md5', hash.digest('hex'))
 }
 
+const WALK_BATCH = 1000
+
 // Files modified this recently may still be changing within the same mtime tick (git's "racy" entries): hash
 // them, but do not trust the cache for them next time.
 const RACY_WINDOW_NS = 2_000_000_000n
@@ -60,18 +63,26 @@ export async function hashTree(root: string, cache: HashCache = {}, nowMs = Date
   let reused = 0
   const nowNs = BigInt(nowMs) * 1_000_000n
 
+  // The tree's metadata is read with synchronous calls (microseconds each; a promise call costs thread-pool round
+  // trips, and a scheduler checks thousands of small folders at start), letting other work in every WALK_BATCH
+  // entries so that a huge tree does not hold up the process.
+  let sinceTurn = 0
   async function walk(dir: string, rel: string): Promise<void> {
-    const dirents = await fs.readdir(dir, {withFileTypes: true})
+    const dirents = readdirSync(dir, {withFileTypes: true})
     for (const dirent of dirents) {
+      if (++sinceTurn >= WALK_BATCH) {
+        sinceTurn = 0
+        await nextTurn()
+      }
       const abs = path.join(dir, dirent.name)
       const relPath = rel ? `${rel}/${dirent.name}` : dirent.name
       if (dirent.isDirectory()) {
         if (!IGNORED_DIRS.has(dirent.name)) await walk(abs, relPath)
       } else if (dirent.isSymbolicLink()) {
-        const target = await fs.readlink(abs)
+        const target = readlinkSync(abs)
         entries.push({path: relPath, mode: 'l', md5: createHash('md5').update(target).digest('hex')})
       } else if (dirent.isFile()) {
-        const stat = await fs.stat(abs, {bigint: true})
+        const stat = statSync(abs, {bigint: true})
         const key = {dev: String(stat.dev), ino: String(stat.ino), size: String(stat.size), mtimeNs: String(stat.mtimeNs)}
         const cached = cache[relPath]
         let md5: string
