@@ -54,11 +54,11 @@ export abstract class DktCommand extends Command {
     return this.metaRepo
   }
 
-<<<<<<< HEAD
   /** How git runs this dkt (its merge drivers, see core/merge-rules.ts): node and the CLI's start script, quoted. */
   protected get dktCommandLine(): string {
     return [process.execPath, path.join(this.config.root, 'bin', 'run.js')].map(shellQuote).join(' ')
-=======
+  }
+
   // DKT_PROFILE=FILE: per-phase timings of this command, written to FILE as JSON when it ends (see base/profile.ts).
   override async init(): Promise<void> {
     if (process.env.DKT_PROFILE) startProfile()
@@ -69,7 +69,6 @@ export abstract class DktCommand extends Command {
     const report = profileReport()
     if (report && process.env.DKT_PROFILE) writeFileSync(process.env.DKT_PROFILE, `${JSON.stringify(report, null, 2)}\n`)
     await super.finally(error)
->>>>>>> main
   }
 
   protected override async catch(error: OclifError): Promise<void> {
