@@ -47,6 +47,8 @@ class OperationError extends DktError {
 }
 
 export class RemoteUnreachableError extends OperationError {}
+/** Two people changed the same metadata differently (`dkt sync`): they settle it, then sync again. */
+export class MergeConflictError extends OperationError {}
 export class GitFailedError extends OperationError {}
 export class BusyError extends OperationError {}
 export class AlreadyRunningError extends OperationError {}

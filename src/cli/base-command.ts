@@ -1,6 +1,8 @@
 // DktCommand: the base of every command. It finds the project, turns any error into one sentence on stderr with
 // its exit code (also under --json), and shows a stack only when DEBUG or DKT_DEBUG is set.
 import {writeFileSync} from 'node:fs'
+import * as path from 'node:path'
+
 import {Command} from '@oclif/core'
 
 import {DktError} from '../base/errors.js'
@@ -30,6 +32,11 @@ export function errorSentence(error: Error): string {
   return redactUrlCredentials(parts.join(': ') || String(error))
 }
 
+/** `text` as one word for sh (git runs merge drivers through the shell). */
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`
+}
+
 export abstract class DktCommand extends Command {
   static override enableJsonFlag = true
 
@@ -40,10 +47,16 @@ export abstract class DktCommand extends Command {
     if (!this.metaRepo) {
       this.metaRepo = new MetaRepo(findProject(process.cwd()))
       this.metaRepo.onWarning = (message) => process.stderr.write(`Warning: ${message}\n`)
+      this.metaRepo.mergeDriver = this.dktCommandLine
       // Long transfers (s3) draw their progress on a terminal only: a piped stderr keeps just the errors.
       if (process.stderr.isTTY) setTransferProgressListener(terminalProgress(process.stderr))
     }
     return this.metaRepo
+  }
+
+  /** How git runs this dkt (its merge drivers, see core/merge-rules.ts): node and the CLI's start script, quoted. */
+  protected get dktCommandLine(): string {
+    return [process.execPath, path.join(this.config.root, 'bin', 'run.js')].map(shellQuote).join(' ')
   }
 
   // DKT_PROFILE=FILE: per-phase timings of this command, written to FILE as JSON when it ends (see base/profile.ts).

@@ -16,7 +16,7 @@ export default class Clone extends DktCommand {
 
   async run() {
     const {args, flags} = await this.parse(Clone)
-    const result = await cloneProject({repo: args.repo, dir: args.dir, cwd: process.cwd(), secrets: secretsFromFlags(flags)})
+    const result = await cloneProject({repo: args.repo, dir: args.dir, cwd: process.cwd(), secrets: secretsFromFlags(flags), mergeDriver: this.dktCommandLine})
     this.log(`Cloned Datakit repository into ${result.dktDir}`)
     return {dktDir: result.dktDir, secrets: result.secrets}
   }

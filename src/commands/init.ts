@@ -10,7 +10,7 @@ export default class Init extends DktCommand {
 
   async run() {
     const {flags} = await this.parse(Init)
-    const result = await initProject({dir: process.cwd(), secrets: secretsFromFlags(flags)})
+    const result = await initProject({dir: process.cwd(), secrets: secretsFromFlags(flags), mergeDriver: this.dktCommandLine})
     this.log(`Initialized empty Datakit repository in ${result.dktDir}`)
     return result
   }

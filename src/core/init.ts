@@ -6,6 +6,7 @@ import * as path from 'node:path'
 import {AlreadyExistsError, InvalidArgumentError, NotFoundError, RemoteUnreachableError} from '../base/errors.js'
 import {gitMessage, runGit, tokenHeaderEnv} from '../base/git-cli.js'
 import {MetaRepo} from './meta-repo.js'
+import {ensureMergeDrivers, GITATTRIBUTES} from './merge-rules.js'
 import {DKT_DIR, FORMAT, type Project, projectAt} from './project.js'
 import {redactUrlCredentials} from '../base/redact.js'
 import {type Secrets, writeSecrets} from './secrets.js'
@@ -13,8 +14,6 @@ import {type Secrets, writeSecrets} from './secrets.js'
 /** Never committed: private fields, tokens, caches, the lock and temporary files of atomic writes. */
 export const GITIGNORE = ['/config', '/secrets/', '/cache/', '/lock', '/lock.*', '*.tmp-*', ''].join('\n')
 
-/** Observation logs are append-only: when two clones both append, a merge keeps both sides' lines. */
-export const GITATTRIBUTES = ['versions/*.jsonl merge=union', ''].join('\n')
 
 export interface InitResult {
   dktDir: string
@@ -28,7 +27,11 @@ function assertNoProject(dir: string): void {
   }
 }
 
-export async function initProject(options: {dir: string; secrets: Secrets}): Promise<InitResult> {
+/**
+ * `mergeDriver`: the command that runs dkt (see merge-rules.ts), set up as the clone's merge drivers for run files;
+ * absent (a library caller), the clone has none until a command that writes sets them.
+ */
+export async function initProject(options: {dir: string; secrets: Secrets; mergeDriver?: string}): Promise<InitResult> {
   const dir = path.resolve(options.dir)
   assertNoProject(dir)
   const project = projectAt(dir)
@@ -36,6 +39,7 @@ export async function initProject(options: {dir: string; secrets: Secrets}): Pro
   try {
     await runGit(['init', '-q', '--initial-branch=main', project.dktDir], {cwd: dir})
     const secrets = await writeSecrets(project, options.secrets)
+    if (options.mergeDriver) await ensureMergeDrivers(project.dktDir, options.mergeDriver)
     const repo = new MetaRepo(project)
     await repo.transaction('init', (tx) => {
       tx.writeText('format', `${FORMAT}\n`)
@@ -65,7 +69,7 @@ export function cloneDirName(repo: string): string {
   return base
 }
 
-export async function cloneProject(options: {repo: string; dir?: string; cwd: string; secrets: Secrets}): Promise<{project: Project} & InitResult> {
+export async function cloneProject(options: {repo: string; dir?: string; cwd: string; secrets: Secrets; mergeDriver?: string}): Promise<{project: Project} & InitResult> {
   const dir = path.resolve(options.cwd, options.dir ?? cloneDirName(options.repo))
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new InvalidArgumentError(`\`${dir}\` exists and is not a folder`)
   assertNoProject(dir)
@@ -83,6 +87,7 @@ export async function cloneProject(options: {repo: string; dir?: string; cwd: st
       throw new NotFoundError(`\`${redactUrlCredentials(options.repo)}\` is not a dkt metadata repository (it has no \`format\` file)`)
     }
     const secrets = await writeSecrets(project, options.secrets)
+    if (options.mergeDriver) await ensureMergeDrivers(project.dktDir, options.mergeDriver)
     return {project, dktDir: `${project.dktDir}${path.sep}`, secrets}
   } catch (error) {
     await fs.rm(createdDir ? dir : project.dktDir, {recursive: true, force: true})

@@ -13,7 +13,9 @@ import {shortId} from './ids.js'
 import {type ForeignJournal, Journal, type JournalEntry, foreignJournals} from './journal.js'
 import {completeLines, parseMetadataJson, parseMetadataLines, parses} from './metadata-parse.js'
 import type {RunRecord} from './model/run.js'
+import {ensureMergeDrivers, missingAttributes} from './merge-rules.js'
 import {recoverAbandonedClaims} from './node/recover.js'
+import {pushIfSet} from './sync.js'
 import type {Project} from './project.js'
 
 /** Top-level folders of `.dkt/` that hold committed metadata. Nothing outside them is ever staged. */
@@ -102,6 +104,14 @@ export class MetaRepo {
   private queue: Promise<unknown> = Promise.resolve()
   /** What this process recorded and has not committed yet (see record). */
   private readonly journal: Journal
+
+  /**
+   * The command that runs dkt (`'node' '/…/bin/run.js'`), for the merge drivers every writer makes sure this clone
+   * has (see merge-rules.ts); undefined: a library caller, which sets up none.
+   */
+  mergeDriver: string | undefined
+  /** Whether a commit was made under the current hold of the lock (the push setting pushes then, see sync.ts). */
+  private committedUnderLock = false
 
   /** Where readers report what they skipped (a torn last line); the command renders it, core never prints. */
   onWarning: (message: string) => void = () => {}
@@ -235,14 +245,26 @@ export class MetaRepo {
     return turn
   }
 
+  /**
+   * `work` under the project lock, after recovery, as a writer that commits by other means than a transaction
+   * (`dkt sync`'s merge). `work` may run git in the repository; it must leave no uncommitted change behind.
+   */
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.underLock(work)
+  }
+
   private async withLock<T>(work: () => Promise<T>): Promise<T> {
     const timeoutMs = Number(process.env.DKT_LOCK_TIMEOUT_MS ?? DEFAULT_LOCK_TIMEOUT_MS)
     const lock = await acquireLock(this.abs('lock'), {timeoutMs}).catch(async (error) => {
       throw await this.explainFailure(error)
     })
     try {
+      this.committedUnderLock = false
       await this.recover(lock.recovered)
-      return await work()
+      await this.ensureMergeRules()
+      const result = await work()
+      if (this.committedUnderLock && this.mergeDriver !== undefined) await pushIfSet(this)
+      return result
     } finally {
       await lock.release()
     }
@@ -271,6 +293,17 @@ export class MetaRepo {
     for (const journal of dead) await journal.remove()
     const interrupted = await recoverAbandonedClaims(this, (message, body) => this.apply(message, body), new Date())
     if (interrupted.length > 0) this.onInterrupted(interrupted)
+  }
+
+  /** A project made before a merge rule existed gets it at its first write: `.gitattributes` and the drivers. */
+  private async ensureMergeRules(): Promise<void> {
+    if (this.mergeDriver === undefined) return
+    await ensureMergeDrivers(this.dir, this.mergeDriver)
+    const current = readIfExists(this.abs('.gitattributes'))
+    const missing = missingAttributes(current)
+    if (missing.length === 0) return
+    const text = `${current === undefined || current === '' || current.endsWith('\n') ? (current ?? '') : `${current}\n`}${missing.join('\n')}\n`
+    await this.apply('merge rules for sharing the project (.gitattributes)', (tx) => tx.writeText('.gitattributes', text))
   }
 
   private async clearAfterDeadOwner(others: ForeignJournal[]): Promise<void> {
@@ -504,7 +537,10 @@ export class MetaRepo {
           throw error
         },
       )
-      if (committed) await fs.rename(staging, index)
+      if (committed) {
+        await fs.rename(staging, index)
+        this.committedUnderLock = true
+      }
     } finally {
       await fs.rm(staging, {force: true})
     }

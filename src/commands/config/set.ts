@@ -16,7 +16,9 @@ export default class ConfigSet extends DktCommand {
   s3.path-style          true/false: path-style bucket URLs (default true when s3.endpoint is set)
   s3.timeout             seconds an S3 request may go without a byte moving before it fails (default 60)
   hockeyapp.url          HockeyApp API base (default https://rink.hockeyapp.net)
-  scheduler.poll.KIND    seconds between two checks of a remote source of KIND by the scheduler`
+  scheduler.poll.KIND    seconds between two checks of a remote source of KIND by the scheduler
+  sync.push              true/false: every command that writes pushes the metadata after its commit (default false)
+  sync.remote            the remote \`dkt sync\` and sync.push use (default origin)`
   static override examples = ['<%= config.bin %> config set ESX_USER alice', '<%= config.bin %> config set github.url https://github.example.com']
   static override args = {
     key: Args.string({required: true, description: 'field name'}),

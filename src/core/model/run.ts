@@ -43,6 +43,11 @@ export interface RunRecord {
   hooks: {onSuccess?: HookOutcome; onFailure?: HookOutcome}
   /** Whether the captured output (runs/NODE/RUN.log) was cut at its size limit. */
   outputTruncated: boolean
+  /**
+   * Only for a run ID executed in two clones and merged (see core/merge-rules.ts): the other executions, kept as
+   * facts; this manifest's own fields are the preferred one's (a success first).
+   */
+  otherExecutions?: RunRecord[]
 }
 
 export const runFile = (node: string, run: string) => `runs/${node}/${run}.json`

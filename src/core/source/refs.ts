@@ -4,6 +4,7 @@ import {InvalidArgumentError} from '../../base/errors.js'
 import type {Version} from '../../base/version.js'
 import {findRef, isRefPattern} from '../../kinds/ref-pattern.js'
 import type {Observation, SourceDef} from '../model/source.js'
+import {mergeStableObservations} from './observations.js'
 
 /** Whether a source follows every ref its TAG pattern matches (rather than one branch or tag). */
 export function isPatternSource(def: Pick<SourceDef, 'tag'>): boolean {
@@ -27,7 +28,8 @@ export interface RefState {
 /** Every ref the observations name, sorted by name, gone ones included. Pure. */
 export function refStates(def: Pick<SourceDef, 'pins'>, observations: Observation[]): RefState[] {
   const last = new Map<string, Observation>()
-  for (const observation of observations) if (observation.ref) last.set(observation.ref, observation)
+  // By time, not by line: a union merge of two clones' appends reorders lines.
+  for (const observation of mergeStableObservations(observations)) if (observation.ref) last.set(observation.ref, observation)
   return [...last.values()]
     .map(({ref, version, gone, observed}) => {
       const pin = def.pins?.[ref as string]

@@ -10,6 +10,7 @@ import {type Observation, type SourceDef, sourceFile, versionsFile} from '../mod
 import type {NodeDef} from '../model/node.js'
 import {sourceNameProblem} from '../names.js'
 import {isPatternSource, type RefState, refStates} from './refs.js'
+import {mergeStableObservations} from './observations.js'
 import {readSecrets, type Secrets} from '../secrets.js'
 import type {Version} from '../../base/version.js'
 
@@ -73,11 +74,12 @@ export async function loadAllSources(repo: MetaRepo): Promise<SourceDef[]> {
   return defs.filter((def): def is SourceDef => def !== undefined)
 }
 
-/** Observations oldest → newest, as recorded (append-only). */
+/** Observations oldest → newest by time, one per version (see mergeStableObservations): never the raw line order. */
 export async function readObservations(repo: MetaRepo, name: string): Promise<Observation[]> {
-  return repo.readJsonLines<Observation>(versionsFile(name))
+  return mergeStableObservations(await repo.readJsonLines<Observation>(versionsFile(name)))
 }
 
+/** The latest version of a one-ref source: its newest observation by time, not the file's last line. */
 export async function lastObserved(repo: MetaRepo, name: string): Promise<Version | undefined> {
   return (await readObservations(repo, name)).at(-1)?.version
 }
