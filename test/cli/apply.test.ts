@@ -211,6 +211,24 @@ describe('dkt export', () => {
   })
 })
 
+describe('dkt apply and TAG patterns', () => {
+  it("keeps the pins of a pattern source's refs, which the file does not hold", async () => {
+    const upstream = gitRepo([{a: '1'}])
+    git(upstream.dir, ['branch', 'feature'])
+    const dir = await newProject()
+    await dktOk(['source', 'add', 'app', `${upstream.dir}:*`, '-k', 'git'], {cwd: dir})
+    await dktOk(['source', 'pin', 'app', '--ref', 'feature'], {cwd: dir})
+    const pins = () => (JSON.parse(readFileSync(path.join(dir, '.dkt', 'sources', 'app.json'), 'utf8')) as {pins?: object}).pins
+    const pinned = pins()
+    expect(Object.keys(pinned ?? {})).toEqual(['refs/heads/feature'])
+    const file = await dktOk(['export'], {cwd: dir})
+    writeFileSync(path.join(dir, 'dkt.yml'), file.replace(/(\n  app:\n)/, '$1    paused: true\n'))
+    await dktOk(['apply', '--yes'], {cwd: dir})
+    expect(JSON.parse(readFileSync(path.join(dir, '.dkt', 'sources', 'app.json'), 'utf8')).paused).toBe(true)
+    expect(pins()).toEqual(pinned)
+  })
+})
+
 describe('a bad pipeline file changes nothing', () => {
   let dir: string
   beforeAll(async () => {

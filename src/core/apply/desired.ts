@@ -125,6 +125,8 @@ async function observeAndPin(ctx: Context, defs: Map<string, SourceDef>): Promis
     const old = ctx.current.get(def.name)
     const moved = !old || !sameSpec(old, def)
     const pin = ctx.file.data.sources?.[def.name]?.pin
+    // The pins of a TAG pattern's refs (`source pin NAME --ref R`) are not in the file: they stay while the source does.
+    if (old?.pins && !moved) def.pins = old.pins
     if (moved && def.location !== NEW_TEMPORARY_FOLDER) {
       const {driver, ctx: driverCtx} = await ctx.drivers.driverFor(def.kind)
       const [version] = await at(ctx, field, () => driver.check(toSpec(def), undefined, driverCtx))
