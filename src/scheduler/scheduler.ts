@@ -23,6 +23,8 @@ export type SchedulerEvent =
 
 /** How often the commit statuses waiting in the outbox are looked at (each is sent when its backoff has passed). */
 const STATUS_RETRY_MS = 5_000
+/** How long an exiting scheduler waits for the statuses being sent before it gives up on them (they stay queued). */
+const STATUS_EXIT_WAIT_MS = 2_000
 
 export interface SchedulerOptions {
   labels: string[]
@@ -72,6 +74,8 @@ export class Scheduler {
   /** Commit statuses not sent yet: one pass at a time, retried on a timer. */
   private statusPass: Promise<void> = Promise.resolve()
   private statusTimer: NodeJS.Timeout | undefined
+  /** Aborted at exit: the requests an API does not answer give up, and their statuses stay queued. */
+  private readonly statusAbort = new AbortController()
 
   constructor(
     private readonly repo: MetaRepo,
@@ -113,10 +117,11 @@ export class Scheduler {
       this.options.onEvent({type: 'stopping', running: this.running.size})
       this.wake()
     })
-    // A new process tries what earlier ones could not send at once, whatever their backoff said.
+    const recovered = await recoverInterrupted(this.repo, {now: new Date()})
+    // A new process tries what earlier ones could not send at once (and the recovered runs' statuses), whatever
+    // their backoff said; in the background, as every status the scheduler sends.
     void this.sendStatuses(true)
     this.statusTimer = setInterval(() => void this.sendStatuses(), STATUS_RETRY_MS).unref()
-    const recovered = await recoverInterrupted(this.repo, {now: new Date()})
     if (recovered.length > 0) this.options.onEvent({type: 'recovered', runs: recovered})
     // Watching before checking: a change made while a source is checked is seen all the same.
     if (!this.options.once) await this.watcher.start(await this.watcher.followed())
@@ -199,6 +204,8 @@ export class Scheduler {
         this.poke()
       }),
       signal: this.options.cancel,
+      // Queued only: a status is sent in the background, so an API that hangs holds neither the run nor its slot.
+      onStatusQueued: () => void this.sendStatuses(),
       onEvent: (event) => {
         if (event.type === 'run-started') this.options.onEvent({type: 'run-started', run: event.run})
       },
@@ -244,12 +251,18 @@ export class Scheduler {
     await this.watcher.close()
     await this.committer.flush()
     clearInterval(this.statusTimer)
-    await this.sendStatuses()
+    const lastPass = this.sendStatuses()
+    let waited: NodeJS.Timeout | undefined
+    await Promise.race([lastPass, new Promise((resolve) => (waited = setTimeout(resolve, STATUS_EXIT_WAIT_MS)))])
+    clearTimeout(waited)
+    this.statusAbort.abort()
+    await lastPass
   }
 
   /** Sends the commit statuses waiting in the outbox; a failure there is the outbox's to report and retry. */
   private sendStatuses(ignoreBackoff = false): Promise<void> {
-    this.statusPass = this.statusPass.then(() => sendQueuedStatuses(this.repo, {ignoreBackoff})).catch(() => {})
+    const signal = this.statusAbort.signal
+    this.statusPass = this.statusPass.then(() => sendQueuedStatuses(this.repo, {ignoreBackoff, signal})).catch(() => {})
     return this.statusPass
   }
 

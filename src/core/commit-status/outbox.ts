@@ -1,6 +1,7 @@
 // The commit statuses GitHub has not accepted yet, in `.dkt/cache/statuses/`: one file per (API, repository, commit,
 // context) holding the newest state to send, so a later state replaces one never sent and no older state can land
-// after a newer one. A lock per file lets one process at a time enqueue or send it; whoever runs next drains them.
+// after a newer one. Per file, one lock guards its content (held only briefly, so queueing never waits for the API)
+// and another lets one process at a time send it; whoever runs next drains them.
 import {createHash, randomUUID} from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
@@ -48,9 +49,9 @@ async function readJson<T>(file: string): Promise<T | undefined> {
   }
 }
 
-async function locked<T>(file: string, fn: () => Promise<T>): Promise<T> {
+async function locked<T>(file: string, fn: () => Promise<T>, lockSuffix = '.lock'): Promise<T> {
   await fs.mkdir(path.dirname(file), {recursive: true})
-  const lock = await acquireLock(`${file}.lock`, {timeoutMs: LOCK_TIMEOUT_MS})
+  const lock = await acquireLock(`${file}${lockSuffix}`, {timeoutMs: LOCK_TIMEOUT_MS})
   try {
     return await fn()
   } finally {
@@ -77,33 +78,47 @@ export async function queuedFiles(project: Project): Promise<string[]> {
  * Sends the queued statuses of `files` that are due (all of them with `ignoreBackoff`, except while their API holds
  * us off): a delivered or hopeless one leaves the queue; the others wait for their next attempt.
  */
-export async function sendQueued(project: Project, files: string[], token: string, options: {now: () => number; ignoreBackoff?: boolean}): Promise<Attempt[]> {
+export async function sendQueued(project: Project, files: string[], token: string, options: SendOptions): Promise<Attempt[]> {
   const attempts: Attempt[] = []
   for (const file of files) {
-    const attempt = await locked(file, () => sendOne(project, file, token, options)).catch(() => undefined)
+    if (options.signal?.aborted) break
+    // One sender at a time per status: no older state can land after a newer one sent by someone else.
+    const attempt = await locked(file, () => sendOne(project, file, token, options), '.sending').catch(() => undefined)
     if (attempt) attempts.push(attempt)
   }
   return attempts
 }
 
-async function sendOne(project: Project, file: string, token: string, options: {now: () => number; ignoreBackoff?: boolean}): Promise<Attempt | undefined> {
+interface SendOptions {
+  now: () => number
+  ignoreBackoff?: boolean
+  /** Aborted: the requests under way give up (recorded as failed attempts). */
+  signal?: AbortSignal
+}
+
+async function sendOne(project: Project, file: string, token: string, options: SendOptions): Promise<Attempt | undefined> {
   const entry = await readJson<QueuedStatus>(file)
   if (!entry) return undefined
   const hold = await readJson<{until: number}>(holdFile(project, entry.target.apiBase))
   const now = options.now()
   if ((hold && hold.until > now) || (!options.ignoreBackoff && Date.parse(entry.nextAttemptAt) > now)) return undefined
-  const delivery: Delivery = await postCommitStatus(entry.target, entry.status, token)
-  if (delivery.delivered) {
-    await fs.rm(file, {force: true})
-    return {entry, delivered: true}
-  }
+  const delivery: Delivery = await postCommitStatus(entry.target, entry.status, token, options.signal)
+  if (delivery.delivered) return settle(file, entry, undefined, {entry, delivered: true})
   if (delivery.giveUp || now - Date.parse(entry.queuedAt) > GIVE_UP_AFTER_MS) {
-    await fs.rm(file, {force: true})
-    return {entry, delivered: false, message: delivery.message, retryAt: null}
+    return settle(file, entry, undefined, {entry, delivered: false, message: delivery.message, retryAt: null})
   }
   if (delivery.retryAt) await writeFileAtomic(holdFile(project, entry.target.apiBase), JSON.stringify({until: delivery.retryAt}))
   const retryAt = delivery.retryAt ?? now + backoffDelay(entry.attempts + 1, BACKOFF_BASE_MS, BACKOFF_CAP_MS)
   const next: QueuedStatus = {...entry, attempts: entry.attempts + 1, nextAttemptAt: new Date(retryAt).toISOString(), lastError: delivery.message}
-  await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`)
-  return {entry: next, delivered: false, message: delivery.message, retryAt}
+  return settle(file, entry, next, {entry: next, delivered: false, message: delivery.message, retryAt})
+}
+
+/** The attempt's outcome in the queue (`next` kept, else removed), unless a newer state replaced it meanwhile. */
+function settle(file: string, sent: QueuedStatus, next: QueuedStatus | undefined, attempt: Attempt): Promise<Attempt> {
+  return locked(file, async () => {
+    if ((await readJson<QueuedStatus>(file))?.id !== sent.id) return attempt
+    if (next) await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`)
+    else await fs.rm(file, {force: true})
+    return attempt
+  })
 }

@@ -20,6 +20,11 @@ export const PUBLIC_URL_SETTING = 'serve.url'
 interface Settings {
   config: Record<string, string>
   secrets: Secrets
+  /**
+   * Set (by the scheduler): statuses are only queued, and this is told so; the caller sends them in the background,
+   * so an API that hangs never holds a run. Unset: each status is also tried once at once.
+   */
+  onQueued?: () => void
 }
 
 /** GitHub's state for how a run ended (GitHub has no `cancelled`). */
@@ -66,7 +71,7 @@ export async function commitStatusReporter(repo: MetaRepo, node: NodeDef, settin
   })
 }
 
-async function reporterFor(repo: MetaRepo, node: NodeDef, {config, secrets}: Settings): Promise<RunReporter> {
+async function reporterFor(repo: MetaRepo, node: NodeDef, {config, secrets, onQueued}: Settings): Promise<RunReporter> {
   const inputs = await githubInputs(repo, node, config)
   if (inputs.length === 0) return SILENT_REPORTER
   const token = secrets['github-token']
@@ -83,7 +88,8 @@ async function reporterFor(repo: MetaRepo, node: NodeDef, {config, secrets}: Set
     }
     const status = statusOf(node, run, config[PUBLIC_URL_SETTING])
     const files = await Promise.all([...targets.values()].map((target) => enqueueStatus(repo.project, target, status, run.id, Date.now())))
-    warnAbout(repo, await sendQueued(repo.project, files, token, {now: Date.now}), token)
+    if (onQueued) onQueued()
+    else warnAbout(repo, await sendQueued(repo.project, files, token, {now: Date.now}), token)
   }
   let sending = Promise.resolve()
   // Whatever goes wrong stays a warning: a status never changes the run it describes.
@@ -100,18 +106,21 @@ async function reporterFor(repo: MetaRepo, node: NodeDef, {config, secrets}: Set
   }
 }
 
-/** The outcome of runs recorded by someone else than their runner (interrupted ones): their `pending` status ends. */
+/**
+ * The outcome of runs recorded by someone else than their runner (interrupted ones): their `pending` status ends.
+ * Only queued (this runs with the project lock held): the next scheduler, or a scheduler's next pass, sends it.
+ */
 export async function reportEnded(repo: MetaRepo, runs: RunRecord[]): Promise<void> {
   if (runs.length === 0) return
   const [secrets, config] = await Promise.all([readSecrets(repo.project), readConfig(repo.project)])
   for (const run of runs) {
     const node = await repo.readJson<NodeDef>(nodeFile(run.node))
-    if (node) await (await commitStatusReporter(repo, node, {config, secrets})).finished(run)
+    if (node) await (await commitStatusReporter(repo, node, {config, secrets, onQueued: () => {}})).finished(run)
   }
 }
 
 /** Sends what waits in the outbox (what the scheduler does now and then); quiet when there is nothing or no token. */
-export async function sendQueuedStatuses(repo: MetaRepo, options: {ignoreBackoff?: boolean} = {}): Promise<void> {
+export async function sendQueuedStatuses(repo: MetaRepo, options: {ignoreBackoff?: boolean; signal?: AbortSignal} = {}): Promise<void> {
   const files = await queuedFiles(repo.project)
   if (files.length === 0) return
   const [secrets, config] = await Promise.all([readSecrets(repo.project), readConfig(repo.project)])

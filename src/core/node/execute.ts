@@ -47,6 +47,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal
   onOutput?: OutputListener
   onEvent?: (event: RunEvent) => void
+  /** Set: the run's commit statuses are only queued, and this is told so (the caller sends them, see report.ts). */
+  onStatusQueued?: () => void
 }
 
 export interface ExecuteResult {
@@ -151,7 +153,7 @@ async function executeClaimed(repo: MetaRepo, node: NodeDef, run: RunRecord, opt
     node,
     options,
     recorder: options.recorder ?? commitEachState(repo),
-    reporter: await commitStatusReporter(repo, node, {config, secrets}),
+    reporter: await commitStatusReporter(repo, node, {config, secrets, onQueued: options.onStatusQueued}),
     now: options.now ?? (() => new Date()),
     secretValues,
   }

@@ -27,7 +27,8 @@ export type Delivery =
 const DESCRIPTION_LIMIT = 140
 const TIMEOUT_MS = 10_000
 
-export async function postCommitStatus(target: StatusTarget, status: CommitStatus, token: string): Promise<Delivery> {
+/** `signal`: the caller gives up (a scheduler that exits); the request is then an attempt that failed. */
+export async function postCommitStatus(target: StatusTarget, status: CommitStatus, token: string, signal?: AbortSignal): Promise<Delivery> {
   const url = `${target.apiBase}/repos/${encodeURIComponent(target.owner)}/${encodeURIComponent(target.repo)}/statuses/${target.sha}`
   const body = {
     state: status.state,
@@ -47,7 +48,7 @@ export async function postCommitStatus(target: StatusTarget, status: CommitStatu
         'x-github-api-version': '2022-11-28',
       },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]) : AbortSignal.timeout(TIMEOUT_MS),
     })
   } catch (error) {
     const cause = (error as Error & {cause?: Error}).cause?.message ?? (error as Error).message
