@@ -1,5 +1,5 @@
 // What the web view may change, only with --allow-actions: rerun a run's node (and what is downstream), cancel a run
-// that a process of this machine executes, rerun the nodes of the failed runs of a list one after another. Each goes through the CLI's core operations
+// that a process of this machine executes, rerun the failed runs of a list's nodes one after another. Each goes through the CLI's core operations
 // (claims, lock, one commit per state); a POST needs this page's Origin and this process's token.
 import {randomBytes} from 'node:crypto'
 import type {MiddlewareHandler} from 'hono'
@@ -9,7 +9,7 @@ import type {MetaRepo} from '../core/meta-repo.js'
 import type {RunRecord} from '../core/model/run.js'
 import {requestCancel} from '../core/node/cancel.js'
 import type {RunEvent} from '../core/node/execute.js'
-import {rerunNode} from '../core/node/rerun.js'
+import {rerunFailed, rerunNode} from '../core/node/rerun.js'
 import {same} from './guard.js'
 
 export class Actions {
@@ -28,6 +28,24 @@ export class Actions {
    * rest goes on in the background.
    */
   rerun(nodes: string[], downstream: boolean): Promise<RunRecord> {
+    return this.inBackground(async (onEvent, onError) => {
+      // A node that cannot run (its inputs are gone) does not stop the others.
+      for (const node of nodes) await rerunNode(this.repo, {node, downstream, dktVersion: this.dktVersion, onEvent}).catch(onError)
+    })
+  }
+
+  /**
+   * New attempts of the failed runs of `nodes`, as `dkt node rerun --failed` picks them (see failedRuns), one after
+   * another; resolves with the first run once it has started, while the rest goes on in the background.
+   */
+  rerunFailed(nodes: string[]): Promise<RunRecord> {
+    return this.inBackground(async (onEvent, onError) => {
+      await rerunFailed(this.repo, {nodes, dktVersion: this.dktVersion, onEvent, onError})
+    })
+  }
+
+  /** Runs `work`, resolving with its first started run; its errors are the server's to log once a run has started. */
+  private inBackground(work: (onEvent: (event: RunEvent) => void, onError: (error: Error) => void) => Promise<void>): Promise<RunRecord> {
     return new Promise((resolve, reject) => {
       let first: RunRecord | undefined
       const errors: Error[] = []
@@ -37,10 +55,7 @@ export class Actions {
         resolve(event.run)
       }
       void (async () => {
-        for (const node of nodes) {
-          // A node that cannot run (its inputs are gone) does not stop the others.
-          await rerunNode(this.repo, {node, downstream, dktVersion: this.dktVersion, onEvent}).catch((error: Error) => errors.push(error))
-        }
+        await work(onEvent, (error) => errors.push(error)).catch((error: Error) => errors.push(error))
         // Once a run has started, the page shows it; the errors are the server's to log.
         if (first) for (const error of errors) this.onError(error)
         else reject(errors[0] ?? new NotFoundError('no run started'))

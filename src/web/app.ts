@@ -11,6 +11,7 @@ import {commandText} from '../core/interpolate.js'
 import {RUN_STATUSES, type RunStatus} from '../core/model/run.js'
 import {listNodes, logNode} from '../core/node/list.js'
 import {runsElsewhere} from '../core/node/cancel.js'
+import {failedRuns} from '../core/node/rerun.js'
 import {readRunLog} from '../core/node/output.js'
 import {RunIndex} from '../core/node/run-index.js'
 import {projectStatus} from '../core/status.js'
@@ -208,21 +209,20 @@ function addActionRoutes(app: Hono, {repo, index, actions}: {repo: MetaRepo; ind
     return c.redirect(`/runs/${run.node}/${run.id}`, 303)
   })
   app.get('/rerun-failed', async (c) => {
-    const nodes = await failedNodes(repo, index, c)
-    const what = html`<p>Reruns ${nodes.length} node${nodes.length === 1 ? '' : 's'} whose runs in this list failed, one after another (each starts once the one before it has ended):</p><ul>${nodes.map((node) => html`<li>${nodeLink(node)}</li>`)}</ul>`
+    const runs = await failedRuns(repo, {nodes: await listedNodes(repo, index, c)})
+    const what = html`<p>Reruns ${runs.length} failed run${runs.length === 1 ? '' : 's'} of the nodes of this list (those <code>dkt node rerun --failed</code> would run again), one after another (each starts once the one before it has ended):</p><ul>${runs.map(({node, run}) => html`<li>${nodeLink(node.id)}: ${runLink(run.node, run.id)}</li>`)}</ul>`
     return c.html(confirmPage('Rerun failed', what, `/rerun-failed${new URL(c.req.url).search}`, actions.token, {back: '/runs'}))
   })
   app.post('/rerun-failed', async (c) => {
-    const nodes = await failedNodes(repo, index, c)
+    const nodes = await listedNodes(repo, index, c)
     // One after another in the background: the first has started when the list of running runs is shown.
-    if (nodes.length > 0) await actions.rerun(nodes, false)
+    if ((await failedRuns(repo, {nodes})).length > 0) await actions.rerunFailed(nodes)
     return c.redirect('/runs?status=running', 303)
   })
 }
 
-/** The nodes of the failed runs (failure or error) that a filtered list of runs shows, its first page's filters. */
-async function failedNodes(repo: MetaRepo, index: RunIndex, c: Context): Promise<string[]> {
-  const filter = runFilterOf(c)
-  const runs = filterRuns(await allRuns(repo, index), filter).filter((run) => run.status === 'failure' || run.status === 'error')
+/** The nodes of the runs that a filtered list of runs shows (its first page's filters). */
+async function listedNodes(repo: MetaRepo, index: RunIndex, c: Context): Promise<string[]> {
+  const runs = filterRuns(await allRuns(repo, index), runFilterOf(c))
   return [...new Set(runs.map((run) => run.node))]
 }

@@ -52,9 +52,22 @@ export function failedToRerun(runs: RunRecord[]): RunRecord[] {
     .sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0))
 }
 
-/** Every failed run to try again, upstream nodes first; only `node`'s, and only those of ref `ref`, when given. */
-export async function failedRuns(repo: MetaRepo, options: {node?: string; ref?: string}): Promise<{node: NodeDef; run: RunRecord}[]> {
-  const all = options.node ? [await resolveNode(repo, options.node)] : await loadAllNodes(repo)
+/** Which failed runs to look at: one node's (`node`, as typed), or those of some nodes (`nodes`, full IDs), or all. */
+interface FailedScope {
+  node?: string
+  nodes?: string[]
+  ref?: string
+}
+
+async function nodesIn(repo: MetaRepo, scope: FailedScope): Promise<NodeDef[]> {
+  if (scope.node) return [await resolveNode(repo, scope.node)]
+  const all = await loadAllNodes(repo)
+  return scope.nodes ? all.filter((node) => scope.nodes?.includes(node.id)) : all
+}
+
+/** Every failed run to try again, upstream nodes first; only those of the nodes in scope, and of ref `ref`, when given. */
+export async function failedRuns(repo: MetaRepo, options: FailedScope): Promise<{node: NodeDef; run: RunRecord}[]> {
+  const all = await nodesIn(repo, options)
   const found: {node: NodeDef; run: RunRecord}[] = []
   for (const graphNode of topologicalOrder(all)) {
     const node = all.find((n) => n.id === graphNode.id) as NodeDef
@@ -65,12 +78,18 @@ export async function failedRuns(repo: MetaRepo, options: {node?: string; ref?: 
   return found
 }
 
-/** A new attempt of every failed run (see failedRuns), each on its recorded inputs; one failure does not stop the rest. */
-export async function rerunFailed(repo: MetaRepo, options: {node?: string; ref?: string} & RerunOptions): Promise<ExecuteResult[]> {
+/**
+ * A new attempt of every failed run (see failedRuns), one after another, each on its recorded inputs; one failure
+ * does not stop the rest. A run that cannot even start stops them, unless `onError` takes it (then the rest goes on).
+ */
+export async function rerunFailed(repo: MetaRepo, options: FailedScope & RerunOptions & {onError?: (error: Error) => void}): Promise<ExecuteResult[]> {
   const results: ExecuteResult[] = []
   for (const {node, run} of await failedRuns(repo, options)) {
     if (options.signal?.aborted) break
-    results.push(await executeRun(repo, node, {...options, force: true, inputs: run.inputs, ref: run.ref}))
+    const attempt = executeRun(repo, node, {...options, force: true, inputs: run.inputs, ref: run.ref})
+    const {onError} = options
+    if (!onError) results.push(await attempt)
+    else await attempt.then((result) => results.push(result), onError)
   }
   return results
 }
