@@ -293,6 +293,27 @@ describe('actions', () => {
     expect(first?.endedAt).toBeTruthy()
     expect(Date.parse(second?.startedAt as string)).toBeGreaterThanOrEqual(Date.parse(first?.endedAt as string))
   })
+
+  it('"Rerun the failed runs of this list" picks, of the list\'s nodes, the runs `node rerun --failed` would rerun', async () => {
+    writeFiles(dir, {'flip/x': '1'})
+    await dktOk(['source', 'add', 'flip', 'flip'], {cwd: dir})
+    const ran = async (command: string) => JSON.parse((await dkt(['node', 'run', '--json', '--input', 'flip', '--', 'sh', '-c', command], {cwd: dir})).stdout) as Ran
+    const fixed = await ran('test "$(cat "${flip:ROOT}/x")" = 2')
+    const broken = await ran('exit 4')
+    // The first node's failure is superseded by a success on newer inputs: history, not something to rerun.
+    writeFileSync(path.join(dir, 'flip/x'), '2')
+    await dktOk(['source', 'update', 'flip'], {cwd: dir})
+    expect((await ran('test "$(cat "${flip:ROOT}/x")" = 2')).run.status).toBe('success')
+    const acting = createApp({repo, allowActions: true, dktVersion: 'test'})
+    const confirm = await (await acting.request('http://localhost/rerun-failed?status=failure&input=flip')).text()
+    expect(confirm).toContain('Reruns 1 failed run ')
+    expect(confirm).toContain(`href="/runs/${broken.node}/${broken.run.id}"`)
+    expect(confirm).not.toContain(`href="/nodes/${fixed.node}"`)
+    // A list of one node, whatever its runs' statuses: that node's failed run.
+    const byNode = await (await acting.request(`http://localhost/rerun-failed?node=${broken.node.slice(0, 10)}`)).text()
+    expect(byNode).toContain(`href="/runs/${broken.node}/${broken.run.id}"`)
+    expect(byNode).toContain('Reruns 1 failed run ')
+  })
 })
 
 describe('short IDs', () => {
