@@ -61,9 +61,11 @@ export function pinnedName(source: {name: string; pinned: boolean}): string {
 }
 
 /** A source's lines in `source list`: its own, then one per ref a TAG pattern follows (pinned refs carry `*`). */
-export function sourceRows(source: SourceView): (string | null)[][] {
+export function sourceRows(source: SourceView & {goneRefs?: {ref: string}[]}): (string | null)[][] {
   const refs = (source.refs ?? []).map((ref) => [`  ${ref.ref}${ref.pinned ? '*' : ''}`, ref.latest])
-  return [[pinnedName(source), source.latest], ...refs]
+  // A ref deleted upstream: `gone`, as `source update` shows it.
+  const gone = (source.goneRefs ?? []).map((ref) => [`  ${ref.ref}`, 'gone'])
+  return [[pinnedName(source), source.latest], ...refs, ...gone]
 }
 
 /** A source's line in `source list --refs`: the number of refs a TAG pattern follows (`-` for other sources). */

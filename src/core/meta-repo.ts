@@ -310,7 +310,7 @@ export class MetaRepo {
     await this.removeGitLocks()
     await fs.rm(path.join(this.dir, '.git', STAGING_INDEX), {force: true})
     // Killed at git's `committed` point, the commit is made but the index is not yet its own: make it HEAD's again.
-    if (await this.git(['rev-parse', '-q', '--verify', 'HEAD']).then(() => true, () => false)) await this.git(['reset', '-q'])
+    if (await this.hasHead()) await this.git(['reset', '-q'])
     const journaled = new Set([...this.journal.entries, ...others.flatMap((journal) => journal.entries)].flatMap((entry) => entry.paths))
     await this.discardUnfinished(journaled)
   }
@@ -513,9 +513,10 @@ export class MetaRepo {
   }
 
   /**
-   * Stages into a copy of the index and commits from it; the copy replaces the real index only once the commit is
-   * made. A commit that fails (a full disk) thus leaves the real index as it was: no roll-back that could itself fail
-   * to write, and nothing staged for the next command to commit under its own message. Nothing staged (the files are
+   * Stages into an index made from HEAD and commits from it; it replaces the real index only once the commit is
+   * made. A commit thus depends only on HEAD and its paths: a real index behind HEAD (a power cut) cannot revert
+   * files. A commit that fails (a full disk) leaves the real index as it was: no roll-back that could itself fail to
+   * write, and nothing staged for the next command to commit under its own message. Nothing staged (the files are
    * committed already): no commit.
    */
   private async stageAndCommit(paths: string[], message: string, config: string[] = []): Promise<void> {
@@ -523,10 +524,7 @@ export class MetaRepo {
     const staging = path.join(this.dir, '.git', STAGING_INDEX)
     const env = {...(await commitIdentity(this.dir)), GIT_INDEX_FILE: staging}
     try {
-      // A new repository has no index yet: git then starts the staging one empty.
-      await fs.copyFile(index, staging).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error
-      })
+      await this.stagingFromHead(index, staging, env)
       // Explicit paths only (never -A): config, secrets/ and cache/ cannot be staged even if .gitignore is edited.
       await this.git([...config, 'add', '--all', '--', ...paths], env)
       const maintenance = this.maintenanceDeferred && ++this.deferredCommits % MAINTENANCE_EVERY !== 0 ? ['-c', 'maintenance.auto=false'] : []
@@ -544,6 +542,28 @@ export class MetaRepo {
     } finally {
       await fs.rm(staging, {force: true})
     }
+  }
+
+  /**
+   * HEAD's tree as the staging index. It starts as a copy of the real index so that `read-tree --reset` keeps the
+   * stat data of the entries that match HEAD (no rehash of a big tree later); the content is HEAD's alone. A real
+   * index git cannot read (torn by a power cut) is not needed: HEAD alone then. No HEAD yet: an empty index.
+   */
+  private async stagingFromHead(index: string, staging: string, env: Record<string, string>): Promise<void> {
+    await fs.copyFile(index, staging).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error
+    })
+    await this.git(['read-tree', '--reset', 'HEAD'], env).catch(async () => {
+      await fs.rm(staging, {force: true})
+      if (await this.hasHead()) await this.git(['read-tree', 'HEAD'], env)
+    })
+  }
+
+  private async hasHead(): Promise<boolean> {
+    return this.git(['rev-parse', '-q', '--verify', 'HEAD']).then(
+      () => true,
+      () => false,
+    )
   }
 
   private async nothingStaged(env: Record<string, string>): Promise<boolean> {

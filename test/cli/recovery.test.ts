@@ -224,6 +224,21 @@ describe('crashes', () => {
     expect((await dktJson<{name: string}[]>(['source', 'list'], {cwd: dir})).map((s) => s.name)).toEqual(['a', 'b', 'c'])
     git(dktDir, ['fsck', '--strict', '--no-progress'])
   })
+
+  it('a real index behind HEAD (a power cut, no lock held) does not make the next commit revert files', async () => {
+    const dir = await newProject()
+    writeFiles(dir, {'a/x': '1', 'b/x': '2'})
+    await dktOk(['source', 'add', 'a', 'a'], {cwd: dir})
+    const dktDir = path.join(dir, '.dkt')
+    const older = git(dktDir, ['rev-parse', 'HEAD']).trim()
+    await dktOk(['source', 'add', 'b', 'b'], {cwd: dir})
+    // The index as an older commit left it: `source add b` is not in it.
+    git(dktDir, ['read-tree', older])
+    await dktOk(['source', 'add', 'c', 'a'], {cwd: dir})
+    expect(git(dktDir, ['diff', '--name-only', 'HEAD~1', 'HEAD']).trim().split('\n')).toEqual(['sources/c.json', 'versions/c.jsonl'])
+    expect(git(dktDir, ['ls-tree', '-r', '--name-only', 'HEAD', 'sources']).trim().split('\n')).toEqual(['sources/a.json', 'sources/b.json', 'sources/c.json'])
+    expect(metaState(dir).status).toBe('')
+  })
 })
 
 const PAGE = 4096

@@ -5,6 +5,7 @@ import type {RunRecord} from '../model/run.js'
 import {runId} from '../ids.js'
 import {claimedRuns, type DueState, nodeDue, nodeDueByRef, type RefDue, type RunsReader} from './due.js'
 import {refsOfRun} from './fan-out.js'
+import {refMatches} from './rerun.js'
 import {currentInputs, loadAllNodes, loadRuns, resolveNode} from './store.js'
 
 export async function listNodes(repo: MetaRepo): Promise<NodeDef[]> {
@@ -20,7 +21,15 @@ export type RunRow = Pick<RunRecord, 'id' | 'status' | 'inputs' | 'outputs' | 'a
   refs?: string[]
 }
 
-export async function logNode(repo: MetaRepo, options: {node: string; runsOf?: RunsReader}): Promise<{node: NodeDef; runs: RunRow[]}> {
+/** `ref`: only the runs started for that ref or shared with it by memoization (`main` or `refs/heads/main`). */
+export async function logNode(repo: MetaRepo, options: {node: string; ref?: string; runsOf?: RunsReader}): Promise<{node: NodeDef; runs: RunRow[]}> {
+  const log = await logAllRuns(repo, options)
+  const wanted = options.ref
+  if (wanted === undefined) return log
+  return {node: log.node, runs: log.runs.filter((run) => refMatches(run.ref, wanted) || (run.refs ?? []).some((ref) => refMatches(ref, wanted)))}
+}
+
+async function logAllRuns(repo: MetaRepo, options: {node: string; runsOf?: RunsReader}): Promise<{node: NodeDef; runs: RunRow[]}> {
   const node = await resolveNode(repo, options.node)
   const runsOf = options.runsOf ?? ((id: string) => loadRuns(repo, id))
   const recorded = await runsOf(node.id)

@@ -1,12 +1,15 @@
 // `dkt source list`: every source with its pinned or last observed version, optionally checking them all first.
 import type {MetaRepo} from '../meta-repo.js'
-import {loadAllSources, type SourceView, viewOf} from './store.js'
+import type {Version} from '../../base/version.js'
+import type {SourceDef} from '../model/source.js'
+import {isPatternSource} from './refs.js'
+import {loadAllSources, loadRefStates, type SourceView, viewOf, withRefs} from './store.js'
 import {type UpdateFailure, updateSources} from './update.js'
 
 export async function listSources(
   repo: MetaRepo,
   options: {refresh?: boolean; now: Date} = {now: new Date()},
-): Promise<{sources: SourceView[]; failures: UpdateFailure[]}> {
+): Promise<{sources: ListedSource[]; failures: UpdateFailure[]}> {
   let failures: UpdateFailure[] = []
   if (options.refresh) {
     // A refresh is an automatic update run by hand: paused sources stay as they are.
@@ -14,6 +17,16 @@ export async function listSources(
     ;({failures} = await updateSources(repo, {names: active, now: options.now}))
   }
   const defs = await loadAllSources(repo)
-  const sources = await Promise.all(defs.map((def) => viewOf(repo, def)))
+  const sources = await Promise.all(defs.map((def) => listed(repo, def)))
   return {sources, failures}
+}
+
+/** A listed source; a TAG pattern's refs deleted upstream are listed too, with the version each had when it went. */
+export type ListedSource = SourceView & {goneRefs?: {ref: string; latest: Version}[]}
+
+async function listed(repo: MetaRepo, def: SourceDef): Promise<ListedSource> {
+  if (!isPatternSource(def)) return viewOf(repo, def)
+  const states = await loadRefStates(repo, def)
+  const gone = states.filter((state) => state.gone).map((state) => ({ref: state.ref, latest: state.version}))
+  return {...withRefs(def, states), ...(gone.length > 0 ? {goneRefs: gone} : {})}
 }

@@ -128,6 +128,10 @@ describe('TAG patterns', () => {
     ])
     const after = (await dktJson<SourceJson[]>(['source', 'list'], {cwd: dir})).find((s) => s.name === 'app') as SourceJson
     expect(Object.keys(refsOf(after))).toEqual(['refs/heads/feature/b', 'refs/heads/feature/c', 'refs/heads/main'])
+    // source list shows the deleted ref as gone, with the version it had (--json: goneRefs).
+    expect((after as SourceJson & {goneRefs?: unknown}).goneRefs).toEqual([{ref: 'refs/heads/feature/a', latest: `sha1:${repo.c1}`}])
+    expect(await dktOk(['source', 'list'], {cwd: dir})).toMatch(/^ {2}refs\/heads\/feature\/a +gone$/m)
+    await json('source-list', ['source', 'list'], dir)
     // The deleted ref is recorded as gone, with the version it had.
     const observations = readFileSync(path.join(dir, '.dkt/versions/app.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line))
     expect(observations.at(-3)).toMatchObject({ref: 'refs/heads/feature/a', gone: true, version: `sha1:${repo.c1}`})
@@ -208,6 +212,12 @@ describe('runs per ref', () => {
     const table = await dktOk(['node', 'log', node], {cwd: dir})
     expect(table.split('\n')[0]).toMatch(/^ID +REF +STATUS +INPUT\(S\) +OUTPUT\(S\)$/)
     expect(table).toMatch(/feature\/a,main +success/)
+    // --ref R: the runs R was started for or shares by memoization; `main` or its full name.
+    const mainRuns = await json<{runs: RunRow[]}>('node-log', ['node', 'log', node, '--ref', 'main'], dir)
+    expect(mainRuns.runs.map((run) => run.id)).toEqual([shared.id])
+    const featureB = await dktJson<{runs: RunRow[]}>(['node', 'log', node, '--ref', 'refs/heads/feature/b'], {cwd: dir})
+    expect(featureB.runs.map((run) => run.inputs.app)).toEqual([`sha1:${repo.c2}`])
+    expect((await dktJson<{runs: RunRow[]}>(['node', 'log', node, '--ref', 'nope'], {cwd: dir})).runs).toEqual([])
     expect(await dktOk(['status'], {cwd: dir})).toMatch(/nothing to run \(1 node: \w+ 3 refs up to date\)/)
 
     // A new branch gets its run; a deleted one is no longer followed (its run stays in history).
