@@ -5,7 +5,7 @@ import {defaultLabels, missingLabels} from './labels.js'
 import type {MetaRepo} from './meta-repo.js'
 import {shortRefName} from '../kinds/ref-pattern.js'
 import {claimedRuns, type DueReason, type DueState, nodeDue, nodeDueByRef, pickRefDue, type RefDue, type RunsReader} from './node/due.js'
-import {loadAllNodes} from './node/store.js'
+import {inputSources, loadAllNodes} from './node/store.js'
 import type {NodeDef} from './model/node.js'
 import {loadSource} from './source/store.js'
 
@@ -27,8 +27,9 @@ export async function projectStatus(repo: MetaRepo, options: {workerLabels?: str
   const claimed = await claimedRuns(repo)
   const statuses: NodeStatus[] = []
   for (const node of options.nodes ?? (await loadAllNodes(repo))) {
-    const byRef = await nodeDueByRef(repo, node, claimed, options.runsOf)
-    const due = byRef ? pickRefDue(byRef) : await nodeDue(repo, node, claimed, options.runsOf)
+    const defs = await inputSources(repo, node)
+    const byRef = await nodeDueByRef(repo, node, claimed, options.runsOf, defs)
+    const due = byRef ? pickRefDue(byRef) : await nodeDue(repo, node, claimed, options.runsOf, defs)
     const refs = Array.isArray(byRef) ? await refStatuses(repo, node.id, byRef) : undefined
     const reasons = refs ? refsText(refs) : await reasonsText(repo, node.id, due)
     if (refs && refs.length === 0) reasons.push('no ref to run on')

@@ -7,10 +7,11 @@ import {runId} from '../ids.js'
 import type {MetaRepo} from '../meta-repo.js'
 import type {NodeDef} from '../model/node.js'
 import type {RunRecord} from '../model/run.js'
+import type {SourceDef} from '../model/source.js'
 import {liveClaims} from './claims.js'
 import {INTERRUPTED} from './recover.js'
 import {nodeInputSets} from './fan-out.js'
-import {currentInputs, loadRuns, soleSuccess} from './store.js'
+import {currentInputs, inputSources, loadRuns, soleSuccess} from './store.js'
 
 /** Why a due node is due. */
 export type DueReason =
@@ -94,10 +95,12 @@ export async function claimedRuns(repo: MetaRepo): Promise<RunRecord[]> {
 export type RunsReader = (node: string) => Promise<RunRecord[]>
 
 /** Reads what the rule needs about one node and applies it. */
-export async function nodeDue(repo: MetaRepo, node: NodeDef, claimed: RunRecord[], runsOf?: RunsReader): Promise<DueState> {
-  const fanned = await nodeDueByRef(repo, node, claimed, runsOf)
+/** `known`: the node's input sources (store.ts inputSources), when the caller has read them already. */
+export async function nodeDue(repo: MetaRepo, node: NodeDef, claimed: RunRecord[], runsOf?: RunsReader, known?: SourceDef[]): Promise<DueState> {
+  const defs = known ?? (await inputSources(repo, node))
+  const fanned = await nodeDueByRef(repo, node, claimed, runsOf, defs)
   if (fanned) return pickRefDue(fanned)
-  const {versions, missing} = await currentInputs(repo, node)
+  const {versions, missing} = await currentInputs(repo, node, defs)
   // Most nodes are up to date: when the runs are read from the files, one file tells (what decideDue would say).
   const done = runsOf || missing.length > 0 ? undefined : await soleSuccess(repo, node, versions)
   if (done) return {state: 'up-to-date', run: done}
@@ -125,8 +128,9 @@ export async function nodeDueByRef(
   node: NodeDef,
   claimed: RunRecord[],
   runsOf: RunsReader = (id) => loadRuns(repo, id),
+  defs?: SourceDef[],
 ): Promise<RefDue[] | DueState | undefined> {
-  const fanOut = await nodeInputSets(repo, node)
+  const fanOut = await nodeInputSets(repo, node, defs)
   if (!fanOut) return undefined
   const {sets, missing} = fanOut
   if (missing.length > 0) return {state: 'waiting', missing}

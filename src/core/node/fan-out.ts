@@ -4,8 +4,10 @@ import type {Version} from '../../base/version.js'
 import type {MetaRepo} from '../meta-repo.js'
 import type {NodeDef} from '../model/node.js'
 import type {RunRecord} from '../model/run.js'
+import type {SourceDef} from '../model/source.js'
 import {followedRefs, isPatternSource} from '../source/refs.js'
-import {lastObserved, loadRefStates, loadSource} from '../source/store.js'
+import {lastObserved, loadRefStates} from '../source/store.js'
+import {inputSources} from './store.js'
 
 /** What is known of one input now. */
 export interface InputFacts {
@@ -65,8 +67,8 @@ export function refsOfRun(run: Pick<RunRecord, 'ref' | 'key'>, sets: {ref: strin
  * The sets of input versions a node fanned out over refs runs on now (see fanOut); undefined for a node with no TAG
  * pattern input, which reads nothing more here (its inputs are read as they always were: store.ts currentInputs).
  */
-export async function nodeInputSets(repo: MetaRepo, node: NodeDef): Promise<FanOut | undefined> {
-  const defs = await Promise.all(node.inputs.map((name) => loadSource(repo, name)))
+export async function nodeInputSets(repo: MetaRepo, node: NodeDef, known?: SourceDef[]): Promise<FanOut | undefined> {
+  const defs = known ?? (await inputSources(repo, node))
   if (!defs.some(isPatternSource)) return undefined
   const facts = await Promise.all(
     defs.map(async (def): Promise<InputFacts> => {

@@ -6,7 +6,7 @@ import {runId} from '../ids.js'
 import {claimedRuns, type DueState, nodeDue, nodeDueByRef, type RefDue, type RunsReader} from './due.js'
 import {refsOfRun} from './fan-out.js'
 import {refMatches} from './rerun.js'
-import {currentInputs, loadAllNodes, loadRuns, resolveNode} from './store.js'
+import {currentInputs, inputSources, loadAllNodes, loadRuns, resolveNode} from './store.js'
 
 export async function listNodes(repo: MetaRepo): Promise<NodeDef[]> {
   return loadAllNodes(repo)
@@ -51,12 +51,13 @@ async function logAllRuns(repo: MetaRepo, options: {node: string; runsOf?: RunsR
     const ref = run.ref === undefined ? {} : {ref: run.ref}
     runs.unshift({id: run.id, status: 'running', inputs: run.inputs, outputs: {}, attempt: run.attempt, startedAt: run.startedAt, endedAt: null, exitCode: null, ...ref})
   }
-  const byRef = await nodeDueByRef(repo, node, claimed, async () => recorded)
+  const defs = await inputSources(repo, node)
+  const byRef = await nodeDueByRef(repo, node, claimed, async () => recorded, defs)
   if (byRef) return {node, runs: withRefs(node, runs, byRef)}
   // The run the node is due for, by the one due rule (`status` and the scheduler use it too), until it starts.
-  const due = await nodeDue(repo, node, claimed, async () => recorded)
+  const due = await nodeDue(repo, node, claimed, async () => recorded, defs)
   if (due.state === 'due' && !runs.some((run) => run.id === due.key && run.status === 'running')) {
-    const {versions} = await currentInputs(repo, node)
+    const {versions} = await currentInputs(repo, node, defs)
     runs.unshift({id: due.key, status: 'pending', inputs: versions, outputs: {}, attempt: 1, startedAt: null, endedAt: null, exitCode: null})
   }
   return {node, runs}

@@ -26,8 +26,6 @@ export async function rerunNode(repo: MetaRepo, options: {node: string; downstre
   return results
 }
 
-/** The git ref a run was made for, when its input is a pattern source. */
-const refOf = (run: RunRecord): string | undefined => run.ref
 
 /** Whether a run's ref is R: the full name (`refs/heads/main`) or its short form (`main`, `v1.0`, `pull/3/head`). */
 export function refMatches(ref: string | undefined, wanted: string): boolean {
@@ -45,7 +43,7 @@ const FAILED = new Set(['failure', 'error'])
 export function failedToRerun(runs: RunRecord[]): RunRecord[] {
   const newestByRef = new Map<string, RunRecord>()
   for (const run of runs) {
-    if (run.status !== 'cancelled' && !newestByRef.has(refOf(run) ?? '')) newestByRef.set(refOf(run) ?? '', run)
+    if (run.status !== 'cancelled' && !newestByRef.has(run.ref ?? '')) newestByRef.set(run.ref ?? '', run)
   }
   return [...newestByRef.values()]
     .filter((run) => FAILED.has(run.status) && !runs.some((other) => other.key === run.key && other.status === 'success'))
@@ -72,7 +70,7 @@ export async function failedRuns(repo: MetaRepo, options: FailedScope): Promise<
   for (const graphNode of topologicalOrder(all)) {
     const node = all.find((n) => n.id === graphNode.id) as NodeDef
     for (const run of failedToRerun(await loadRuns(repo, node.id))) {
-      if (options.ref === undefined || refMatches(refOf(run), options.ref)) found.push({node, run})
+      if (options.ref === undefined || refMatches(run.ref, options.ref)) found.push({node, run})
     }
   }
   return found

@@ -5,6 +5,7 @@ import {InvalidArgumentError} from '../../base/errors.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type NodeDef, nodeFile} from '../model/node.js'
 import {type RunRecord, runFile} from '../model/run.js'
+import type {SourceDef} from '../model/source.js'
 import {runId} from '../ids.js'
 import {expandId} from '../prefix.js'
 import {isPatternSource} from '../source/refs.js'
@@ -61,18 +62,26 @@ export async function resolveRun(repo: MetaRepo, text: string): Promise<RunRecor
   return (await repo.readJson<RunRecord>(runFile(owner.get(id) as string, id))) as RunRecord
 }
 
+/** The definitions of a node's inputs, in its order: read once by a caller that needs them more than once. */
+export function inputSources(repo: MetaRepo, node: NodeDef): Promise<SourceDef[]> {
+  return Promise.all(node.inputs.map((name) => loadSource(repo, name)))
+}
+
 /** The inputs of a node that are TAG pattern sources (it runs once per ref of theirs, see fan-out.ts). */
-export async function patternInputs(repo: MetaRepo, node: NodeDef): Promise<string[]> {
-  const defs = await Promise.all(node.inputs.map((name) => loadSource(repo, name)))
-  return defs.filter(isPatternSource).map((def) => def.name)
+export async function patternInputs(repo: MetaRepo, node: NodeDef, defs?: SourceDef[]): Promise<string[]> {
+  return (defs ?? (await inputSources(repo, node))).filter(isPatternSource).map((def) => def.name)
 }
 
 /** The version each input would be read at now: its pin, else its last observed version. */
-export async function currentInputs(repo: MetaRepo, node: NodeDef): Promise<{versions: Record<string, Version>; missing: string[]}> {
+export async function currentInputs(
+  repo: MetaRepo,
+  node: NodeDef,
+  defs?: SourceDef[],
+): Promise<{versions: Record<string, Version>; missing: string[]}> {
   const versions: Record<string, Version> = {}
   const missing: string[] = []
-  for (const name of node.inputs) {
-    const def = await loadSource(repo, name)
+  for (const def of defs ?? (await inputSources(repo, node))) {
+    const name = def.name
     const version = def.pin ?? (await lastObserved(repo, name))
     if (version) versions[name] = version
     else missing.push(name)
@@ -81,8 +90,9 @@ export async function currentInputs(repo: MetaRepo, node: NodeDef): Promise<{ver
 }
 
 export async function requireInputs(repo: MetaRepo, node: NodeDef): Promise<Record<string, Version>> {
-  const {versions, missing} = await currentInputs(repo, node)
-  const patterns = await patternInputs(repo, node)
+  const defs = await inputSources(repo, node)
+  const {versions, missing} = await currentInputs(repo, node, defs)
+  const patterns = await patternInputs(repo, node, defs)
   if (patterns.length > 0) {
     throw new InvalidArgumentError(`node ${node.id.slice(0, 8)} runs once per ref of ${patterns.map((p) => `\`${p}\``).join(', ')}: run it for each ref`)
   }
