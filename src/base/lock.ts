@@ -1,10 +1,10 @@
 // An exclusive lock on a project's metadata (`.dkt/lock`), as git's index.lock: created with O_EXCL, holding the
 // owner's pid and host, so a lock left by a process that died (kill -9) is recognised and taken over.
 import {randomBytes} from 'node:crypto'
-import {hostname} from 'node:os'
 import * as fs from 'node:fs/promises'
 
 import {BusyError} from './errors.js'
+import {machineName} from './host.js'
 
 export interface LockOwner {
   pid: number
@@ -71,7 +71,7 @@ async function takeOverStale(file: string, stale: LockOwner): Promise<boolean> {
 export async function acquireLock(file: string, options: LockOptions): Promise<HeldLock> {
   const now = options.now ?? Date.now
   const deadline = now() + options.timeoutMs
-  const owner: LockOwner = {pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex'), since: new Date(now()).toISOString()}
+  const owner: LockOwner = {pid: process.pid, host: machineName(), token: randomBytes(8).toString('hex'), since: new Date(now()).toISOString()}
   // The lock appears with its content at once (a hard link to a file written beforehand): a writer killed
   // between creating the lock and writing its owner would leave an anonymous lock nobody could take over.
   const draft = `${file}.${owner.token}`

@@ -4,12 +4,12 @@
 import {randomBytes} from 'node:crypto'
 import {readdirSync, readFileSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
-import {hostname} from 'node:os'
 import * as path from 'node:path'
 
 import {syncFolder} from '../base/atomic-write.js'
 import {isAlive} from '../base/lock.js'
 import {completeLines, parses} from './metadata-parse.js'
+import {machineName} from '../base/host.js'
 
 /** One record: its commit message, and the metadata files (`.dkt/`-relative) it wrote. */
 export interface JournalEntry {
@@ -36,7 +36,7 @@ export class Journal {
   private size = 0
 
   constructor(readonly dir: string) {
-    this.file = path.join(dir, `${encodeURIComponent(hostname())}.${process.pid}.${randomBytes(6).toString('hex')}.jsonl`)
+    this.file = path.join(dir, `${encodeURIComponent(machineName())}.${process.pid}.${randomBytes(6).toString('hex')}.jsonl`)
   }
 
   get entries(): JournalEntry[] {
@@ -92,7 +92,7 @@ export function foreignJournals(own: Journal): ForeignJournal[] {
     journals.push({
       pid,
       host,
-      alive: host !== hostname() || isAlive(pid),
+      alive: host !== machineName() || isAlive(pid),
       entries: readEntries(file),
       remove: () => fs.rm(file, {force: true}),
     })

@@ -3,7 +3,6 @@
 // cancels that one run as its own Ctrl-C would (SIGTERM to the command's process group or container, SIGKILL after
 // the grace period; recorded `cancelled`). A scheduler goes on with its other runs.
 import {existsSync, rmSync} from 'node:fs'
-import {hostname} from 'node:os'
 import * as path from 'node:path'
 
 import {writeFileAtomic} from '../../base/atomic-write.js'
@@ -11,6 +10,7 @@ import {InUseError, InvalidArgumentError, NotFoundError} from '../../base/errors
 import {shortId} from '../ids.js'
 import type {Project} from '../project.js'
 import {type Claim, liveClaims} from './claims.js'
+import {machineName} from '../../base/host.js'
 
 /** How often a running run looks for a request to cancel it: a cancel takes effect within this. */
 const REQUEST_POLL_MS = 250
@@ -23,7 +23,7 @@ function requestFile(project: Project, run: string): string {
 
 /** Where a run of another machine runs (`runs on HOST (pid N)`), or undefined for one of this machine. */
 export function runsElsewhere(claim: Claim): string | undefined {
-  return claim.host === hostname() ? undefined : `runs on ${claim.host} (pid ${claim.pid})`
+  return claim.host === machineName() ? undefined : `runs on ${claim.host} (pid ${claim.pid})`
 }
 
 /**

@@ -2,7 +2,6 @@
 // two workers never execute the same run, and a run whose process died (kill -9) is found and recorded.
 import {randomBytes} from 'node:crypto'
 import {linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {hostname} from 'node:os'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -10,6 +9,7 @@ import {atomicWriterPid} from '../../base/atomic-write.js'
 import {isAlive} from '../../base/lock.js'
 import type {RunRecord} from '../model/run.js'
 import type {Project} from '../project.js'
+import {machineName} from '../../base/host.js'
 
 export interface Claim {
   pid: number
@@ -22,7 +22,7 @@ const claimsDir = (project: Project) => path.join(project.cacheDir, 'claims')
 const claimFile = (project: Project, run: string) => path.join(claimsDir(project), `${run}.json`)
 
 function isLive(claim: Claim): boolean {
-  return claim.host !== hostname() || isAlive(claim.pid)
+  return claim.host !== machineName() || isAlive(claim.pid)
 }
 
 // Synchronous: a claim is a small file and the scheduler reads every claim between runs; a promise read is four
@@ -75,7 +75,7 @@ function placeClaim(file: string, text: string): void {
  */
 export async function claimRun(project: Project, run: RunRecord): Promise<{release: () => Promise<void>} | {heldBy: Claim}> {
   const file = claimFile(project, run.id)
-  const claim: Claim = {pid: process.pid, host: hostname(), run}
+  const claim: Claim = {pid: process.pid, host: machineName(), run}
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       placeClaim(file, JSON.stringify(claim))

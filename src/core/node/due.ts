@@ -1,6 +1,5 @@
 // Whether a node is due, and if not why not: the one rule that `dkt status` and the scheduler share. As in
 // Concourse, a failed run is not retried automatically on the same inputs; a cancelled or interrupted one is.
-import {hostname} from 'node:os'
 
 import type {Version} from '../../base/version.js'
 import {runId} from '../ids.js'
@@ -12,6 +11,7 @@ import {liveClaims} from './claims.js'
 import {INTERRUPTED} from './recover.js'
 import {nodeInputSets} from './fan-out.js'
 import {currentInputs, inputSources, loadRuns, soleSuccess} from './store.js'
+import {machineName} from '../../base/host.js'
 
 /** Why a due node is due. */
 export type DueReason =
@@ -105,7 +105,7 @@ export async function nodeDue(repo: MetaRepo, node: NodeDef, claimed: RunRecord[
   const done = runsOf || missing.length > 0 ? undefined : await soleSuccess(repo, node, versions)
   if (done) return {state: 'up-to-date', run: done}
   const runs = await (runsOf ?? ((id: string) => loadRuns(repo, id)))(node.id)
-  const facts = {node, versions, missing, runs, claimed, host: hostname()}
+  const facts = {node, versions, missing, runs, claimed, host: machineName()}
   if (!runs.some((run) => abandoned(run, claimed, facts.host))) return decideDue(facts)
   // The claims were read before the runs: read them again, so that a run that started meanwhile is not called
   // interrupted.
@@ -135,7 +135,7 @@ export async function nodeDueByRef(
   const {sets, missing} = fanOut
   if (missing.length > 0) return {state: 'waiting', missing}
   const runs = await runsOf(node.id)
-  const host = hostname()
+  const host = machineName()
   // As in nodeDue: claims read before the runs are read again before a run is called interrupted.
   const live = runs.some((run) => abandoned(run, claimed, host)) ? await claimedRuns(repo) : claimed
   return sets.map(({ref, versions}) => {

@@ -1,7 +1,6 @@
 // Executes one run of a node in named phases: prepare (inputs, outputs, command), run the command, publish the
 // outputs, finish (hook, record, report). A run that succeeded on the same inputs is reused instead.
 import {mkdir, rm} from 'node:fs/promises'
-import {hostname} from 'node:os'
 import * as path from 'node:path'
 
 import {compactJson} from '../../base/canonical-json.js'
@@ -26,6 +25,7 @@ import {type OutputWriter, prepareRun} from './prepare.js'
 import {commitEachState, type RunRecorder} from './recorder.js'
 import type {RunReporter} from './run-reporter.js'
 import {loadRuns, requireInputs} from './store.js'
+import {machineName} from '../../base/host.js'
 
 export type RunEvent =
   | {type: 'run-memoized'; run: RunRecord}
@@ -106,7 +106,7 @@ function startingRecord(node: NodeDef, inputs: Record<string, Version>, previous
     reason: null,
     startedAt: (options.now ?? (() => new Date()))().toISOString(),
     endedAt: null,
-    machine: {hostname: hostname(), os: process.platform, arch: process.arch},
+    machine: {hostname: machineName(), os: process.platform, arch: process.arch},
     dktVersion: options.dktVersion,
     hooks: {},
     outputTruncated: false,

@@ -1,5 +1,4 @@
 // Finds runs whose dkt process died (kill -9, a crash, a reboot) and records them as `error` (interrupted).
-import {hostname} from 'node:os'
 import {rm} from 'node:fs/promises'
 
 import {reportEnded} from '../commit-status/report.js'
@@ -8,6 +7,7 @@ import type {MetaRepo, Transaction} from '../meta-repo.js'
 import {type RunRecord, runFile} from '../model/run.js'
 import {liveClaims, staleClaims} from './claims.js'
 import {liveLogFile} from './live-log.js'
+import {machineName} from '../../base/host.js'
 
 export const INTERRUPTED = 'interrupted: the dkt process running it stopped before it ended'
 
@@ -50,7 +50,7 @@ export async function recoverAbandonedClaims(repo: MetaRepo, apply: ApplyUnderLo
  * `running` on this machine that no live process claims (their claim is gone, e.g. with the cache), in one commit.
  */
 export async function recoverInterrupted(repo: MetaRepo, options: {now: Date}): Promise<RunRecord[]> {
-  const host = hostname()
+  const host = machineName()
   const recovered = await repo.transaction(interruptedMessage, async (tx) => {
     const live = await liveClaims(repo.project)
     const runs: RunRecord[] = []
