@@ -58,7 +58,8 @@ export async function pushIfSet(repo: MetaRepo): Promise<void> {
   }
 }
 
-async function remoteName(repo: MetaRepo, given: string | undefined): Promise<string> {
+/** The remote named by `given`, else `sync.remote`, else `origin`; one the metadata repository lacks is bad input. */
+export async function remoteName(repo: MetaRepo, given: string | undefined): Promise<string> {
   const remote = given ?? (await readConfig(repo.project))[REMOTE_SETTING] ?? 'origin'
   const remotes = (await repo.git(['remote'])).split('\n').filter(Boolean)
   if (!remotes.includes(remote)) {

@@ -41,6 +41,8 @@ export interface ResolvedLocation {
   kind: string
   location: string
   tag?: string
+  /** The machine the location exists on only (a path source: machineName()); absent: any machine can reach it. */
+  host?: string
   /** A folder the driver created (a temporary path source), to remove if the add is rolled back. */
   created?: string
 }

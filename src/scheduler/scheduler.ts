@@ -3,6 +3,8 @@
 import {AlreadyRunningError} from '../base/errors.js'
 import {sendQueuedStatuses} from '../core/commit-status/report.js'
 import {profiled} from '../base/profile.js'
+import {machineName} from '../base/host.js'
+import {withHostLabel} from '../core/labels.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {RunRecord} from '../core/model/run.js'
 import {executeRun} from '../core/node/execute.js'
@@ -176,7 +178,8 @@ export class Scheduler {
 
   /** Starts the ready runs, up to the concurrency limit, and reports the summary. Returns the ready nodes. */
   private async plan(): Promise<NodeState[]> {
-    const plan = planRuns(this.states.graph(this.running), this.options.labels)
+    // Every scheduler has the implicit label of its machine: the nodes of its path sources run here.
+    const plan = planRuns(this.states.graph(this.running), withHostLabel(this.options.labels, machineName()))
     const ready = plan.ready.map((id) => this.states.get(id) as NodeState).filter((state) => !this.rejected.has(`${state.id}:${state.key}`))
     for (const state of await this.checkFirst(ready)) {
       if (this.executing.size >= this.options.concurrency) break

@@ -11,6 +11,7 @@ import {recordChecks} from '../core/source/checks.js'
 import type {Version} from '../base/version.js'
 import {declarationOf} from '../kinds/registry.js'
 import {backoffDelay} from '../base/backoff.js'
+import {machineName} from '../base/host.js'
 
 const BACKOFF_CAP_MS = 3_600_000
 const DEBOUNCE_MS = 300
@@ -22,7 +23,8 @@ export type SourceEvent =
   | {type: 'ref-gone'; source: string; ref: string; version: Version}
   | {type: 'source-error'; source: string; message: string; retryInSeconds: number}
 
-const isFollowed = (def: SourceDef) => !def.paused && !def.pin
+/** Unpaused, unpinned, and living here (a path source of another machine is followed there). */
+const isFollowed = (def: SourceDef) => !def.paused && !def.pin && (!def.host || def.host === machineName())
 
 /** The files whose changes mean a new version of a local source, as its driver declares; undefined: poll it. */
 async function watchedPaths(def: SourceDef, drivers: DriverCache): Promise<string[] | undefined> {
@@ -60,7 +62,7 @@ export class SourceWatcher {
     private readonly options: {intervalSeconds?: number; onEvent: (event: SourceEvent) => void; onChange: () => void},
   ) {}
 
-  /** The sources the scheduler follows: unpaused and unpinned. */
+  /** The sources the scheduler follows: unpaused, unpinned, and not living on another machine. */
   async followed(): Promise<SourceDef[]> {
     return (await loadAllSources(this.repo)).filter(isFollowed)
   }

@@ -8,7 +8,8 @@ import type {MetaRepo} from '../core/meta-repo.js'
 import type {NodeDef} from '../core/model/node.js'
 import type {RunRecord} from '../core/model/run.js'
 import {claimedRuns, type DueState, nodeDue} from '../core/node/due.js'
-import {loadAllNodes, nodesChangedAt} from '../core/node/store.js'
+import {nodeLabels} from '../core/node/hosts.js'
+import {inputSources, loadAllNodes, nodesChangedAt} from '../core/node/store.js'
 import {type Candidate, type PlanGraph, producerIndex, refreshableNow, upstream} from './plan.js'
 
 export interface NodeState extends Candidate {
@@ -26,12 +27,14 @@ const RECENT_NS = 2_000_000_000n
 type RunningHere = Pick<ReadonlySet<string>, 'has'>
 
 async function readState(repo: MetaRepo, node: NodeDef, claimed: RunRecord[]): Promise<NodeState> {
-  const due: DueState = await nodeDue(repo, node, claimed)
+  const defs = await inputSources(repo, node)
+  const due: DueState = await nodeDue(repo, node, claimed, undefined, defs)
   return {
     id: node.id,
     inputs: node.inputs,
     outputs: node.outputs,
-    labels: node.labels,
+    // With `host:H` for a path source of machine H: only a worker there may run it.
+    labels: await nodeLabels(repo, node, defs),
     node,
     due: due.state === 'due',
     // Any run of the node, even on older inputs: two runs of one node at once would race to publish its outputs.

@@ -18,6 +18,11 @@ export interface SourceDef {
   /** A TAG pattern's pinned refs: full ref name → version (`source pin NAME VERSION --ref R`). */
   pins?: Record<string, Version>
   paused?: boolean
+  /**
+   * The machine (machineName()) a path source lives on: only there is it followed, and only there do the nodes that
+   * read or write it run (implicit label `host:H`). Absent (older definitions, other kinds): any machine.
+   */
+  host?: string
 }
 
 export interface Observation {

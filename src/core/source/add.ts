@@ -43,12 +43,13 @@ async function plan(repo: MetaRepo, options: AddSourceOptions) {
       tag: split.tag ?? parent.tag,
       path: joinSubPath(parent.path, options.path),
       parent: parent.name,
+      host: parent.host,
       resolved: true,
     }
   }
   const kind = options.kind ?? inferKind(split.location, facts)
   assertKind(kind)
-  return {kind, location: split.location, tag: split.tag, path: joinSubPath(undefined, options.path), parent: undefined, resolved: false}
+  return {kind, location: split.location, tag: split.tag, path: joinSubPath(undefined, options.path), parent: undefined, host: undefined, resolved: false}
 }
 
 /** What a new source records: its current version, or for a TAG pattern each matching ref's (maybe none yet). */
@@ -72,7 +73,7 @@ export async function addSource(repo: MetaRepo, options: AddSourceOptions): Prom
   const driver = await loadDriver(planned.kind)
   const ctx = await driverContext(repo, planned.kind)
   const resolved = planned.resolved
-    ? {kind: planned.kind, location: planned.location as string, tag: planned.tag, created: undefined}
+    ? {kind: planned.kind, location: planned.location as string, tag: planned.tag, host: planned.host, created: undefined}
     : await driver.resolve({location: planned.location, tag: planned.tag, cwd: options.cwd}, ctx)
   try {
     const def: SourceDef = {
@@ -83,6 +84,7 @@ export async function addSource(repo: MetaRepo, options: AddSourceOptions): Prom
       tag: resolved.tag,
       path: planned.path,
       parent: planned.parent,
+      ...(resolved.host ? {host: resolved.host} : {}),
     }
     // The kind may have changed in resolve (github sources are stored as git).
     const {driver: checker, ctx: checkCtx} = def.kind === planned.kind ? {driver, ctx} : await driverFor(repo, def.kind)

@@ -69,7 +69,7 @@ export async function repointSource(
     {location: split.location, tag: split.tag ?? (options.kind === def.kind ? def.tag : undefined), cwd: options.cwd},
     await driverContext(repo, options.kind),
   )
-  const next: SourceDef = {...def, kind: resolved.kind, location: resolved.location, tag: resolved.tag}
+  const next = withHost({...def, kind: resolved.kind, location: resolved.location, tag: resolved.tag}, resolved.host)
   const ctx = await driverContext(repo, next.kind)
   const driver = await loadDriver(next.kind)
   if (isPatternSource(next)) return repointRefs(repo, def, next, {driver, ctx, now: options.now})
@@ -88,7 +88,7 @@ export async function repointSource(
   const derived = await inheritingChildren(repo, def)
   return repo.transaction(`source pin ${def.name} ${next.location} (${next.kind})`, async (tx) => {
     tx.writeJson(sourceFile(def.name), next)
-    for (const child of derived) tx.writeJson(sourceFile(child.name), {...child, kind: next.kind, location: next.location})
+    for (const child of derived) tx.writeJson(sourceFile(child.name), withHost({...child, kind: next.kind, location: next.location}, next.host))
     if ((await lastObserved(repo, def.name)) !== latest) {
       tx.appendLine(versionsFile(def.name), compactJson({observed: options.now.toISOString(), version: latest, info}))
     }
@@ -114,4 +114,10 @@ async function repointRefs(repo: MetaRepo, def: SourceDef, next: SourceDef, usin
     for (const observation of observations) tx.appendLine(versionsFile(def.name), compactJson(observation))
     return withRefs(next, refStates(next, [...(await readObservations(repo, def.name)), ...observations]))
   })
+}
+
+/** A definition with the host of the location it now points at (none: any machine). */
+function withHost(def: SourceDef, host: string | undefined): SourceDef {
+  const {host: _old, ...rest} = def
+  return host ? {...rest, host} : rest
 }

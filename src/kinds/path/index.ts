@@ -6,6 +6,7 @@ import {homedir, tmpdir} from 'node:os'
 import * as path from 'node:path'
 
 import {InvalidArgumentError, NotFoundError} from '../../base/errors.js'
+import {machineName} from '../../base/host.js'
 import type {Version} from '../../base/version.js'
 import type {DriverContext, Fields, KindDriver, ResolvedLocation, SourceSpec} from '../driver.js'
 import {HashCacheStore} from './hash-cache.js'
@@ -47,14 +48,15 @@ export const driver: KindDriver = {
     if (input.tag !== undefined) throw new InvalidArgumentError('path sources have no tags')
     if (input.location === undefined) {
       const created = await fs.mkdtemp(path.join(tmpdir(), 'dkt-'))
-      return {kind: 'path', location: created, created}
+      return {kind: 'path', location: created, host: machineName(), created}
     }
     const abs = path.resolve(input.cwd, expandHome(input.location))
     assertFolder(abs, input.location)
     const rel = path.relative(ctx.baseDir, abs)
     // Inside the project: stored relative to its root, so that clones of the project resolve it too.
     const inside = rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
-    return {kind: 'path', location: inside ? (rel === '' ? '.' : rel.split(path.sep).join('/')) : abs}
+    // A folder exists on this machine only: its source lives here (see SourceDef.host).
+    return {kind: 'path', location: inside ? (rel === '' ? '.' : rel.split(path.sep).join('/')) : abs, host: machineName()}
   },
 
   async check(source, _from, ctx) {
