@@ -1,7 +1,8 @@
 // `dkt status`: for every node, whether it would run now, and why (per input: what changed since its last run).
 import {shortVersion} from '../base/version.js'
 import {shortId} from './ids.js'
-import {defaultLabels, missingLabels} from './labels.js'
+import {defaultLabels} from './labels.js'
+import {type LabelWait, labelWaits, labelWaitText} from './label-waits.js'
 import type {MetaRepo} from './meta-repo.js'
 import {shortRefName} from '../kinds/ref-pattern.js'
 import {claimedRuns, type DueReason, type DueState, nodeDue, nodeDueByRef, pickRefDue, type RefDue, type RunsReader} from './node/due.js'
@@ -19,6 +20,8 @@ export interface NodeStatus {
   reasons: string[]
   /** Only for a node fanned out over the refs of a TAG pattern input: the state of each ref (full name). */
   refs?: {ref: string; state: DueState['state']; due: boolean; reasons: string[]}[]
+  /** Only for a due node this machine cannot run: the labels it waits for and which live worker has them. */
+  waitsFor?: LabelWait
 }
 
 /** Every node's status, or only that of `nodes` (a node's page). */
@@ -26,19 +29,30 @@ export async function projectStatus(repo: MetaRepo, options: {workerLabels?: str
   const workerLabels = options.workerLabels ?? defaultLabels()
   const claimed = await claimedRuns(repo)
   const statuses: NodeStatus[] = []
-  for (const node of options.nodes ?? (await loadAllNodes(repo))) {
+  const nodes = options.nodes ?? (await loadAllNodes(repo))
+  for (const node of nodes) {
     const defs = await inputSources(repo, node)
     const byRef = await nodeDueByRef(repo, node, claimed, options.runsOf, defs)
     const due = byRef ? pickRefDue(byRef) : await nodeDue(repo, node, claimed, options.runsOf, defs)
     const refs = Array.isArray(byRef) ? await refStatuses(repo, node.id, byRef) : undefined
     const reasons = refs ? refsText(refs) : await reasonsText(repo, node.id, due)
     if (refs && refs.length === 0) reasons.push('no ref to run on')
-    // A due node whose labels this machine lacks stays pending until a worker that has them runs it.
-    const missing = missingLabels(node.labels, workerLabels)
-    if (due.state === 'due' && missing.length > 0) reasons.push(`waits for a worker labelled ${missing.join(',')}`)
     statuses.push({node: node.id, command: node.command, labels: node.labels, state: due.state, due: due.state === 'due', reasons, ...(refs ? {refs} : {})})
   }
+  await explainLabelWaits(repo, statuses, nodes, workerLabels)
   return statuses
+}
+
+/** A due node whose labels this machine lacks stays pending until a worker that has them runs it: say which. */
+async function explainLabelWaits(repo: MetaRepo, statuses: NodeStatus[], nodes: NodeDef[], workerLabels: string[]): Promise<void> {
+  const dueIds = new Set(statuses.filter((status) => status.due).map((status) => status.node))
+  const waits = await labelWaits(repo, nodes.filter((node) => dueIds.has(node.id)), workerLabels, new Date())
+  for (const status of statuses) {
+    const wait = waits.get(status.node)
+    if (!wait) continue
+    status.reasons.push(...labelWaitText(wait))
+    status.waitsFor = wait
+  }
 }
 
 async function refStatuses(repo: MetaRepo, node: string, byRef: RefDue[]): Promise<NonNullable<NodeStatus['refs']>> {

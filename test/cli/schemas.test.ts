@@ -28,7 +28,7 @@ const SERVE_TWINS = ['serve-graph', 'serve-home', 'serve-node', 'serve-run', 'se
 describe('--json schemas', () => {
   it('has one schema per command and per page of dkt serve', () => {
     expect([...validators.keys()].sort()).toEqual(
-      ['apply', 'clone', 'config-list', 'dkt-yml', 'export', 'config-set', 'config-unset', 'init', 'inspect', 'node-list', 'node-log', 'node-output', 'node-rerun', 'node-rm', 'node-run', 'scheduler-event', 'source-add', 'source-fetch', 'source-link', 'source-list', 'source-log', 'source-pause', 'source-pin', 'source-resume', 'source-rm', 'source-unpin', 'source-update', 'status', 'sync', ...SERVE_TWINS].sort(),
+      ['apply', 'clone', 'config-list', 'dkt-yml', 'export', 'config-set', 'config-unset', 'init', 'inspect', 'node-list', 'node-log', 'node-output', 'node-rerun', 'node-rm', 'node-run', 'scheduler-event', 'source-add', 'source-fetch', 'source-link', 'source-list', 'source-log', 'source-pause', 'source-pin', 'source-resume', 'source-rm', 'source-unpin', 'source-update', 'status', 'sync', 'workers', ...SERVE_TWINS].sort(),
     )
   })
 
