@@ -26,7 +26,8 @@ they are approximate when clocks differ.`
   async run() {
     const {flags} = await this.parse(Workers)
     const fleet = await listWorkers(this.repo, {remote: flags.remote, fetch: flags.fetch, now: new Date()})
-    if (fleet.warning) this.logToStderr(`Warning: ${fleet.warning}`)
+    // On stderr also under --json, as every warning.
+    if (fleet.warning) process.stderr.write(`Warning: ${fleet.warning}\n`)
     if (fleet.workers.length === 0) this.log(`no workers on ${fleet.remote}`)
     else {
       const rows = fleet.workers.map((w) => [w.name, w.labels.join(','), w.host, runsText(w), `${ageText(w.ageSeconds)} ago`, w.live ? 'live' : 'lost', w.observe ? 'yes' : 'no'])
