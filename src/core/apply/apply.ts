@@ -48,6 +48,7 @@ async function createTemporaryFolders(repo: MetaRepo, plan: ApplyPlan): Promise<
     const resolved = await driver.resolve({cwd: repo.project.root}, ctx)
     if (resolved.created) created.push(resolved.created)
     def.location = resolved.location
+    def.host ??= resolved.host
     const [version] = await driver.check(toSpec(def), undefined, ctx)
     plan.state.desired.observed.set(def.name, {version})
   }

@@ -50,7 +50,7 @@ const samePin = (pin: Version, text: string) => {
 }
 
 /** Kind, location and tag of a source that does not derive from another: as stored, or resolved by its driver. */
-async function placeOf(ctx: Context, name: string, source: FileSource): Promise<Pick<SourceDef, 'kind' | 'location' | 'tag'>> {
+async function placeOf(ctx: Context, name: string, source: FileSource): Promise<Pick<SourceDef, 'kind' | 'location' | 'tag' | 'host'>> {
   const field = ['sources', name]
   const old = ctx.current.get(name)
   const root = ctx.repo.project.root
@@ -58,8 +58,8 @@ async function placeOf(ctx: Context, name: string, source: FileSource): Promise<
     const kind = source.kind ?? 'path'
     if (kind !== 'path') throw ctx.file.error(field, `missing field \`location\` (only a path source may leave it out: a new temporary folder)`)
     if (source.tag !== undefined) throw ctx.file.error([...field, 'tag'], 'path sources have no tags')
-    const kept = old && old.kind === 'path' && !old.parent ? old.location : NEW_TEMPORARY_FOLDER
-    return {kind, location: kept}
+    const kept = old && old.kind === 'path' && !old.parent ? old : undefined
+    return {kind, location: kept ? kept.location : NEW_TEMPORARY_FOLDER, host: kept?.host}
   }
   const location = source.location
   const kind = await at(ctx, [...field, source.kind ? 'kind' : 'location'], () => {
@@ -69,12 +69,12 @@ async function placeOf(ctx: Context, name: string, source: FileSource): Promise<
   })
   // Written as stored (what `dkt export` writes): no need to ask the driver, or a remote, again.
   if (old && !old.parent && old.kind === kind && old.location === location && (source.tag === undefined || source.tag === old.tag)) {
-    return {kind, location, tag: old.tag}
+    return {kind, location, tag: old.tag, host: old.host}
   }
   return at(ctx, [...field, 'location'], async () => {
     const {driver, ctx: driverCtx} = await ctx.drivers.driverFor(kind)
     const resolved = await driver.resolve({location, tag: source.tag, cwd: root}, driverCtx)
-    return {kind: resolved.kind, location: resolved.location, tag: resolved.tag}
+    return {kind: resolved.kind, location: resolved.location, tag: resolved.tag, host: resolved.host}
   })
 }
 
@@ -100,13 +100,16 @@ async function desiredSources(ctx: Context): Promise<Map<string, SourceDef>> {
       const kind = source.kind ?? parent.kind
       await at(ctx, [...field, 'kind'], () => assertKind(kind))
       const subPath = await at(ctx, [...field, 'path'], () => joinSubPath(parent.path, source.path))
-      def = {format: SOURCE_FORMAT, name, kind, location: parent.location, tag: source.tag ?? parent.tag, path: subPath, parent: parent.name}
+      def = {format: SOURCE_FORMAT, name, kind, location: parent.location, tag: source.tag ?? parent.tag, path: subPath, parent: parent.name, host: parent.host}
     } else {
       const place = await placeOf(ctx, name, source)
       const subPath = await at(ctx, [...field, 'path'], () => joinSubPath(undefined, source.path))
       def = {format: SOURCE_FORMAT, name, ...place, path: subPath}
     }
     if (source.paused) def.paused = true
+    // The file names the machine: a folder of another one (`dkt export` there, `apply` here).
+    if (source.host !== undefined) def.host = source.host
+    if (def.host === undefined) delete def.host
     visiting.pop()
     done.set(name, def)
     return def

@@ -2,6 +2,7 @@
 // sources and the same node IDs.
 import * as path from 'node:path'
 
+import {machineName} from '../../base/host.js'
 import type {MetaRepo} from '../meta-repo.js'
 import type {NodeDef} from '../model/node.js'
 import type {SourceDef} from '../model/source.js'
@@ -28,9 +29,11 @@ function exportSource(def: SourceDef, parent: SourceDef | undefined): FileSource
       tag: def.tag === parent.tag ? undefined : def.tag,
       path: subPath,
       ...state,
+      host: def.host === parent.host ? undefined : def.host,
     }
   }
-  return {kind: def.kind, location: def.location, tag: def.tag, path: def.path, ...state}
+  // A source of this machine is written without it: `apply` of the file gives a new path source the machine it runs on.
+  return {kind: def.kind, location: def.location, tag: def.tag, path: def.path, ...state, host: def.host === machineName() ? undefined : def.host}
 }
 
 function exportNode(node: NodeDef, sources: Set<string>): FileNode {

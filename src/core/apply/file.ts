@@ -12,6 +12,7 @@ export interface FileSource {
   path?: string
   pin?: string
   paused?: boolean
+  host?: string
 }
 
 export interface FileNode {

@@ -50,6 +50,7 @@ function sourceFields(def: SourceDef): Record<string, string | null> {
     from: text(def.parent),
     pin: text(def.pin),
     paused: text(def.paused),
+    host: text(def.host),
   }
 }
 

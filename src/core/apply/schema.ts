@@ -18,6 +18,11 @@ const source = {
     path: {type: 'string', minLength: 1, description: 'sub-path inside the location'},
     pin: {type: 'string', pattern: '^([a-z0-9]+:)?[0-9a-f]{4,}$', description: 'the version the source is pinned to (sha1:…, md5:…, or a unique prefix of 4+ hex digits)'},
     paused: {type: 'boolean', description: 'no automatic updates (dkt source pause)'},
+    host: {
+      type: 'string',
+      minLength: 1,
+      description: 'the machine a path source lives on (DKT_HOST or its host name): only there is it followed and do the nodes that read or write it run; default: as stored, this machine for a new path source, the parent\'s for a derived one',
+    },
   },
   not: {type: 'object', properties: {from: true, location: true}, required: ['from', 'location']},
 }
