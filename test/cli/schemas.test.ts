@@ -70,6 +70,7 @@ describe('--json schemas', () => {
     await check('source-rm', ['source', 'rm', 'app'])
     const parent = tempDir()
     await check('clone', ['clone', dir, 'copy'], parent)
+    await check('workers', ['workers'], path.join(parent, 'copy'))
   }, 180_000) // dozens of CLI calls: over a minute on a loaded 2-core machine
 
   it('apply and export outputs match their schemas', async () => {
