@@ -58,6 +58,7 @@ const cases: [string, string[], number, RegExp][] = [
   ['path source with a tag', ['source', 'add', 'x', 'dmg:v1', '-k', 'path'], 2, /^path sources have no tags/],
   ['a setting with a bad value', ['config', 'set', 'github.statuses', 'yes'], 2, /^config `github\.statuses` must be true or false\n/],
   ['a public URL that is not one', ['config', 'set', 'serve.url', 'ci.example.com'], 2, /^config `serve\.url` must be an http\(s\) URL\n/],
+  ['workers of a remote the project lacks', ['workers', '--remote', 'backup'], 2, /^the metadata repository has no remote `backup`; it has none/],
   ['missing argument', ['source', 'pin', 'data'], 2, /Missing 1 required arg/],
   ['unknown flag', ['source', 'add', 'x', '--frobnicate'], 2, /Nonexistent flag/],
 ]
