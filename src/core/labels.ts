@@ -41,6 +41,11 @@ export function effectiveLabels(labels: string[], bindings: HostBinding[]): stri
   return [...new Set([...labels, ...bindings.map((binding) => hostLabel(binding.host))])]
 }
 
+/** Whether a source can be read on machine `host`: one without a host (not a path source, or an older one) anywhere. */
+export function livesOn(def: {host?: string}, host: string): boolean {
+  return def.host === undefined || def.host === host
+}
+
 /** A worker's labels plus its implicit `host:H` label. */
 export function withHostLabel(labels: string[], host: string): string[] {
   return labels.includes(hostLabel(host)) ? labels : [...labels, hostLabel(host)]

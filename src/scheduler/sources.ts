@@ -12,6 +12,7 @@ import type {Version} from '../base/version.js'
 import {declarationOf} from '../kinds/registry.js'
 import {backoffDelay} from '../base/backoff.js'
 import {machineName} from '../base/host.js'
+import {livesOn} from '../core/labels.js'
 
 const BACKOFF_CAP_MS = 3_600_000
 const DEBOUNCE_MS = 300
@@ -24,7 +25,7 @@ export type SourceEvent =
   | {type: 'source-error'; source: string; message: string; retryInSeconds: number}
 
 /** Unpaused, unpinned, and living here (a path source of another machine is followed there). */
-const isFollowed = (def: SourceDef) => !def.paused && !def.pin && (!def.host || def.host === machineName())
+const isFollowed = (def: SourceDef) => !def.paused && !def.pin && livesOn(def, machineName())
 
 /** The files whose changes mean a new version of a local source, as its driver declares; undefined: poll it. */
 async function watchedPaths(def: SourceDef, drivers: DriverCache): Promise<string[] | undefined> {

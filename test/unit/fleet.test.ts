@@ -2,7 +2,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {ageText, labelWait, labelWaitText} from '../../src/core/label-waits.js'
-import {effectiveLabels, hostBindings, withHostLabel} from '../../src/core/labels.js'
+import {effectiveLabels, hostBindings, livesOn, withHostLabel} from '../../src/core/labels.js'
 import {type Fleet, fleetOf, workerLabelsOf} from '../../src/core/remote/fleet.js'
 import type {RemoteClaim, SharedRef, WorkerBeat} from '../../src/core/remote/shared-refs.js'
 
@@ -31,6 +31,10 @@ describe('implicit host labels', () => {
     expect(withHostLabel(['linux'], 'h1')).toEqual(['linux', 'host:h1'])
     expect(withHostLabel(['host:h1'], 'h1')).toEqual(['host:h1'])
     expect(workerLabelsOf({labels: ['osx'], host: 'm'})).toEqual(['osx', 'host:m'])
+  })
+
+  it('reads a source with a host only there, one without anywhere', () => {
+    expect([livesOn({host: 'm'}, 'm'), livesOn({host: 'm'}, 'n'), livesOn({}, 'n')]).toEqual([true, false, true])
   })
 })
 

@@ -1,4 +1,6 @@
 // `dkt source list`: every source with its pinned or last observed version, optionally checking them all first.
+import {machineName} from '../../base/host.js'
+import {livesOn} from '../labels.js'
 import type {MetaRepo} from '../meta-repo.js'
 import type {Version} from '../../base/version.js'
 import type {SourceDef} from '../model/source.js'
@@ -12,8 +14,8 @@ export async function listSources(
 ): Promise<{sources: ListedSource[]; failures: UpdateFailure[]}> {
   let failures: UpdateFailure[] = []
   if (options.refresh) {
-    // A refresh is an automatic update run by hand: paused sources stay as they are.
-    const active = (await loadAllSources(repo)).filter((def) => !def.paused).map((def) => def.name)
+    // A refresh is an automatic update run by hand: paused sources, and path sources of other machines, stay as they are.
+    const active = (await loadAllSources(repo)).filter((def) => !def.paused && livesOn(def, machineName())).map((def) => def.name)
     ;({failures} = await updateSources(repo, {names: active, now: options.now}))
   }
   const defs = await loadAllSources(repo)

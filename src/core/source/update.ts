@@ -3,6 +3,8 @@ import pMap from 'p-map'
 
 import {compactJson} from '../../base/canonical-json.js'
 import {DktError, GitFailedError, InvalidArgumentError} from '../../base/errors.js'
+import {machineName} from '../../base/host.js'
+import {livesOn} from '../labels.js'
 import type {MetaRepo} from '../meta-repo.js'
 import {type Observation, type SourceDef, versionsFile} from '../model/source.js'
 import {shortVersion, type Version} from '../../base/version.js'
@@ -33,6 +35,10 @@ export interface UpdateFailure {
 }
 
 async function checkOne(repo: MetaRepo, def: SourceDef, drivers: DriverCache, now: Date): Promise<Checked> {
+  // Its folder is on that machine: a folder of the same name here is another one.
+  if (!livesOn(def, machineName())) {
+    throw new InvalidArgumentError(`path source \`${def.name}\` lives on ${def.host}, not on this machine (${machineName()}); update it there`, {source: def.name})
+  }
   if (isPatternSource(def)) return checkRefsOf(repo, def, drivers, now)
   const previous = (await lastObserved(repo, def.name)) ?? null
   const {driver, ctx} = await drivers.driverFor(def.kind)

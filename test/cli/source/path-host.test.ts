@@ -4,8 +4,8 @@ import {readFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {dktJson, dktOk} from '../../helpers/cli.js'
-import {git} from '../../helpers/git.js'
+import {dkt, dktJson, dktOk} from '../../helpers/cli.js'
+import {git, metaState} from '../../helpers/git.js'
 import {newProject, writeFiles} from '../../helpers/project.js'
 import {schemaErrors} from '../../helpers/schemas.js'
 import {tempDir} from '../../helpers/tmp.js'
@@ -96,5 +96,19 @@ describe('path sources live on one machine', () => {
     expect(await dktOk(['apply'], {cwd: fresh, ...on('linux-9')})).toBe('nothing to change: the project matches dkt.yml\n')
     writeFiles(fresh, {'dkt.yml': exported.replace('host: mac-1', 'host: linux-9')})
     expect(await dktOk(['apply', '--dry-run'], {cwd: fresh, ...on('linux-9')})).toMatch(/^~ source data {2}host: mac-1 → linux-9$/m)
+  })
+
+  it('is checked only on its host: update refuses elsewhere, a refresh skips it', async () => {
+    const dir = await newProject()
+    writeFiles(dir, {'data/f': '1'})
+    await dktOk(['source', 'add', 'data', 'data'], {cwd: dir, ...on('mac-1')})
+    writeFiles(dir, {'data/f': '2'})
+    const before = metaState(dir)
+    const refused = await dkt(['source', 'update', 'data'], {cwd: dir, ...on('linux-9')})
+    expect([refused.exitCode, refused.stderr]).toEqual([2, 'Error: path source `data` lives on mac-1, not on this machine (linux-9); update it there\n'])
+    expect(await dktOk(['source', 'list', '--refresh'], {cwd: dir, ...on('linux-9')})).toBeTruthy()
+    expect(metaState(dir)).toEqual(before)
+    await dktOk(['source', 'update', 'data'], {cwd: dir, ...on('mac-1')})
+    expect(metaState(dir).commits).toBe(before.commits + 1)
   })
 })
