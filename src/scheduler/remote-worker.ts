@@ -134,9 +134,7 @@ export class RemoteWorker {
    */
   private async stillToRun(claimed: RunRecord[]): Promise<RunRecord[]> {
     if (claimed.length === 0) return []
-    const merged = await this.session.fetchAndMerge()
-    if (process.env.DKT_REMOTE_DEBUG) process.stderr.write(`${new Date().toISOString()} claimed ${claimed.map((r) => r.id.slice(0, 8))} merged ${merged.length}\n`)
-    this.host.changed(merged)
+    this.host.changed(await this.session.fetchAndMerge())
     const done: RunRecord[] = []
     for (const run of claimed) {
       const runs = await loadRuns(this.repo, run.node)
@@ -210,7 +208,6 @@ export class RemoteWorker {
   private async fetch(): Promise<void> {
     try {
       const changed = await this.session.fetchAndMerge()
-      if (process.env.DKT_REMOTE_DEBUG) process.stderr.write(`${new Date().toISOString()} tick merged ${changed.length}\n`)
       this.lostRaces.clear()
       this.back()
       this.host.changed(changed)
@@ -279,7 +276,6 @@ export class RemoteWorker {
   /** --once: nothing of ours left to push, and no run claimed by anyone (its record may make more runs due). */
   settled(): boolean {
     const settled = !this.offline && !this.pushing && this.session.held.size === 0 && !this.repo.hasRecorded && this.session.mirror.claims.size === 0
-    if (process.env.DKT_REMOTE_DEBUG) process.stderr.write(`settled? ${settled} ${this.offline} ${!!this.pushing} ${this.session.held.size} ${this.repo.hasRecorded} ${this.session.mirror.claims.size}\n`)
     // Asked again at each tick until it is (nothing else may wake a scheduler that has nothing left to run).
     this.unsettled = !settled
     return settled

@@ -1,6 +1,7 @@
 // How a remote worker's records reach the remote's branch: fetch, merge, and ONE atomic push of the branch with the
 // release of every claim whose run it records, each release expecting our claim's value. A record whose claim was
 // taken over (fenced) never reaches the branch: it is dropped from the unpushed history, a copy kept in the cache.
+import {existsSync} from 'node:fs'
 import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -109,7 +110,7 @@ export async function dropRecords(session: RemoteSession, runs: RemoteClaimed[])
     }
   }
   for (const rel of await changedSinceRemote(session, 'versions')) await dropObservations(repo, rel, ids)
-  await repo.git(['add', '-A', '--', 'runs', 'versions'])
+  await repo.git(['add', '-A', '--', ...['runs', 'versions'].filter((folder) => existsSync(repo.abs(folder)))])
   const tracking = trackingHead(session)
   if (tracking === undefined) return
   const tree = (await repo.git(['write-tree'])).trim()
