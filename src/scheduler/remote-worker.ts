@@ -64,6 +64,7 @@ export class RemoteWorker {
   private retryTimer: NodeJS.Timeout | undefined
   private stopped = false
   private ticking: Promise<void> | undefined
+  private beating: Promise<void> | undefined
   /** The last settled() said no (--once). */
   private unsettled = false
   observe = true
@@ -93,7 +94,8 @@ export class RemoteWorker {
       await this.beat()
       if (this.session.held.size > 0) this.pushSoon()
     }
-    this.timers.push(setInterval(() => this.tick(), TICK_MS).unref(), setInterval(() => void this.beat(), this.options.heartbeatSeconds * 1000).unref())
+    // Not unref'd: while it waits for other workers, a --once scheduler has nothing else keeping it alive.
+    this.timers.push(setInterval(() => this.tick(), TICK_MS), setInterval(() => void this.beat(), this.options.heartbeatSeconds * 1000))
   }
 
   /** Whether this ready node may start here now. */
@@ -239,9 +241,14 @@ export class RemoteWorker {
     }
   }
 
-  private async beat(): Promise<void> {
-    if (this.stopped) return
-    if (!(await this.session.beat().catch(() => false))) this.unreachable(new RemoteUnreachableError(`cannot reach \`${this.session.remote}\` to beat`))
+  private beat(): Promise<void> {
+    if (this.stopped) return Promise.resolve()
+    // Kept: a beat still on its way when the worker stops must not land after the beat's removal.
+    this.beating = this.session.beat().then(
+      (reached) => (reached ? undefined : this.unreachable(new RemoteUnreachableError(`cannot reach \`${this.session.remote}\` to beat`))),
+      (error: unknown) => this.unreachable(error),
+    )
+    return this.beating
   }
 
   private unreachable(error: unknown): void {
@@ -287,6 +294,7 @@ export class RemoteWorker {
     for (const timer of this.timers) clearInterval(timer)
     clearTimeout(this.retryTimer)
     await this.ticking
+    await this.beating
     await this.pushing
     await this.pushNow()
     if (this.offline) {
