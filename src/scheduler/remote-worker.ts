@@ -277,6 +277,8 @@ export class RemoteWorker {
     if (!this.offline) return
     this.offline = false
     this.host.onEvent({type: 'remote-back'})
+    // What was recorded meanwhile goes out now (if its claims still hold).
+    this.pushSoon()
     this.host.poke()
   }
 

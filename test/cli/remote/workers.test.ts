@@ -8,6 +8,7 @@ import {dkt, dktJson, dktOk} from '../../helpers/cli.js'
 import {bareRepo, git} from '../../helpers/git.js'
 import {gitDaemonForSuite} from '../../helpers/git-daemon.js'
 import {newProject} from '../../helpers/project.js'
+import {schemaErrors} from '../../helpers/schemas.js'
 import {startScheduler} from '../../helpers/scheduler.js'
 import {tempDir} from '../../helpers/tmp.js'
 
@@ -66,6 +67,8 @@ describe('dkt scheduler --remote', () => {
     expect(started).toHaveLength(6)
     const pushed = results.flatMap((result) => result.stdout.split('\n').filter((line) => line.includes('"remote-pushed"')).map((line) => JSON.parse(line)))
     expect(pushed.reduce((sum, event) => sum + event.runs, 0)).toBeGreaterThanOrEqual(6)
+    const events = results.flatMap((result) => result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line)))
+    for (const event of events) expect(schemaErrors('scheduler-event', event)).toBe('')
     git(bare, ['fsck', '--strict', '--no-progress'])
   }, 180_000)
 
@@ -82,6 +85,7 @@ describe('dkt scheduler --remote', () => {
     const taker = startScheduler(dirs[1], ['--remote', '--once', '--name', 'taker', '--lease', '2', '--heartbeat', '1'], {DKT_HOST: 'host-taker'})
     const takenOver = await taker.until((event) => event.type === 'claim-taken-over', 'the claim taken over', 60_000)
     expect(takenOver).toMatchObject({node, worker: 'lost'})
+    expect(schemaErrors('scheduler-event', takenOver)).toBe('')
     expect(await taker.exited).toBe(0)
     expect(readFileSync(trace, 'utf8')).toBe('rerun\n')
     const runs = remoteRuns(bare).get(node) ?? []
