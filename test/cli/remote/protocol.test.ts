@@ -96,18 +96,22 @@ describe('remote workers: the protocol', () => {
     // A second taker expecting the same old value loses.
     const sc = await session(b, 'wc')
     expect(await sc.takeOver(lost)).toEqual([])
+    // The taker records the lost run `error` (worker lost) and releases its claim.
+    const lostRun = {...started, status: 'error' as const, reason: 'worker lost: wa on host-wa', endedAt: new Date().toISOString()}
+    await sb.repo.record('worker lost', (tx) => tx.writeJson(runFile('node1', 'r1'), lostRun))
+    await sb.repo.commitRecorded()
+    expect((await pushRecords(sb)).pushed).toBe(1)
     const branchBefore = git(bare, ['rev-parse', 'main'])
     await record(sa, started)
     const pushed = await pushRecords(sa)
     expect(pushed.fenced).toEqual([{node: 'node1', run: 'r1'}])
     expect(pushed.pushed).toBe(0)
     expect(git(bare, ['rev-parse', 'main'])).toBe(branchBefore)
-    // Dropped from the unpushed history here, with a copy in the cache.
+    // Dropped from the unpushed history here, with a copy in the cache; the taker's record is what is left.
     expect(git(path.join(a, '.dkt'), ['rev-parse', 'HEAD'])).toBe(branchBefore)
-    expect(existsSync(path.join(a, '.dkt', runFile('node1', 'r1')))).toBe(false)
+    expect(JSON.parse(readFileSync(path.join(a, '.dkt', runFile('node1', 'r1')), 'utf8'))).toMatchObject({status: 'error', reason: 'worker lost: wa on host-wa'})
     expect(JSON.parse(readFileSync(path.join(a, '.dkt', 'cache', 'fenced', 'r1.json'), 'utf8'))).toMatchObject({id: 'r1', status: 'success'})
     expect(git(path.join(a, '.dkt'), ['status', '--porcelain'])).toBe('')
-    // The taker's claim is intact.
-    expect(JSON.parse(git(bare, ['log', '-1', '--format=%B', 'refs/dkt/claims/node1']))).toMatchObject({worker: 'wb', takenOverFrom: {worker: 'wa'}})
+    expect(git(bare, ['for-each-ref', 'refs/dkt/claims'])).toBe('')
   })
 })
