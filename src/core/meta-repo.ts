@@ -4,11 +4,12 @@ import {type Dirent, readdirSync, readFileSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
-import {atomicWriterPid, foldersToSync, syncFolder, writeFileAtomic} from '../base/atomic-write.js'
+import {atomicWriterPid, foldersToSync, syncFile, syncFolder, writeFileAtomic} from '../base/atomic-write.js'
 import {canonicalJson} from '../base/canonical-json.js'
 import {DiskFullError, DktError, GitFailedError, InvalidArgumentError} from '../base/errors.js'
 import {commitIdentity, runGit} from '../base/git-cli.js'
 import {acquireLock, isAlive} from '../base/lock.js'
+import {profiled} from '../base/profile.js'
 import {shortId} from './ids.js'
 import {type ForeignJournal, Journal, type JournalEntry, foreignJournals} from './journal.js'
 import {completeLines, parseMetadataJson, parseMetadataLines, parses} from './metadata-parse.js'
@@ -32,6 +33,14 @@ const STAGING_INDEX = 'index.dkt-staging'
 const MAINTENANCE_EVERY = 100
 /** Where each process journals what it recorded but has not committed yet (in `.git/`: never committed). */
 const JOURNAL_DIR = 'dkt-journal'
+
+/** A record waiting for the lock (see MetaRepo.record). */
+interface WaitingRecord {
+  message: string
+  body: (tx: Transaction) => Promise<void> | void
+  resolve: () => void
+  reject: (error: unknown) => void
+}
 
 /** Pending writes of one transaction: file contents to write, `null` to delete. */
 export class Transaction {
@@ -104,6 +113,8 @@ export class MetaRepo {
   private queue: Promise<unknown> = Promise.resolve()
   /** What this process recorded and has not committed yet (see record). */
   private readonly journal: Journal
+  /** Records waiting for the lock, written together once it is theirs (see record). */
+  private readonly waitingRecords: WaitingRecord[] = []
 
   /**
    * The command that runs dkt (`'node' '/…/bin/run.js'`), for the merge drivers every writer makes sure this clone
@@ -205,27 +216,73 @@ export class MetaRepo {
 
   /**
    * Records a change without waiting for git (a scheduler's run): under the project lock, `body`'s files are written
-   * and fsynced (temp file, fsync, rename, fsync of the folder; appends fsynced), then journaled. From then on they
-   * are facts every command reads and none rolls back; commitRecorded commits them, or, if this process dies first,
-   * whichever command takes the lock next ("recovered").
+   * and fsynced (fsync of each file and of the folders it changed), then journaled. From then on they are facts every
+   * command reads and none rolls back; commitRecorded commits them, or, if this process dies first, whichever command
+   * takes the lock next ("recovered"). Records that wait for the lock together are written under one hold of it and
+   * made durable by the same fsyncs and one journal append: a scheduler finishing many runs is not bound by one
+   * round of fsyncs per run.
    */
-  async record(message: string, body: (tx: Transaction) => Promise<void> | void): Promise<void> {
-    await this.underLock(async () => {
+  record(message: string, body: (tx: Transaction) => Promise<void> | void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waitingRecords.push({message, body, resolve, reject})
+      if (this.waitingRecords.length > 1) return
+      let taken = false
+      const work = async () => {
+        taken = true
+        const batch = this.waitingRecords.splice(0)
+        // Whatever went wrong fails each record not settled yet (a settled one ignores it).
+        await this.recordAll(batch).catch((error: unknown) => batch.forEach((waiting) => waiting.reject(error)))
+      }
+      // No lock (busy): the records that waited for it fail; once they were taken, their failures are their own.
+      this.underLock(work).catch((error: unknown) => {
+        if (!taken) for (const waiting of this.waitingRecords.splice(0)) waiting.reject(error)
+      })
+    })
+  }
+
+  /** Records in order: each one's files written, then all made durable and journaled together. */
+  private async recordAll(batch: WaitingRecord[]): Promise<void> {
+    const written: Array<{record: WaitingRecord; before: Map<string, string | null>; entry: JournalEntry}> = []
+    const files = new Set<string>()
+    const folders = new Set<string>()
+    for (const record of batch) {
       const tx = new Transaction(this.dir)
-      await body(tx)
+      try {
+        await record.body(tx)
+      } catch (error) {
+        record.reject(error)
+        continue
+      }
       const before = this.contentsBefore(tx)
       const paths = changedPaths(tx, before)
-      if (paths.length === 0) return
+      if (paths.length === 0) {
+        record.resolve()
+        continue
+      }
       try {
-        const folders = await this.writeFiles(tx, before, true)
-        // The journal line follows the files in place; the folders are flushed alongside it: a power cut in between
-        // leaves a journaled file missing, which recovery leaves out (the run was not reported finished).
-        await Promise.all([...[...folders].map(syncFolder), this.journal.append({message, paths})])
+        const placed = await this.writeFiles(tx, before)
+        for (const file of placed.files) files.add(file)
+        for (const folder of placed.folders) folders.add(folder)
+        written.push({record, before, entry: {message: record.message, paths}})
       } catch (error) {
         await this.restoreFiles(before)
-        throw await this.explainFailure(error)
+        record.reject(await this.explainFailure(error))
       }
-    })
+    }
+    if (written.length === 0) return
+    try {
+      await profiled('fsync', () => Promise.all([...files].map(syncFile)))
+      // The journal lines follow the files' contents; the folders are flushed alongside them: a power cut in between
+      // leaves a journaled file missing, which recovery leaves out (the run was not reported finished).
+      await profiled('fsync', () => Promise.all([...[...folders].map(syncFolder), this.journal.append(written.map((w) => w.entry))]))
+    } catch (error) {
+      // Put back newest first: a file two records changed gets its content from before the first.
+      for (const {before} of written.reverse()) await this.restoreFiles(before)
+      const failure = await this.explainFailure(error)
+      for (const {record} of written) record.reject(failure)
+      return
+    }
+    for (const {record} of written) record.resolve()
   }
 
   /** Whether this process recorded changes that are not committed yet. */
@@ -471,9 +528,11 @@ export class MetaRepo {
 
   /**
    * Writes a transaction's files: whole files atomically, appends in place (a torn last line is dropped first, under
-   * the lock, instead of being buried). `durable`: each is fsynced; returns the folders whose entries changed.
+   * the lock, instead of being buried). Returns the files written and the folders whose entries changed, for a caller
+   * that makes them durable.
    */
-  private async writeFiles(tx: Transaction, before: Map<string, string | null>, durable = false): Promise<Set<string>> {
+  private async writeFiles(tx: Transaction, before: Map<string, string | null>): Promise<{files: string[]; folders: Set<string>}> {
+    const files: string[] = []
     const folders = new Set<string>()
     const place = async (rel: string, content: string | null) => {
       const file = this.abs(rel)
@@ -483,33 +542,31 @@ export class MetaRepo {
         return
       }
       const created = await fs.mkdir(path.dirname(file), {recursive: true})
-      await writeFileAtomic(file, content, {fsync: durable})
+      await writeFileAtomic(file, content)
+      files.push(file)
       for (const folder of foldersToSync(file, created)) folders.add(folder)
     }
     const append = async (rel: string, text: string) => {
       const file = this.abs(rel)
       const created = await fs.mkdir(path.dirname(file), {recursive: true})
-      const handle = await fs.open(file, 'a')
-      try {
-        await handle.writeFile(text)
-        if (durable) await handle.datasync()
-      } finally {
-        await handle.close()
-      }
+      await fs.appendFile(file, text)
+      files.push(file)
       if (before.get(rel) === null) for (const folder of foldersToSync(file, created)) folders.add(folder)
     }
-    await Promise.all(
-      [...before.keys()].map((rel) => {
-        const lines = tx.appends.get(rel)
-        if (!lines) return place(rel, tx.writes.get(rel) as string | null)
-        const added = lines.map((line) => `${line}\n`).join('')
-        const base = tx.writes.has(rel) ? (tx.writes.get(rel) ?? '') : (before.get(rel) ?? '')
-        if (!tx.writes.has(rel) && (base === '' || base.endsWith('\n'))) return append(rel, added)
-        const kept = completeLines(base).filter((line) => line.trim() !== '')
-        return place(rel, `${kept.map((line) => `${line}\n`).join('')}${added}`)
-      }),
+    await profiled('write', () =>
+      Promise.all(
+        [...before.keys()].map((rel) => {
+          const lines = tx.appends.get(rel)
+          if (!lines) return place(rel, tx.writes.get(rel) as string | null)
+          const added = lines.map((line) => `${line}\n`).join('')
+          const base = tx.writes.has(rel) ? (tx.writes.get(rel) ?? '') : (before.get(rel) ?? '')
+          if (!tx.writes.has(rel) && (base === '' || base.endsWith('\n'))) return append(rel, added)
+          const kept = completeLines(base).filter((line) => line.trim() !== '')
+          return place(rel, `${kept.map((line) => `${line}\n`).join('')}${added}`)
+        }),
+      ),
     )
-    return folders
+    return {files, folders}
   }
 
   /**

@@ -6,6 +6,7 @@ import {profiled} from '../base/profile.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {RunRecord} from '../core/model/run.js'
 import {executeRun} from '../core/node/execute.js'
+import {useSpawner} from '../base/spawner.js'
 import {recoverInterrupted} from '../core/node/recover.js'
 import {GroupCommitter} from './commit-batch.js'
 import {planRuns} from './plan.js'
@@ -96,6 +97,8 @@ export class Scheduler {
 
   async run(): Promise<SchedulerResult> {
     const maintain = this.repo.deferMaintenance()
+    // Commands are forked by a small helper process, not by this large one (see spawner.ts).
+    const stopSpawner = useSpawner()
     try {
       await profiled('scheduler start-up', () => this.begin())
       for (;;) {
@@ -104,7 +107,7 @@ export class Scheduler {
         await this.idle()
       }
     } finally {
-      await this.stop()
+      await this.stop().finally(stopSpawner)
       // Housekeeping only: a failure here loses nothing, and the runs are recorded already.
       await maintain().catch(() => {})
     }
