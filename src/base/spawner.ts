@@ -2,6 +2,7 @@
 // process blocks its main thread for tens of ms each time (the kernel copies its page tables); the helper, a few lines
 // of plain Node with a small heap, started once, forks instead, and relays output and exit over its IPC channel.
 import {type ChildProcess, spawn} from 'node:child_process'
+import {availableParallelism} from 'node:os'
 
 /** What starting one process needs. */
 export interface LaunchRequest {
@@ -160,6 +161,11 @@ export class Spawner {
     return this.alive
   }
 
+  /** Processes started through it that have not ended yet. */
+  get load(): number {
+    return this.pending.size
+  }
+
   readonly launch: Launch = (request, listeners) => {
     if (!this.alive) return launchDirect(request, listeners)
     const id = this.nextId++
@@ -250,24 +256,30 @@ export class Spawner {
   }
 }
 
-let active: Spawner | undefined
+let active: Spawner[] = []
+
+/** More helpers than this only hold memory: each forks at the rate of a core. */
+const MAX_HELPERS = 4
 
 /**
- * From now on, the commands and git processes this process starts are started by a helper process (see Spawner),
- * until the returned function is called. For a process that starts many (the scheduler); started twice, the first
- * one serves.
+ * From now on, the commands and git processes this process starts are started by helper processes (see Spawner),
+ * until the returned function is called: one per process expected at once (`concurrency`), up to one per core, as
+ * each forks one process at a time. For a process that starts many (the scheduler); started twice, the first serve.
  */
-export function useSpawner(killGraceMs = 5000): () => Promise<void> {
-  if (active?.usable) return async () => {}
-  const spawner = new Spawner(killGraceMs)
-  active = spawner
+export function useSpawner(options: {concurrency?: number; killGraceMs?: number} = {}): () => Promise<void> {
+  if (active.some((spawner) => spawner.usable)) return async () => {}
+  const helpers = Math.max(1, Math.min(options.concurrency ?? 1, availableParallelism(), MAX_HELPERS))
+  const spawners = Array.from({length: helpers}, () => new Spawner(options.killGraceMs ?? 5000))
+  active = spawners
   return async () => {
-    if (active === spawner) active = undefined
-    await spawner.close()
+    if (active === spawners) active = []
+    await Promise.all(spawners.map((spawner) => spawner.close()))
   }
 }
 
-/** How this process starts a process now: through the helper while one serves, else directly. */
+/** How this process starts a process now: through the least busy helper while one serves, else directly. */
 export function currentLaunch(): Launch {
-  return active?.usable ? active.launch : launchDirect
+  let best: Spawner | undefined
+  for (const spawner of active) if (spawner.usable && (!best || spawner.load < best.load)) best = spawner
+  return best ? best.launch : launchDirect
 }

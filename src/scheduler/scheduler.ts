@@ -98,7 +98,7 @@ export class Scheduler {
   async run(): Promise<SchedulerResult> {
     const maintain = this.repo.deferMaintenance()
     // Commands are forked by a small helper process, not by this large one (see spawner.ts).
-    const stopSpawner = useSpawner()
+    const stopSpawner = useSpawner({concurrency: this.options.concurrency})
     try {
       await profiled('scheduler start-up', () => this.begin())
       for (;;) {

@@ -87,7 +87,7 @@ describe('spawner', () => {
     const dist = (rel: string) => JSON.stringify(path.join(REPO_ROOT, 'dist', rel))
     const source = `import {useSpawner} from ${dist('base/spawner.js')}
 import {runLocal} from ${dist('exec/local.js')}
-useSpawner(200)
+useSpawner({killGraceMs: 200})
 await runLocal({file: 'sh', args: ['-c', 'echo $$; exec sleep 60'], cwd: '/', env: {}, onOutput: (_s, chunk) => process.stdout.write(chunk)})
 `
     writeFileSync(script, source)
