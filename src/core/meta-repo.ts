@@ -1,6 +1,6 @@
 // The metadata repository `.dkt/.git`: plain JSON files read from the work tree. A command's change is one commit under
 // the project lock, all or nothing; a scheduler's runs are recorded durably first and committed in groups after.
-import {type Dirent, readdirSync, readFileSync} from 'node:fs'
+import {type Dirent, readdirSync, readFileSync, statSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -113,6 +113,8 @@ export class MetaRepo {
   private queue: Promise<unknown> = Promise.resolve()
   /** What this process recorded and has not committed yet (see record). */
   private readonly journal: Journal
+  /** The index and HEAD as this process's last commit left them (see indexState): the index is HEAD's then. */
+  private indexAtHead: string | undefined
   /** Records waiting for the lock, written together once it is theirs (see record). */
   private readonly waitingRecords: WaitingRecord[] = []
 
@@ -583,7 +585,8 @@ export class MetaRepo {
     try {
       await this.stagingFromHead(index, staging, env)
       // Explicit paths only (never -A): config, secrets/ and cache/ cannot be staged even if .gitignore is edited.
-      await this.git([...config, 'add', '--all', '--', ...paths], env)
+      // update-index takes exactly these (a missing one is removed), where `add` would match each against the tree.
+      await this.git([...config, 'update-index', '--add', '--remove', '--', ...paths], env)
       const maintenance = this.maintenanceDeferred && ++this.deferredCommits % MAINTENANCE_EVERY !== 0 ? ['-c', 'maintenance.auto=false'] : []
       const committed = await this.git([...config, ...maintenance, 'commit', '-q', '--no-verify', '-m', message], env).then(
         () => true,
@@ -595,6 +598,7 @@ export class MetaRepo {
       if (committed) {
         await fs.rename(staging, index)
         this.committedUnderLock = true
+        this.indexAtHead = indexState(this.dir)
       }
     } finally {
       await fs.rm(staging, {force: true})
@@ -610,6 +614,10 @@ export class MetaRepo {
     await fs.copyFile(index, staging).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error
     })
+    // The index this process made at its last commit, untouched since, with HEAD still that commit: it is HEAD's.
+    const known = this.indexAtHead
+    this.indexAtHead = undefined
+    if (known !== undefined && known === indexState(this.dir)) return
     await this.git(['read-tree', '--reset', 'HEAD'], env).catch(async () => {
       await fs.rm(staging, {force: true})
       if (await this.hasHead()) await this.git(['read-tree', 'HEAD'], env)
@@ -637,6 +645,24 @@ export class MetaRepo {
       if (content === null) await fs.rm(this.abs(rel), {force: true})
       else await writeFileAtomic(this.abs(rel), content)
     }
+  }
+}
+
+/**
+ * The real index's identity (device, inode, size, modification time) and the commit HEAD's branch points to, read
+ * from the files: equal before and after, nobody replaced the index or moved the branch (a packed or detached ref:
+ * undefined, and the index is rebuilt from HEAD as always).
+ */
+function indexState(dktDir: string): string | undefined {
+  try {
+    const gitDir = path.join(dktDir, '.git')
+    const head = readFileSync(path.join(gitDir, 'HEAD'), 'utf8').trim()
+    if (!head.startsWith('ref: refs/')) return undefined
+    const commit = readFileSync(path.join(gitDir, head.slice(5)), 'utf8').trim()
+    const index = statSync(path.join(gitDir, 'index'), {bigint: true})
+    return `${commit} ${index.dev}:${index.ino}:${index.size}:${index.mtimeNs}:${index.ctimeNs}`
+  } catch {
+    return undefined
   }
 }
 
