@@ -69,9 +69,10 @@ function measure(dir, concurrency) {
 }
 
 /**
- * The issue's breakdown, from the profile's phases (ms per run): the main thread blocked starting processes, the
- * input check and the output hash, writing and fsyncing the records, and the group commits' git calls (which run in
- * other processes while the scheduler goes on).
+ * The issue's breakdown, from the profile's phases (ms per run, wall, summed over runs): the main thread blocked
+ * starting processes, the input check and the output hash, writing and fsyncing the records (the whole files, each
+ * fsynced before its rename; then the folders and the journal, once per group of records), and the group commits'
+ * git calls (which run in other processes while the scheduler goes on).
  */
 function breakdown(phases) {
   const ms = (name) => phases[name]?.ms ?? 0
@@ -81,8 +82,8 @@ function breakdown(phases) {
     ['prepare (fields, input hash)', ms('prepare')],
     ['hash outputs', ms('hash outputs')],
     ['claim', ms('claim')],
-    ['write', ms('write')],
-    ['fsync', ms('fsync')],
+    ['write + fsync (records)', ms('write (fsynced)')],
+    ['fsync (folders, journal, appends)', ms('fsync')],
     ['commit (git)', commit],
     ['planning', ms('scheduler round')],
   ]
