@@ -53,16 +53,6 @@ export function foldersToSync(file: string, created: string | undefined): string
   }
 }
 
-/** Flushes a file's content to disk (one written before, e.g. renamed into place or appended to). */
-export async function syncFile(file: string): Promise<void> {
-  const handle = await fs.open(file, 'r')
-  try {
-    await handle.datasync()
-  } finally {
-    await handle.close()
-  }
-}
-
 /** Flushes a folder's entries (a file renamed or created in it) to disk. */
 export async function syncFolder(folder: string): Promise<void> {
   const handle = await fs.open(folder, 'r')

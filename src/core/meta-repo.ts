@@ -4,7 +4,7 @@ import {type Dirent, readdirSync, readFileSync, statSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
-import {atomicWriterPid, foldersToSync, syncFile, syncFolder, writeFileAtomic} from '../base/atomic-write.js'
+import {atomicWriterPid, foldersToSync, syncFolder, writeFileAtomic} from '../base/atomic-write.js'
 import {canonicalJson} from '../base/canonical-json.js'
 import {DiskFullError, DktError, GitFailedError, InvalidArgumentError} from '../base/errors.js'
 import {commitIdentity, runGit} from '../base/git-cli.js'
@@ -218,11 +218,11 @@ export class MetaRepo {
 
   /**
    * Records a change without waiting for git (a scheduler's run): under the project lock, `body`'s files are written
-   * and fsynced (fsync of each file and of the folders it changed), then journaled. From then on they are facts every
+   * and fsynced (temp file, fsync, rename, fsync of the folder; appends fsynced), then journaled. From then on they are facts every
    * command reads and none rolls back; commitRecorded commits them, or, if this process dies first, whichever command
    * takes the lock next ("recovered"). Records that wait for the lock together are written under one hold of it and
-   * made durable by the same fsyncs and one journal append: a scheduler finishing many runs is not bound by one
-   * round of fsyncs per run.
+   * made durable by the same folder fsyncs and one journal append: a scheduler finishing many runs is not bound by
+   * one lock, recovery check and journal fsync per run.
    */
   record(message: string, body: (tx: Transaction) => Promise<void> | void): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -242,10 +242,9 @@ export class MetaRepo {
     })
   }
 
-  /** Records in order: each one's files written, then all made durable and journaled together. */
+  /** Records in order: each one's files written (fsynced), then their folders flushed and all journaled together. */
   private async recordAll(batch: WaitingRecord[]): Promise<void> {
     const written: Array<{record: WaitingRecord; before: Map<string, string | null>; entry: JournalEntry}> = []
-    const files = new Set<string>()
     const folders = new Set<string>()
     for (const record of batch) {
       const tx = new Transaction(this.dir)
@@ -262,9 +261,7 @@ export class MetaRepo {
         continue
       }
       try {
-        const placed = await this.writeFiles(tx, before)
-        for (const file of placed.files) files.add(file)
-        for (const folder of placed.folders) folders.add(folder)
+        for (const folder of await this.writeFiles(tx, before, true)) folders.add(folder)
         written.push({record, before, entry: {message: record.message, paths}})
       } catch (error) {
         await this.restoreFiles(before)
@@ -273,8 +270,7 @@ export class MetaRepo {
     }
     if (written.length === 0) return
     try {
-      await profiled('fsync', () => Promise.all([...files].map(syncFile)))
-      // The journal lines follow the files' contents; the folders are flushed alongside them: a power cut in between
+      // The journal lines follow the files in place; the folders are flushed alongside them: a power cut in between
       // leaves a journaled file missing, which recovery leaves out (the run was not reported finished).
       await profiled('fsync', () => Promise.all([...[...folders].map(syncFolder), this.journal.append(written.map((w) => w.entry))]))
     } catch (error) {
@@ -530,11 +526,9 @@ export class MetaRepo {
 
   /**
    * Writes a transaction's files: whole files atomically, appends in place (a torn last line is dropped first, under
-   * the lock, instead of being buried). Returns the files written and the folders whose entries changed, for a caller
-   * that makes them durable.
+   * the lock, instead of being buried). `durable`: each is fsynced; returns the folders whose entries changed.
    */
-  private async writeFiles(tx: Transaction, before: Map<string, string | null>): Promise<{files: string[]; folders: Set<string>}> {
-    const files: string[] = []
+  private async writeFiles(tx: Transaction, before: Map<string, string | null>, durable = false): Promise<Set<string>> {
     const folders = new Set<string>()
     const place = async (rel: string, content: string | null) => {
       const file = this.abs(rel)
@@ -544,19 +538,22 @@ export class MetaRepo {
         return
       }
       const created = await fs.mkdir(path.dirname(file), {recursive: true})
-      await writeFileAtomic(file, content)
-      files.push(file)
+      await profiled(durable ? 'write (fsynced)' : 'write', () => writeFileAtomic(file, content, {fsync: durable}))
       for (const folder of foldersToSync(file, created)) folders.add(folder)
     }
     const append = async (rel: string, text: string) => {
       const file = this.abs(rel)
       const created = await fs.mkdir(path.dirname(file), {recursive: true})
-      await fs.appendFile(file, text)
-      files.push(file)
+      const handle = await fs.open(file, 'a')
+      try {
+        await handle.writeFile(text)
+        if (durable) await profiled('fsync', () => handle.datasync())
+      } finally {
+        await handle.close()
+      }
       if (before.get(rel) === null) for (const folder of foldersToSync(file, created)) folders.add(folder)
     }
-    await profiled('write', () =>
-      Promise.all(
+    await Promise.all(
         [...before.keys()].map((rel) => {
           const lines = tx.appends.get(rel)
           if (!lines) return place(rel, tx.writes.get(rel) as string | null)
@@ -565,10 +562,9 @@ export class MetaRepo {
           if (!tx.writes.has(rel) && (base === '' || base.endsWith('\n'))) return append(rel, added)
           const kept = completeLines(base).filter((line) => line.trim() !== '')
           return place(rel, `${kept.map((line) => `${line}\n`).join('')}${added}`)
-        }),
-      ),
+      }),
     )
-    return {files, folders}
+    return folders
   }
 
   /**
