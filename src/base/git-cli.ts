@@ -58,8 +58,8 @@ export function runGit(args: string[], options: GitOptions): Promise<GitResult> 
   return profiled(`git ${subcommand(args)}`, () => spawnGit(args, options))
 }
 
-// Started through the scheduler's helper process when there is one (see spawner.ts), in this process group: a
-// Ctrl-C at the terminal reaches git as it always did.
+// Started through the scheduler's helper processes when there are some (see spawner.ts); git is then in the helper's
+// process group, so a Ctrl-C at the terminal (the scheduler's to handle) does not cut a group commit short.
 function spawnGit(args: string[], options: GitOptions): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     const {signal} = options

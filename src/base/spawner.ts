@@ -11,7 +11,7 @@ export interface LaunchRequest {
   cwd: string
   /** Changes to this process's environment: a value replaces, `null` removes. */
   env: Record<string, string | null>
-  /** Its own process group (a command: a cancel reaches all it started), or this one's (git). */
+  /** Its own process group (a command: a cancel reaches all it started), or its starter's (git). */
   detached: boolean
 }
 
