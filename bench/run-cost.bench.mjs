@@ -2,6 +2,7 @@
 // the command), as `dkt scheduler --once` runs `true` in N independent nodes, in ms per run of the scheduler's time,
 // with the per-phase breakdown that DKT_PROFILE writes (see bench/README.md).
 import {existsSync, readFileSync} from 'node:fs'
+import {loadavg} from 'node:os'
 import path from 'node:path'
 
 import {generateDktProject, trueDag} from './dags.mjs'
@@ -24,6 +25,8 @@ const round2 = (x) => Math.round(x * 100) / 100
 /** `dkt scheduler --once` with DKT_PROFILE, checked: every run succeeded and is committed, nothing left over. */
 function measure(dir, concurrency) {
   const profileFile = path.join(dir, 'profile.json')
+  // On a shared machine the load decides much of the wall time: it goes with every figure.
+  const loadBefore = loadavg()[0]
   const spawnedAt = Date.now()
   const {ms, stdout} = run(process.execPath, [DKT_BIN, 'scheduler', '--once', '--concurrency', String(concurrency), '--json'], {cwd: dir, env: {...process.env, DKT_PROFILE: profileFile}})
   const events = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line))
@@ -44,6 +47,7 @@ function measure(dir, concurrency) {
   const commandMs = profile.phases.command?.ms ?? 0
   return {
     concurrency,
+    load_average: [round2(loadBefore), round2(loadavg()[0])],
     wall_ms: round2(ms),
     until_first_run_ms: firstStart - spawnedAt,
     runs_ms: runsMs,
@@ -54,19 +58,43 @@ function measure(dir, concurrency) {
       wall_ms: perRun(runsMs),
       fixed_ms: perRun(runsMs - commandMs / concurrency),
       command_ms: perRun(commandMs),
-      // CPU of the scheduler's process (start-up included), and of the processes it waited for (git, `true`).
+      // CPU of the scheduler's process (start-up included), and of the processes it waited for (its helper that
+      // starts the commands and git, and what that started; git and `true` directly in a build without the helper).
       cpu_ms: perRun(profile.cpu.userMs + profile.cpu.systemMs),
       children_cpu_ms: profile.children ? perRun(profile.children.userMs + profile.children.systemMs) : null,
+      breakdown: Object.fromEntries(breakdown(Object.fromEntries(Object.entries(profile.phases).map(([name, p]) => [name, {ms: perRun(p.ms)}]))).map(([name, ms]) => [name, round2(ms)])),
       phases: Object.fromEntries(Object.entries(profile.phases).map(([name, p]) => [name, {ms: perRun(p.ms), count: p.count, share_of_runs: round2(p.ms / runsMs)}])),
     },
   }
 }
 
+/**
+ * The issue's breakdown, from the profile's phases (ms per run, wall, summed over runs): the main thread blocked
+ * starting processes, the input check and the output hash, writing and fsyncing the records (the whole files, each
+ * fsynced before its rename; then the folders and the journal, once per group of records), and the group commits'
+ * git calls (which run in other processes while the scheduler goes on).
+ */
+function breakdown(phases) {
+  const ms = (name) => phases[name]?.ms ?? 0
+  const commit = Object.entries(phases).filter(([name]) => name.startsWith('git ')).reduce((sum, [, x]) => sum + x.ms, 0)
+  return [
+    ['spawn (blocked)', ms('spawn')],
+    ['prepare (fields, input hash)', ms('prepare')],
+    ['hash outputs', ms('hash outputs')],
+    ['claim', ms('claim')],
+    ['write + fsync (records)', ms('write (fsynced)')],
+    ['fsync (folders, journal, appends)', ms('fsync')],
+    ['commit (git)', commit],
+    ['planning', ms('scheduler round')],
+  ]
+}
+
 function printResult(r) {
   const p = r.per_run
-  console.log(`\nconcurrency ${r.concurrency}: ${SIZE} runs in ${(r.runs_ms / 1000).toFixed(1)} s (first run ${r.until_first_run_ms} ms after spawn, ${r.commits} commits in .dkt, whole command ${(r.wall_ms / 1000).toFixed(1)} s)`)
+  console.log(`\nconcurrency ${r.concurrency}: ${SIZE} runs in ${(r.runs_ms / 1000).toFixed(1)} s (first run ${r.until_first_run_ms} ms after spawn, ${r.commits} commits in .dkt, whole command ${(r.wall_ms / 1000).toFixed(1)} s; load average ${r.load_average.join(' → ')})`)
   console.log(`  per run: ${p.wall_ms} ms wall, of which the command ${p.command_ms} ms; fixed cost ${p.fixed_ms} ms (target <= ${TARGET_MS} ms: ${p.fixed_ms <= TARGET_MS ? 'met' : 'NOT met'})`)
-  console.log(`  per run: scheduler CPU ${p.cpu_ms} ms, children's CPU (git, true) ${p.children_cpu_ms ?? '-'} ms`)
+  console.log(`  per run: scheduler CPU ${p.cpu_ms} ms (start-up included), children's CPU (helper, git, true) ${p.children_cpu_ms ?? '-'} ms`)
+  console.log(`  breakdown per run (ms): ${breakdown(p.phases).map(([name, ms]) => `${name} ${ms.toFixed(2)}`).join(', ')}`)
   const rows = Object.entries(p.phases).sort(([, a], [, b]) => b.ms - a.ms)
   console.log(formatTable([['phase (wall, summed; overlaps between runs)', 'ms / run', 'count', 'share of runs time'], ...rows.map(([name, x]) => [name, x.ms.toFixed(2), x.count, `${(x.share_of_runs * 100).toFixed(1)}%`])]))
 }

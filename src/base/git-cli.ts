@@ -1,9 +1,8 @@
 // Runs the git command-line program: one small promise wrapper, with an environment that never prompts.
-import {spawn} from 'node:child_process'
-
 import {GitFailedError} from './errors.js'
 import {profiled, profiledSync} from './profile.js'
 import {redactUrlCredentials} from './redact.js'
+import {currentLaunch} from './spawner.js'
 
 export interface GitOptions {
   /** Directory git runs in (`-C` semantics). */
@@ -24,16 +23,14 @@ export interface GitResult {
 // Inherited variables that would point git at another repository than the one we name (e.g. inside a git hook).
 const REPOSITORY_VARIABLES = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_COMMON_DIR', 'GIT_NAMESPACE']
 
-function gitEnvironment(extra: GitOptions['env']): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {...process.env}
-  for (const name of REPOSITORY_VARIABLES) delete env[name]
+/** What git's environment changes from this process's (see LaunchRequest's `env`). */
+function gitEnvironment(extra: GitOptions['env']): Record<string, string | null> {
+  const changes: Record<string, string | null> = {}
+  for (const name of REPOSITORY_VARIABLES) changes[name] = null
   // Never block on a password prompt or an editor: dkt runs unattended.
-  Object.assign(env, {GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', SSH_ASKPASS: 'true', GIT_EDITOR: 'true', LC_ALL: 'C'})
-  for (const [key, value] of Object.entries(extra ?? {})) {
-    if (value === undefined) delete env[key]
-    else env[key] = value
-  }
-  return env
+  Object.assign(changes, {GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', SSH_ASKPASS: 'true', GIT_EDITOR: 'true', LC_ALL: 'C'})
+  for (const [key, value] of Object.entries(extra ?? {})) changes[key] = value ?? null
+  return changes
 }
 
 /** The last non-empty line of git's stderr, without its `fatal: ` / `error: ` prefix. */
@@ -61,30 +58,45 @@ export function runGit(args: string[], options: GitOptions): Promise<GitResult> 
   return profiled(`git ${subcommand(args)}`, () => spawnGit(args, options))
 }
 
+// Started through the scheduler's helper processes when there are some (see spawner.ts); git is then in the helper's
+// process group, so a Ctrl-C at the terminal (the scheduler's to handle) does not cut a group commit short.
 function spawnGit(args: string[], options: GitOptions): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const child = profiledSync('spawn', () =>
-      spawn('git', args, {
-        cwd: options.cwd,
-        env: gitEnvironment(options.env),
-        stdio: ['ignore', 'pipe', 'pipe'],
-        signal: options.signal,
-      }),
-    )
+    const {signal} = options
+    if (signal?.aborted) {
+      reject(new GitFailedError('cannot run git: The operation was aborted', {cause: signal.reason}))
+      return
+    }
     const out: Buffer[] = []
     const err: Buffer[] = []
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
-    child.on('error', (error) => reject(new GitFailedError(`cannot run git: ${error.message}`, {cause: error})))
-    child.on('close', (code, signal) => {
-      const result = {stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), exitCode: code ?? 128}
-      if (result.exitCode === 0 || options.allowFailure) {
-        resolve(result)
-        return
-      }
-      const what = signal ? `was killed by ${signal}` : `failed: ${gitMessage(result.stderr)}`
-      reject(new GitFailedError(`git ${subcommand(args)} ${what}`, {data: {args, ...result}}))
-    })
+    const onAbort = () => {
+      git.kill('SIGTERM')
+      reject(new GitFailedError('cannot run git: The operation was aborted', {cause: signal?.reason}))
+    }
+    const settle = () => signal?.removeEventListener('abort', onAbort)
+    const git = profiledSync('spawn', () =>
+      currentLaunch()(
+        {file: 'git', args, cwd: options.cwd, env: gitEnvironment(options.env), detached: false},
+        {
+          output: (stream, chunk) => (stream === 'stdout' ? out : err).push(chunk),
+          failedToStart: (_code, message) => {
+            settle()
+            reject(new GitFailedError(`cannot run git: ${message}`))
+          },
+          closed: (code, killedBy) => {
+            settle()
+            const result = {stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), exitCode: code ?? 128}
+            if (result.exitCode === 0 || options.allowFailure) {
+              resolve(result)
+              return
+            }
+            const what = killedBy ? `was killed by ${killedBy}` : `failed: ${gitMessage(result.stderr)}`
+            reject(new GitFailedError(`git ${subcommand(args)} ${what}`, {data: {args, ...result}}))
+          },
+        },
+      ),
+    )
+    signal?.addEventListener('abort', onAbort, {once: true})
   })
 }
 

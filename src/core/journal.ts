@@ -47,9 +47,9 @@ export class Journal {
     return this.recorded.length === 0
   }
 
-  /** Appends a record, durably; a failed append is cut off again, so the journal never holds half a line. */
-  async append(entry: JournalEntry): Promise<void> {
-    const line = `${JSON.stringify(entry)}\n`
+  /** Appends records, durably; a failed append is cut off again, so the journal never holds half a line. */
+  async append(entries: JournalEntry[]): Promise<void> {
+    const line = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('')
     const created = this.size === 0
     if (created) await fs.mkdir(this.dir, {recursive: true})
     const handle = await fs.open(this.file, 'a')
@@ -64,7 +64,7 @@ export class Journal {
     }
     if (created) await syncFolder(this.dir)
     this.size += Buffer.byteLength(line)
-    this.recorded.push(entry)
+    this.recorded.push(...entries)
   }
 
   /** Everything recorded is committed. */

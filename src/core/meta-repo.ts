@@ -1,6 +1,6 @@
 // The metadata repository `.dkt/.git`: plain JSON files read from the work tree. A command's change is one commit under
 // the project lock, all or nothing; a scheduler's runs are recorded durably first and committed in groups after.
-import {type Dirent, readdirSync, readFileSync} from 'node:fs'
+import {type Dirent, readdirSync, readFileSync, statSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -9,6 +9,7 @@ import {canonicalJson} from '../base/canonical-json.js'
 import {DiskFullError, DktError, GitFailedError, InvalidArgumentError} from '../base/errors.js'
 import {commitIdentity, runGit} from '../base/git-cli.js'
 import {acquireLock, isAlive} from '../base/lock.js'
+import {profiled} from '../base/profile.js'
 import {shortId} from './ids.js'
 import {type ForeignJournal, Journal, type JournalEntry, foreignJournals} from './journal.js'
 import {completeLines, parseMetadataJson, parseMetadataLines, parses} from './metadata-parse.js'
@@ -32,6 +33,14 @@ const STAGING_INDEX = 'index.dkt-staging'
 const MAINTENANCE_EVERY = 100
 /** Where each process journals what it recorded but has not committed yet (in `.git/`: never committed). */
 const JOURNAL_DIR = 'dkt-journal'
+
+/** A record waiting for the lock (see MetaRepo.record). */
+interface WaitingRecord {
+  message: string
+  body: (tx: Transaction) => Promise<void> | void
+  resolve: () => void
+  reject: (error: unknown) => void
+}
 
 /** Pending writes of one transaction: file contents to write, `null` to delete. */
 export class Transaction {
@@ -104,6 +113,10 @@ export class MetaRepo {
   private queue: Promise<unknown> = Promise.resolve()
   /** What this process recorded and has not committed yet (see record). */
   private readonly journal: Journal
+  /** The index and HEAD as this process's last commit left them (see indexState): the index is HEAD's then. */
+  private indexAtHead: string | undefined
+  /** Records waiting for the lock, written together once it is theirs (see record). */
+  private readonly waitingRecords: WaitingRecord[] = []
 
   /**
    * The command that runs dkt (`'node' '/…/bin/run.js'`), for the merge drivers every writer makes sure this clone
@@ -205,27 +218,69 @@ export class MetaRepo {
 
   /**
    * Records a change without waiting for git (a scheduler's run): under the project lock, `body`'s files are written
-   * and fsynced (temp file, fsync, rename, fsync of the folder; appends fsynced), then journaled. From then on they
-   * are facts every command reads and none rolls back; commitRecorded commits them, or, if this process dies first,
-   * whichever command takes the lock next ("recovered").
+   * and fsynced (temp file, fsync, rename, fsync of the folder; appends fsynced), then journaled. From then on they are facts every
+   * command reads and none rolls back; commitRecorded commits them, or, if this process dies first, whichever command
+   * takes the lock next ("recovered"). Records that wait for the lock together are written under one hold of it and
+   * made durable by the same folder fsyncs and one journal append: a scheduler finishing many runs is not bound by
+   * one lock, recovery check and journal fsync per run.
    */
-  async record(message: string, body: (tx: Transaction) => Promise<void> | void): Promise<void> {
-    await this.underLock(async () => {
+  record(message: string, body: (tx: Transaction) => Promise<void> | void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waitingRecords.push({message, body, resolve, reject})
+      if (this.waitingRecords.length > 1) return
+      let taken = false
+      const work = async () => {
+        taken = true
+        const batch = this.waitingRecords.splice(0)
+        // Whatever went wrong fails each record not settled yet (a settled one ignores it).
+        await this.recordAll(batch).catch((error: unknown) => batch.forEach((waiting) => waiting.reject(error)))
+      }
+      // No lock (busy): the records that waited for it fail; once they were taken, their failures are their own.
+      this.underLock(work).catch((error: unknown) => {
+        if (!taken) for (const waiting of this.waitingRecords.splice(0)) waiting.reject(error)
+      })
+    })
+  }
+
+  /** Records in order: each one's files written (fsynced), then their folders flushed and all journaled together. */
+  private async recordAll(batch: WaitingRecord[]): Promise<void> {
+    const written: Array<{record: WaitingRecord; before: Map<string, string | null>; entry: JournalEntry}> = []
+    const folders = new Set<string>()
+    for (const record of batch) {
       const tx = new Transaction(this.dir)
-      await body(tx)
+      try {
+        await record.body(tx)
+      } catch (error) {
+        record.reject(error)
+        continue
+      }
       const before = this.contentsBefore(tx)
       const paths = changedPaths(tx, before)
-      if (paths.length === 0) return
+      if (paths.length === 0) {
+        record.resolve()
+        continue
+      }
       try {
-        const folders = await this.writeFiles(tx, before, true)
-        // The journal line follows the files in place; the folders are flushed alongside it: a power cut in between
-        // leaves a journaled file missing, which recovery leaves out (the run was not reported finished).
-        await Promise.all([...[...folders].map(syncFolder), this.journal.append({message, paths})])
+        for (const folder of await this.writeFiles(tx, before, true)) folders.add(folder)
+        written.push({record, before, entry: {message: record.message, paths}})
       } catch (error) {
         await this.restoreFiles(before)
-        throw await this.explainFailure(error)
+        record.reject(await this.explainFailure(error))
       }
-    })
+    }
+    if (written.length === 0) return
+    try {
+      // The journal lines follow the files in place; the folders are flushed alongside them: a power cut in between
+      // leaves a journaled file missing, which recovery leaves out (the run was not reported finished).
+      await profiled('fsync', () => Promise.all([...[...folders].map(syncFolder), this.journal.append(written.map((w) => w.entry))]))
+    } catch (error) {
+      // Put back newest first: a file two records changed gets its content from before the first.
+      for (const {before} of written.reverse()) await this.restoreFiles(before)
+      const failure = await this.explainFailure(error)
+      for (const {record} of written) record.reject(failure)
+      return
+    }
+    for (const {record} of written) record.resolve()
   }
 
   /** Whether this process recorded changes that are not committed yet. */
@@ -487,7 +542,7 @@ export class MetaRepo {
         return
       }
       const created = await fs.mkdir(path.dirname(file), {recursive: true})
-      await writeFileAtomic(file, content, {fsync: durable})
+      await profiled(durable ? 'write (fsynced)' : 'write', () => writeFileAtomic(file, content, {fsync: durable}))
       for (const folder of foldersToSync(file, created)) folders.add(folder)
     }
     const append = async (rel: string, text: string) => {
@@ -496,21 +551,21 @@ export class MetaRepo {
       const handle = await fs.open(file, 'a')
       try {
         await handle.writeFile(text)
-        if (durable) await handle.datasync()
+        if (durable) await profiled('fsync', () => handle.datasync())
       } finally {
         await handle.close()
       }
       if (before.get(rel) === null) for (const folder of foldersToSync(file, created)) folders.add(folder)
     }
     await Promise.all(
-      [...before.keys()].map((rel) => {
-        const lines = tx.appends.get(rel)
-        if (!lines) return place(rel, tx.writes.get(rel) as string | null)
-        const added = lines.map((line) => `${line}\n`).join('')
-        const base = tx.writes.has(rel) ? (tx.writes.get(rel) ?? '') : (before.get(rel) ?? '')
-        if (!tx.writes.has(rel) && (base === '' || base.endsWith('\n'))) return append(rel, added)
-        const kept = completeLines(base).filter((line) => line.trim() !== '')
-        return place(rel, `${kept.map((line) => `${line}\n`).join('')}${added}`)
+        [...before.keys()].map((rel) => {
+          const lines = tx.appends.get(rel)
+          if (!lines) return place(rel, tx.writes.get(rel) as string | null)
+          const added = lines.map((line) => `${line}\n`).join('')
+          const base = tx.writes.has(rel) ? (tx.writes.get(rel) ?? '') : (before.get(rel) ?? '')
+          if (!tx.writes.has(rel) && (base === '' || base.endsWith('\n'))) return append(rel, added)
+          const kept = completeLines(base).filter((line) => line.trim() !== '')
+          return place(rel, `${kept.map((line) => `${line}\n`).join('')}${added}`)
       }),
     )
     return folders
@@ -530,7 +585,8 @@ export class MetaRepo {
     try {
       await this.stagingFromHead(index, staging, env)
       // Explicit paths only (never -A): config, secrets/ and cache/ cannot be staged even if .gitignore is edited.
-      await this.git([...config, 'add', '--all', '--', ...paths], env)
+      // update-index takes exactly these (a missing one is removed), where `add` would match each against the tree.
+      await this.git([...config, 'update-index', '--add', '--remove', '--', ...paths], env)
       const maintenance = this.maintenanceDeferred && ++this.deferredCommits % MAINTENANCE_EVERY !== 0 ? ['-c', 'maintenance.auto=false'] : []
       const committed = await this.git([...config, ...maintenance, 'commit', '-q', '--no-verify', '-m', message], env).then(
         () => true,
@@ -542,6 +598,7 @@ export class MetaRepo {
       if (committed) {
         await fs.rename(staging, index)
         this.committedUnderLock = true
+        this.indexAtHead = indexState(this.dir)
       }
     } finally {
       await fs.rm(staging, {force: true})
@@ -557,6 +614,10 @@ export class MetaRepo {
     await fs.copyFile(index, staging).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error
     })
+    // The index this process made at its last commit, untouched since, with HEAD still that commit: it is HEAD's.
+    const known = this.indexAtHead
+    this.indexAtHead = undefined
+    if (known !== undefined && known === indexState(this.dir)) return
     await this.git(['read-tree', '--reset', 'HEAD'], env).catch(async () => {
       await fs.rm(staging, {force: true})
       if (await this.hasHead()) await this.git(['read-tree', 'HEAD'], env)
@@ -584,6 +645,24 @@ export class MetaRepo {
       if (content === null) await fs.rm(this.abs(rel), {force: true})
       else await writeFileAtomic(this.abs(rel), content)
     }
+  }
+}
+
+/**
+ * The real index's identity (device, inode, size, modification time) and the commit HEAD's branch points to, read
+ * from the files: equal before and after, nobody replaced the index or moved the branch (a packed or detached ref:
+ * undefined, and the index is rebuilt from HEAD as always).
+ */
+function indexState(dktDir: string): string | undefined {
+  try {
+    const gitDir = path.join(dktDir, '.git')
+    const head = readFileSync(path.join(gitDir, 'HEAD'), 'utf8').trim()
+    if (!head.startsWith('ref: refs/')) return undefined
+    const commit = readFileSync(path.join(gitDir, head.slice(5)), 'utf8').trim()
+    const index = statSync(path.join(gitDir, 'index'), {bigint: true})
+    return `${commit} ${index.dev}:${index.ino}:${index.size}:${index.mtimeNs}:${index.ctimeNs}`
+  } catch {
+    return undefined
   }
 }
 

@@ -1,8 +1,7 @@
 // Runs a command on this machine (no shell), streaming and capturing its output, cancellable.
-import {spawn} from 'node:child_process'
-
 import {profiledSync} from '../base/profile.js'
 import type {RunOutcome} from './outcome.js'
+import {currentLaunch} from '../base/spawner.js'
 import {CommandSupervisor, type SuperviseOptions} from './supervise.js'
 
 export interface LocalRunOptions extends SuperviseOptions {
@@ -20,28 +19,25 @@ function startFailure(file: string, code: string | undefined, message: string | 
   return (message || 'the command could not be started').split('\n')[0]
 }
 
-// Node's own spawn: a scheduler starts a command per run, and a wrapper library's streams and promises around each
-// one cost more than the rest of the run's bookkeeping.
+// Node's own spawn (here or in the scheduler's helper process, see spawner.ts): a scheduler starts a command per run,
+// and a wrapper library's streams and promises around each one cost more than the rest of the run's bookkeeping.
 export async function runLocal(options: LocalRunOptions): Promise<RunOutcome> {
   const supervisor = new CommandSupervisor(options)
   try {
     return await new Promise<RunOutcome>((resolve) => {
+      const streams = {stdout: supervisor.forward('stdout'), stderr: supervisor.forward('stderr')}
       // Its own process group, so that a cancel reaches everything the command started.
-      const child = profiledSync('spawn', () =>
-        spawn(options.file, options.args, {cwd: options.cwd, env: {...process.env, ...options.env}, detached: true, stdio: ['ignore', 'pipe', 'pipe']}),
+      const command = profiledSync('spawn', () =>
+        currentLaunch()(
+          {file: options.file, args: options.args, cwd: options.cwd, env: options.env, detached: true},
+          {
+            output: (stream, chunk) => streams[stream](chunk),
+            failedToStart: (code, message) => resolve(supervisor.failed(startFailure(options.file, code, message))),
+            closed: (exitCode, signal) => resolve(supervisor.ended(exitCode, signal)),
+          },
+        ),
       )
-      child.stdout.on('data', supervisor.forward('stdout'))
-      child.stderr.on('data', supervisor.forward('stderr'))
-      // The first of the two settles: a command that could not start has no exit status.
-      child.on('error', (error: NodeJS.ErrnoException) => resolve(supervisor.failed(startFailure(options.file, error.code, error.message))))
-      child.on('close', (exitCode, signal) => resolve(supervisor.ended(exitCode, signal)))
-      supervisor.stopOnAbort((signal) => {
-        try {
-          if (child.pid) process.kill(-child.pid, signal)
-        } catch {
-          // already gone
-        }
-      })
+      supervisor.stopOnAbort((signal) => command.kill(signal))
     })
   } finally {
     supervisor.dispose()

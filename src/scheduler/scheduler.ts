@@ -8,6 +8,7 @@ import {withHostLabel} from '../core/labels.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {RunRecord} from '../core/model/run.js'
 import {executeRun} from '../core/node/execute.js'
+import {useSpawner} from '../base/spawner.js'
 import {recoverInterrupted} from '../core/node/recover.js'
 import {GroupCommitter} from './commit-batch.js'
 import {planRuns} from './plan.js'
@@ -107,6 +108,8 @@ export class Scheduler {
 
   async run(): Promise<SchedulerResult> {
     const maintain = this.repo.deferMaintenance()
+    // Commands are forked by a small helper process, not by this large one (see spawner.ts).
+    const stopSpawner = useSpawner({concurrency: this.options.concurrency})
     try {
       await profiled('scheduler start-up', () => this.begin())
       for (;;) {
@@ -115,7 +118,7 @@ export class Scheduler {
         await this.idle()
       }
     } finally {
-      await this.stop()
+      await this.stop().finally(stopSpawner)
       // Housekeeping only: a failure here loses nothing, and the runs are recorded already.
       await maintain().catch(() => {})
     }

@@ -1,6 +1,7 @@
 // Executes one run of a node in named phases: prepare (inputs, outputs, command), run the command, publish the
 // outputs, finish (hook, record, report). A run that succeeded on the same inputs is reused instead.
-import {mkdir, rm} from 'node:fs/promises'
+import {existsSync, mkdirSync, rmdirSync} from 'node:fs'
+import {rm} from 'node:fs/promises'
 import * as path from 'node:path'
 
 import {compactJson} from '../../base/canonical-json.js'
@@ -152,8 +153,7 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
 /** The phases of a claimed run, in its own scratch folder. */
 async function executeClaimed(repo: MetaRepo, node: NodeDef, run: RunRecord, options: ExecuteOptions): Promise<RunRecord> {
   const workDir = path.join(repo.project.cacheDir, 'runs', run.id)
-  await rm(workDir, {recursive: true, force: true})
-  await mkdir(workDir, {recursive: true})
+  await freshWorkDir(workDir)
   const drivers = driverCache(repo, {signal: options.signal})
   const {config, secrets} = await drivers.settings()
   const secretValues = [...Object.values(config), ...Object.values(secrets).filter((v): v is string => Boolean(v))]
@@ -189,6 +189,21 @@ async function executeClaimed(repo: MetaRepo, node: NodeDef, run: RunRecord, opt
     throw error
   } finally {
     live.close()
+    await removeWorkDir(workDir)
+  }
+}
+
+// Most runs leave their scratch folder empty (path sources are used in place): a synchronous check and rmdir cost
+// microseconds where a recursive rm walks it through the thread pool; only a folder with content is removed so.
+async function freshWorkDir(workDir: string): Promise<void> {
+  if (existsSync(workDir)) await rm(workDir, {recursive: true, force: true})
+  mkdirSync(workDir, {recursive: true})
+}
+
+async function removeWorkDir(workDir: string): Promise<void> {
+  try {
+    rmdirSync(workDir)
+  } catch {
     await rm(workDir, {recursive: true, force: true})
   }
 }
