@@ -7,8 +7,9 @@ import type {Version} from '../base/version.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {NodeDef} from '../core/model/node.js'
 import type {RunRecord} from '../core/model/run.js'
-import {claimedRuns, type DueState, nodeDue} from '../core/node/due.js'
-import {loadAllNodes, nodesChangedAt} from '../core/node/store.js'
+import {claimedRuns, nodeDue} from '../core/node/due.js'
+import {type CachedDueState, dueStates} from '../core/node/due-cache.js'
+import {nodesChangedAt} from '../core/node/store.js'
 import {type Candidate, type PlanGraph, producerIndex, refreshableNow, upstream} from './plan.js'
 
 export interface NodeState extends Candidate {
@@ -26,7 +27,10 @@ const RECENT_NS = 2_000_000_000n
 type RunningHere = Pick<ReadonlySet<string>, 'has'>
 
 async function readState(repo: MetaRepo, node: NodeDef, claimed: RunRecord[]): Promise<NodeState> {
-  const due: DueState = await nodeDue(repo, node, claimed)
+  return stateOf(node, await nodeDue(repo, node, claimed), claimed)
+}
+
+function stateOf(node: NodeDef, due: CachedDueState, claimed: RunRecord[]): NodeState {
   return {
     id: node.id,
     inputs: node.inputs,
@@ -131,8 +135,9 @@ export class NodeStates {
   private async scanFully(): Promise<void> {
     // Taken before reading: a node added while the folder is read is found by the next round.
     const changedAt = nodesChangedAt(this.repo)
-    const [nodes, claimed] = await Promise.all([loadAllNodes(this.repo), claimedRuns(this.repo)])
-    const states = await Promise.all(nodes.map((node) => readState(this.repo, node, claimed)))
+    // Through the cache of due states: at start after one leaf changed, only that leaf's reader is read.
+    const {nodes, claimed} = await dueStates(this.repo)
+    const states = nodes.map(({node, due}) => stateOf(node, due, claimed))
     this.states = new Map()
     this.dueIds.clear()
     for (const state of states) this.set(state)
