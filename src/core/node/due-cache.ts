@@ -108,7 +108,8 @@ class StampTable {
   readonly stamps: string[] = []
   private readonly index = new Map<string, number>()
 
-  constructor(private readonly stampedAt: number) {}
+  /** `settledBefore`: a file changed since then is racy. */
+  constructor(private readonly settledBefore: number) {}
 
   add(reads: Map<string, string>): number[] {
     return [...reads].map(([rel, stamp]) => {
@@ -128,7 +129,7 @@ class StampTable {
   private racy(stamp: string): boolean {
     if (stamp === 'absent') return false
     const changedAt = Number(stamp.split(':')[3])
-    return !(changedAt < this.stampedAt - RACY_MS)
+    return !(changedAt < this.settledBefore)
   }
 }
 
@@ -148,10 +149,10 @@ const depsOf = (cache: CacheFile, deps: number[]) => new Map(deps.map((index) =>
 
 /**
  * Every node (sorted by ID) and whether it is due, from the cache where what it depends on is unchanged, read and
- * cached again otherwise; and the live claims they were decided with. Errors (a broken file) are thrown as reading
+ * cached again otherwise; and the live claims they were decided with. `racyMs` (tests): see RACY_MS. Errors (a broken file) are thrown as reading
  * would throw them, and nothing read with a warning (a torn line) is cached, so that the warning is given every time.
  */
-export async function dueStates(repo: MetaRepo): Promise<{nodes: NodeDue[]; claimed: RunRecord[]}> {
+export async function dueStates(repo: MetaRepo, options: {racyMs?: number} = {}): Promise<{nodes: NodeDue[]; claimed: RunRecord[]}> {
   const claimed = await claimedRuns(repo)
   const claims = Object.fromEntries(claimed.map((run) => [run.id, run.node]))
   const cache = readCache(repo)
@@ -171,7 +172,7 @@ export async function dueStates(repo: MetaRepo): Promise<{nodes: NodeDue[]; clai
     }
   }
   const nodes = [...kept, ...[...fresh.values()].map((read) => read.due)].sort((a, b) => (a.node.id < b.node.id ? -1 : 1))
-  if (listed || fresh.size > 0 || reclaimed.size > 0) await writeCache(repo, {cache, listed: listed?.reads, ids, claims, kept, fresh})
+  if (listed || fresh.size > 0 || reclaimed.size > 0) await writeCache(repo, {cache, listed: listed?.reads, ids, claims, kept, fresh, racyMs: options.racyMs ?? RACY_MS})
   return {nodes: nodes.map(({node, due, byRef}) => ({node, due, ...(byRef ? {byRef} : {})})), claimed}
 }
 
@@ -203,9 +204,10 @@ async function writeCache(
     claims: Record<string, string>
     kept: CachedNode[]
     fresh: Map<string, {due: NodeDue; reads: Map<string, string>; warned: boolean}>
+    racyMs: number
   },
 ): Promise<void> {
-  const table = new StampTable(Date.now())
+  const table = new StampTable(Date.now() - parts.racyMs)
   const {cache} = parts
   const idDeps = table.add(parts.listed ?? depsOf(cache as CacheFile, (cache as CacheFile).idDeps))
   const nodes: CachedNode[] = parts.kept.map((entry) => ({...entry, deps: table.add(depsOf(cache as CacheFile, entry.deps))}))
