@@ -97,12 +97,13 @@ function listIfExists(dir: string): Dirent[] {
 }
 
 /**
- * What identifies a file's or folder's content without reading it, as git's index does: inode, size, modification
- * and change times (the change time cannot be set by hand); `absent` for a missing one.
+ * What identifies a file's or folder's content without reading it, as git's index does: inode, size and change time
+ * (set by the kernel on every write, rename or attribute change, and never by hand, unlike the modification time);
+ * `absent` for a missing one.
  */
 export function statStamp(file: string): string {
   const stats = statSync(file, {throwIfNoEntry: false})
-  return stats ? `${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}` : 'absent'
+  return stats ? `${stats.ino}:${stats.size}:${stats.ctimeMs}` : 'absent'
 }
 
 export class MetaRepo {

@@ -28,7 +28,7 @@ export interface NodeDue {
 }
 
 /** Bump when the due rule, or what it reads, changes: a cache written by another rule is then ignored. */
-const FORMAT = 1
+const FORMAT = 2
 const CACHE_FILE = 'status.json'
 /**
  * A file changed this recently when its stamp was taken may change again within the same tick of the file system's
@@ -36,6 +36,11 @@ const CACHE_FILE = 'status.json'
  */
 const RACY_MS = 2000
 const RACY = 'racy'
+/**
+ * Rewriting the cache costs about as much as reading this many nodes again: fewer (one leaf changed, claims come and
+ * go while a scheduler runs) are read again next time instead.
+ */
+const REWRITE_AFTER = 32
 
 interface CachedNode extends NodeDue {
   /** Indexes into CacheFile.paths of what the state was read from. */
@@ -128,7 +133,7 @@ class StampTable {
 
   private racy(stamp: string): boolean {
     if (stamp === 'absent') return false
-    const changedAt = Number(stamp.split(':')[3])
+    const changedAt = Number(stamp.split(':')[2])
     return !(changedAt < this.settledBefore)
   }
 }
@@ -172,7 +177,7 @@ export async function dueStates(repo: MetaRepo, options: {racyMs?: number} = {})
     }
   }
   const nodes = [...kept, ...[...fresh.values()].map((read) => read.due)].sort((a, b) => (a.node.id < b.node.id ? -1 : 1))
-  if (listed || fresh.size > 0 || reclaimed.size > 0) await writeCache(repo, {cache, listed: listed?.reads, ids, claims, kept, fresh, racyMs: options.racyMs ?? RACY_MS})
+  if (listed || fresh.size > REWRITE_AFTER) await writeCache(repo, {cache, listed: listed?.reads, ids, claims, kept, fresh, racyMs: options.racyMs ?? RACY_MS})
   return {nodes: nodes.map(({node, due, byRef}) => ({node, due, ...(byRef ? {byRef} : {})})), claimed}
 }
 
