@@ -152,10 +152,18 @@ function cachedEntry({node, due, byRef}: NodeDue, deps: number[]): CachedNode {
 
 const depsOf = (cache: CacheFile, deps: number[]) => new Map(deps.map((index) => [cache.paths[index], cache.stamps[index]]))
 
+/** A node read again: its state, what it was read from, and whether a warning was given (it is not cached then). */
+interface FreshRead {
+  due: NodeDue
+  reads: Map<string, string>
+  warned: boolean
+}
+
 /**
  * Every node (sorted by ID) and whether it is due, from the cache where what it depends on is unchanged, read and
- * cached again otherwise; and the live claims they were decided with. `racyMs` (tests): see RACY_MS. Errors (a broken file) are thrown as reading
- * would throw them, and nothing read with a warning (a torn line) is cached, so that the warning is given every time.
+ * cached again otherwise; and the live claims they were decided with. `racyMs` (tests): see RACY_MS. Errors (a
+ * broken file) are thrown as reading would throw them, and nothing read with a warning (a torn line) is cached, so
+ * that the warning is given every time.
  */
 export async function dueStates(repo: MetaRepo, options: {racyMs?: number} = {}): Promise<{nodes: NodeDue[]; claimed: RunRecord[]}> {
   const claimed = await claimedRuns(repo)
@@ -166,7 +174,7 @@ export async function dueStates(repo: MetaRepo, options: {racyMs?: number} = {})
   const ids = listed?.result ?? (cache as CacheFile).ids
   const cached = new Map((cache?.nodes ?? []).map((entry) => [entry.node.id, entry]))
   const reclaimed = claimsChanged(cache?.claims ?? {}, claims)
-  const fresh = new Map<string, {due: NodeDue; reads: Map<string, string>; warned: boolean}>()
+  const fresh = new Map<string, FreshRead>()
   const kept: CachedNode[] = []
   for (const id of ids) {
     const entry = cached.get(id)
@@ -177,11 +185,13 @@ export async function dueStates(repo: MetaRepo, options: {racyMs?: number} = {})
     }
   }
   const nodes = [...kept, ...[...fresh.values()].map((read) => read.due)].sort((a, b) => (a.node.id < b.node.id ? -1 : 1))
-  if (listed || fresh.size > REWRITE_AFTER) await writeCache(repo, {cache, listed: listed?.reads, ids, claims, kept, fresh, racyMs: options.racyMs ?? RACY_MS})
+  if (listed || fresh.size > REWRITE_AFTER) {
+    await writeCache(repo, {cache, listed: listed?.reads, ids, claims, kept, fresh, racyMs: options.racyMs ?? RACY_MS})
+  }
   return {nodes: nodes.map(({node, due, byRef}) => ({node, due, ...(byRef ? {byRef} : {})})), claimed}
 }
 
-async function readTraced(repo: MetaRepo, id: string, claimed: RunRecord[]): Promise<{due: NodeDue; reads: Map<string, string>; warned: boolean} | undefined> {
+async function readTraced(repo: MetaRepo, id: string, claimed: RunRecord[]): Promise<FreshRead | undefined> {
   const warn = repo.onWarning
   let warned = false
   repo.onWarning = (message) => {
@@ -208,7 +218,7 @@ async function writeCache(
     ids: string[]
     claims: Record<string, string>
     kept: CachedNode[]
-    fresh: Map<string, {due: NodeDue; reads: Map<string, string>; warned: boolean}>
+    fresh: Map<string, FreshRead>
     racyMs: number
   },
 ): Promise<void> {
