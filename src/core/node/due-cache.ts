@@ -37,10 +37,10 @@ const CACHE_FILE = 'status.json'
 const RACY_MS = 2000
 const RACY = 'racy'
 /**
- * Rewriting the cache costs about as much as reading this many nodes again: fewer (one leaf changed, claims come and
- * go while a scheduler runs) are read again next time instead.
+ * Rewriting the cache costs about as much as reading this many metadata files: nodes read again from fewer (one leaf
+ * changed, claims that come and go while a scheduler runs) are read again next time instead.
  */
-const REWRITE_AFTER = 32
+const REWRITE_AFTER_READS = 256
 
 interface CachedNode extends NodeDue {
   /** Indexes into CacheFile.paths of what the state was read from. */
@@ -185,7 +185,7 @@ export async function dueStates(repo: MetaRepo, options: {racyMs?: number} = {})
     }
   }
   const nodes = [...kept, ...[...fresh.values()].map((read) => read.due)].sort((a, b) => (a.node.id < b.node.id ? -1 : 1))
-  if (listed || fresh.size > REWRITE_AFTER) {
+  if (listed || [...fresh.values()].reduce((sum, read) => sum + read.reads.size, 0) > REWRITE_AFTER_READS) {
     await writeCache(repo, {cache, listed: listed?.reads, ids, claims, kept, fresh, racyMs: options.racyMs ?? RACY_MS})
   }
   return {nodes: nodes.map(({node, due, byRef}) => ({node, due, ...(byRef ? {byRef} : {})})), claimed}
