@@ -1,6 +1,6 @@
 // The metadata repository `.dkt/.git`: plain JSON files read from the work tree. A command's change is one commit under
 // the project lock, all or nothing; a scheduler's runs are recorded durably first and committed in groups after.
-import {type Dirent, readdirSync, readFileSync, statSync} from 'node:fs'
+import {type Dirent, existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -105,7 +105,19 @@ function listIfExists(dir: string): Dirent[] {
   }
 }
 
+/**
+ * What identifies a file's or folder's content without reading it, as git's index does: inode, size and change time
+ * (set by the kernel on every write, rename or attribute change, and never by hand, unlike the modification time);
+ * `absent` for a missing one.
+ */
+export function statStamp(file: string): string {
+  const stats = statSync(file, {throwIfNoEntry: false})
+  return stats ? `${stats.ino}:${stats.size}:${stats.ctimeMs}` : 'absent'
+}
+
 export class MetaRepo {
+  /** The computations being traced (see traceReads): every metadata file and folder read, with its stamp before the read. */
+  private readonly traces = new Set<Map<string, string>>()
   /** See deferMaintenance. */
   private maintenanceDeferred = false
   private deferredCommits = 0
@@ -166,12 +178,14 @@ export class MetaRepo {
   // Metadata files are small and read by the thousand (a scheduler refreshing a node with many inputs): one
   // synchronous read costs a few microseconds, a promise-based one four thread-pool round trips.
   async readJson<T>(relPath: string): Promise<T | undefined> {
+    this.trace(relPath)
     const text = readIfExists(this.abs(relPath))
     return text === undefined ? undefined : parseMetadataJson<T>(relPath, text)
   }
 
   /** The records of a JSON-lines file; a torn last line is skipped with a warning (the next append drops it). */
   async readJsonLines<T>(relPath: string): Promise<T[]> {
+    this.trace(relPath)
     const text = readIfExists(this.abs(relPath))
     if (text === undefined) return []
     return parseMetadataLines<T>(relPath, text, () =>
@@ -181,6 +195,7 @@ export class MetaRepo {
 
   /** Names of the `*.json` files in a metadata folder, without the extension, sorted. */
   async listJson(relDir: string): Promise<string[]> {
+    this.trace(relDir)
     return listIfExists(this.abs(relDir))
       .filter((e) => !e.isDirectory() && e.name.endsWith('.json'))
       .map((e) => e.name.slice(0, -5))
@@ -189,10 +204,38 @@ export class MetaRepo {
 
   /** Names of the sub-folders of a metadata folder, sorted. */
   async listDirs(relDir: string): Promise<string[]> {
+    this.trace(relDir)
     return listIfExists(this.abs(relDir))
       .filter((e) => e.isDirectory())
       .map((e) => e.name)
       .sort()
+  }
+
+  /** Whether a metadata file exists (traced like a read). */
+  exists(relPath: string): boolean {
+    this.trace(relPath)
+    return existsSync(this.abs(relPath))
+  }
+
+  /**
+   * Runs `work`, noting the stamp (see statStamp) of every metadata file and folder it reads through this repository,
+   * taken before the read: if none has changed since, neither has what `work` read. Reads made meanwhile by other work
+   * of this process are noted too (a stamp too many costs a recomputation, never a stale answer).
+   */
+  async traceReads<T>(work: () => Promise<T>): Promise<{result: T; reads: Map<string, string>}> {
+    const reads = new Map<string, string>()
+    this.traces.add(reads)
+    try {
+      return {result: await work(), reads}
+    } finally {
+      this.traces.delete(reads)
+    }
+  }
+
+  private trace(relPath: string): void {
+    if (this.traces.size === 0) return
+    const stamp = statStamp(this.abs(relPath))
+    for (const reads of this.traces) if (!reads.has(relPath)) reads.set(relPath, stamp)
   }
 
   async git(args: string[], env?: Record<string, string>): Promise<string> {

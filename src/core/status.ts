@@ -5,8 +5,9 @@ import {defaultLabels} from './labels.js'
 import {type LabelWait, labelWaits, labelWaitText} from './label-waits.js'
 import type {MetaRepo} from './meta-repo.js'
 import {shortRefName} from '../kinds/ref-pattern.js'
-import {claimedRuns, type DueReason, type DueState, nodeDue, nodeDueByRef, pickRefDue, type RefDue, type RunsReader} from './node/due.js'
-import {inputSources, loadAllNodes} from './node/store.js'
+import {claimedRuns, type DueReason, type DueState, type RunsReader} from './node/due.js'
+import {type CachedDueState, dueStates, type NodeDue, readNodeDue} from './node/due-cache.js'
+import {loadAllNodes} from './node/store.js'
 import type {NodeDef} from './model/node.js'
 import {loadSource} from './source/store.js'
 
@@ -24,22 +25,30 @@ export interface NodeStatus {
   waitsFor?: LabelWait
 }
 
+/**
+ * Every node and whether it is due (see due-cache.ts): through the cache of due states when read from the metadata
+ * files, directly when `runsOf` keeps the runs in memory (the web view) or only some nodes are asked for.
+ */
+export async function nodeDues(repo: MetaRepo, options: {runsOf?: RunsReader; nodes?: NodeDef[]} = {}): Promise<NodeDue[]> {
+  if (!options.runsOf && !options.nodes) return (await dueStates(repo)).nodes
+  const claimed = await claimedRuns(repo)
+  const dues: NodeDue[] = []
+  for (const node of options.nodes ?? (await loadAllNodes(repo))) dues.push(await readNodeDue(repo, node, claimed, options.runsOf))
+  return dues
+}
+
 /** Every node's status, or only that of `nodes` (a node's page). */
 export async function projectStatus(repo: MetaRepo, options: {workerLabels?: string[]; runsOf?: RunsReader; nodes?: NodeDef[]} = {}): Promise<NodeStatus[]> {
   const workerLabels = options.workerLabels ?? defaultLabels()
-  const claimed = await claimedRuns(repo)
   const statuses: NodeStatus[] = []
-  const nodes = options.nodes ?? (await loadAllNodes(repo))
-  for (const node of nodes) {
-    const defs = await inputSources(repo, node)
-    const byRef = await nodeDueByRef(repo, node, claimed, options.runsOf, defs)
-    const due = byRef ? pickRefDue(byRef) : await nodeDue(repo, node, claimed, options.runsOf, defs)
+  const dues = await nodeDues(repo, options)
+  for (const {node, due, byRef} of dues) {
     const refs = Array.isArray(byRef) ? await refStatuses(repo, node.id, byRef) : undefined
     const reasons = refs ? refsText(refs) : await reasonsText(repo, node.id, due)
     if (refs && refs.length === 0) reasons.push('no ref to run on')
     statuses.push({node: node.id, command: node.command, labels: node.labels, state: due.state, due: due.state === 'due', reasons, ...(refs ? {refs} : {})})
   }
-  await explainLabelWaits(repo, statuses, nodes, workerLabels)
+  await explainLabelWaits(repo, statuses, dues.map((due) => due.node), workerLabels)
   return statuses
 }
 
@@ -55,7 +64,7 @@ async function explainLabelWaits(repo: MetaRepo, statuses: NodeStatus[], nodes: 
   }
 }
 
-async function refStatuses(repo: MetaRepo, node: string, byRef: RefDue[]): Promise<NonNullable<NodeStatus['refs']>> {
+async function refStatuses(repo: MetaRepo, node: string, byRef: {ref: string; due: CachedDueState}[]): Promise<NonNullable<NodeStatus['refs']>> {
   return Promise.all(
     byRef.map(async ({ref, due}) => ({ref, state: due.state, due: due.state === 'due', reasons: await reasonsText(repo, node, due)})),
   )
@@ -68,7 +77,7 @@ function refsText(refs: NonNullable<NodeStatus['refs']>): string[] {
   return [...others, ...(upToDate > 0 ? [`${upToDate} ref${upToDate === 1 ? '' : 's'} up to date`] : [])]
 }
 
-async function reasonsText(repo: MetaRepo, node: string, due: DueState): Promise<string[]> {
+async function reasonsText(repo: MetaRepo, node: string, due: CachedDueState): Promise<string[]> {
   switch (due.state) {
     case 'waiting':
       return due.missing.map((name) => `waiting for ${name} (no version yet)`)

@@ -71,6 +71,9 @@ export class Scheduler {
   private checkedSoFar: Set<string> | undefined = new Set()
   private checkingTheRest: Promise<void> | undefined
   private checkFailure: unknown
+  /** The recording of runs a dead process left running (see recoverLeftRunning), and whether it is done. */
+  private recovering: Promise<void> | undefined
+  private recovered = false
   /** Something changed since the last planning round. */
   private dirty = true
   /** Ends the current idle wait. */
@@ -125,18 +128,18 @@ export class Scheduler {
     return {runs: this.finished, failed: this.failedCount()}
   }
 
-  /** Records the runs a dead process left and follows the sources (unless --once); see checkFirst for their check. */
+  /** Puts right what dead writers left and follows the sources (unless --once); see checkFirst for their check. */
   private async begin(): Promise<void> {
     this.options.stop.addEventListener('abort', () => {
       this.options.onEvent({type: 'stopping', running: this.running.size})
       this.wake()
     })
-    const recovered = await recoverInterrupted(this.repo, {now: new Date()})
-    // A new process tries what earlier ones could not send at once (and the recovered runs' statuses), whatever
-    // their backoff said; in the background, as every status the scheduler sends.
+    // What dead writers left is put right (under the lock) before the first look at the nodes.
+    await this.repo.exclusive(async () => {})
+    // A new process tries what earlier ones could not send at once, whatever their backoff said; in the background,
+    // as every status the scheduler sends.
     void this.sendStatuses(true)
     this.statusTimer = setInterval(() => void this.sendStatuses(), STATUS_RETRY_MS).unref()
-    if (recovered.length > 0) this.options.onEvent({type: 'recovered', runs: recovered})
     await this.options.remote?.begin({poke: () => this.poke(), changed: (paths) => this.remoteChanged(paths), onEvent: this.options.onEvent})
     // Watching before checking: a change made while a source is checked is seen all the same.
     if (!this.options.once) await this.watcher.start(await this.watcher.followed())
@@ -146,9 +149,10 @@ export class Scheduler {
   private async round(): Promise<boolean> {
     if (this.checkFailure) throw this.checkFailure
     this.dirty = false
-    const scannedFully = await this.states.refresh(this.running)
+    const scannedFully = await profiled('scheduler node states', () => this.states.refresh(this.running))
     const ready = await this.plan()
-    if (this.running.size > 0 || ready.length > 0 || this.checkedSoFar) return false
+    this.recovering ??= this.recoverLeftRunning()
+    if (this.running.size > 0 || ready.length > 0 || this.checkedSoFar || !this.recovered) return false
     if (scannedFully) return this.options.once && (this.options.remote?.settled() ?? true)
     // Nothing due as far as the last changes tell; another worker may have changed things: look at every node.
     this.states.scanFullyNext()
@@ -167,13 +171,33 @@ export class Scheduler {
     const sourcesOf = (state: NodeState) => [...state.inputs, ...state.outputs]
     if (!this.checkingTheRest) {
       const first = [...new Set(ready.slice(0, this.options.concurrency - this.executing.size).flatMap(sourcesOf))]
-      await this.watcher.check(await this.watcher.followedAmong(first))
+      await profiled('scheduler first sources', async () => this.watcher.check(await this.watcher.followedAmong(first)))
       for (const name of first) checked.add(name)
       this.checkingTheRest = this.checkTheRest(checked)
       // A new version was found: its readers are stale, plan again.
       if (this.dirty) return []
     }
     return ready.filter((state) => sourcesOf(state).every((name) => checked.has(name)))
+  }
+
+  /**
+   * Records the runs a dead process left `running` here as interrupted: after the first runs have started, as it
+   * reads every run; the due rule counts them as interrupted meanwhile (see core/node/due.ts).
+   */
+  private async recoverLeftRunning(): Promise<void> {
+    try {
+      const recovered = await recoverInterrupted(this.repo, {now: new Date()})
+      if (recovered.length === 0) return
+      this.options.onEvent({type: 'recovered', runs: recovered})
+      void this.sendStatuses(true)
+      for (const run of recovered) this.states.changed([], run.node)
+    } catch (error) {
+      // Reported by the next round, as a failure to recover at start always was.
+      this.checkFailure = error
+    } finally {
+      this.recovered = true
+      this.poke()
+    }
   }
 
   private async checkTheRest(checked: Set<string>): Promise<void> {
@@ -268,6 +292,7 @@ export class Scheduler {
   private async stop(): Promise<void> {
     await Promise.allSettled(this.running.values())
     await this.checkingTheRest
+    await this.recovering
     await this.watcher.close()
     await this.committer.flush()
     await this.options.remote?.stop()

@@ -7,9 +7,10 @@ import type {Version} from '../base/version.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {NodeDef} from '../core/model/node.js'
 import type {RunRecord} from '../core/model/run.js'
-import {claimedRuns, type DueState, nodeDue} from '../core/node/due.js'
+import {claimedRuns, nodeDue} from '../core/node/due.js'
+import {type CachedDueState, dueStates} from '../core/node/due-cache.js'
 import {nodeLabels} from '../core/node/hosts.js'
-import {inputSources, loadAllNodes, nodesChangedAt} from '../core/node/store.js'
+import {nodesChangedAt} from '../core/node/store.js'
 import {type Candidate, type PlanGraph, producerIndex, refreshableNow, upstream} from './plan.js'
 
 export interface NodeState extends Candidate {
@@ -27,14 +28,24 @@ const RECENT_NS = 2_000_000_000n
 type RunningHere = Pick<ReadonlySet<string>, 'has'>
 
 async function readState(repo: MetaRepo, node: NodeDef, claimed: RunRecord[]): Promise<NodeState> {
-  const defs = await inputSources(repo, node)
-  const due: DueState = await nodeDue(repo, node, claimed, undefined, defs)
+  return withHostLabels(repo, stateOf(node, await nodeDue(repo, node, claimed), claimed))
+}
+
+/**
+ * A due node's labels, with `host:H` for each path source of machine H it reads or writes: only a worker there may
+ * run it. Read for due nodes only (the planner looks at no other), so a scan through the due cache stays cheap.
+ */
+async function withHostLabels(repo: MetaRepo, state: NodeState): Promise<NodeState> {
+  return state.due ? {...state, labels: await nodeLabels(repo, state.node)} : state
+}
+
+function stateOf(node: NodeDef, due: CachedDueState, claimed: RunRecord[]): NodeState {
   return {
     id: node.id,
     inputs: node.inputs,
     outputs: node.outputs,
-    // With `host:H` for a path source of machine H: only a worker there may run it.
-    labels: await nodeLabels(repo, node, defs),
+    // A due node's `host:H` labels are added by withHostLabels.
+    labels: node.labels,
     node,
     due: due.state === 'due',
     // Any run of the node, even on older inputs: two runs of one node at once would race to publish its outputs.
@@ -134,8 +145,9 @@ export class NodeStates {
   private async scanFully(): Promise<void> {
     // Taken before reading: a node added while the folder is read is found by the next round.
     const changedAt = nodesChangedAt(this.repo)
-    const [nodes, claimed] = await Promise.all([loadAllNodes(this.repo), claimedRuns(this.repo)])
-    const states = await Promise.all(nodes.map((node) => readState(this.repo, node, claimed)))
+    // Through the cache of due states: at start after one leaf changed, only that leaf's reader is read.
+    const {nodes, claimed} = await dueStates(this.repo)
+    const states = await Promise.all(nodes.map(({node, due}) => withHostLabels(this.repo, stateOf(node, due, claimed))))
     this.states = new Map()
     this.dueIds.clear()
     for (const state of states) this.set(state)

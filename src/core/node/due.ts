@@ -63,7 +63,7 @@ function abandoned(run: RunRecord, claimed: RunRecord[], host: string | undefine
   return run.status === 'running' && host !== undefined && run.machine?.hostname === host && !claimed.some((live) => live.id === run.id)
 }
 
-/** The rule. Pure. */
+/** The rule. Pure. Its states are cached (due-cache.ts): bump that cache's FORMAT when the rule changes. */
 export function decideDue({node, versions, missing, runs, claimed, host, previous = runs}: DueFacts): DueState {
   if (missing.length > 0) return {state: 'waiting', missing}
   const key = runId(node.id, versions)

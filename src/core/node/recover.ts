@@ -48,22 +48,30 @@ export async function recoverAbandonedClaims(repo: MetaRepo, apply: ApplyUnderLo
   return recovered
 }
 
+/** The runs recorded `running` on this machine that no live process claims. */
+async function unclaimedRunning(repo: MetaRepo): Promise<RunRecord[]> {
+  const host = machineName()
+  const live = await liveClaims(repo.project)
+  const runs: RunRecord[] = []
+  for (const node of await repo.listDirs('runs')) {
+    for (const id of await repo.listJson(`runs/${node}`)) {
+      if (live.has(id)) continue
+      const run = await repo.readJson<RunRecord>(runFile(node, id))
+      if (run?.status === 'running' && run.machine?.hostname === host) runs.push(run)
+    }
+  }
+  return runs
+}
+
 /**
  * At a scheduler's start: besides what every writer recovers (see recoverAbandonedClaims), the runs recorded
  * `running` on this machine that no live process claims (their claim is gone, e.g. with the cache), in one commit.
+ * Looked for without the lock first: there are none almost always, and then no lock is taken.
  */
 export async function recoverInterrupted(repo: MetaRepo, options: {now: Date}): Promise<RunRecord[]> {
-  const host = machineName()
+  if ((await unclaimedRunning(repo)).length === 0) return []
   const recovered = await repo.transaction(interruptedMessage, async (tx) => {
-    const live = await liveClaims(repo.project)
-    const runs: RunRecord[] = []
-    for (const node of await repo.listDirs('runs')) {
-      for (const id of await repo.listJson(`runs/${node}`)) {
-        if (live.has(id)) continue
-        const run = await repo.readJson<RunRecord>(runFile(node, id))
-        if (run?.status === 'running' && run.machine?.hostname === host) runs.push(interrupted(run, options.now))
-      }
-    }
+    const runs = (await unclaimedRunning(repo)).map((run) => interrupted(run, options.now))
     for (const run of runs) tx.writeJson(runFile(run.node, run.id), run)
     return runs
   })

@@ -1,5 +1,5 @@
 // Reading nodes and runs from the metadata repository; the current input versions of a node.
-import {existsSync, statSync} from 'node:fs'
+import {statSync} from 'node:fs'
 
 import {InvalidArgumentError} from '../../base/errors.js'
 import type {MetaRepo} from '../meta-repo.js'
@@ -48,7 +48,7 @@ export async function loadRuns(repo: MetaRepo, node: string): Promise<RunRecord[
  */
 export async function soleSuccess(repo: MetaRepo, node: NodeDef, inputs: Record<string, Version>): Promise<RunRecord | undefined> {
   const first = await repo.readJson<RunRecord>(runFile(node.id, runId(node.id, inputs)))
-  if (first?.status !== 'success' || existsSync(repo.abs(runFile(node.id, runId(node.id, inputs, 2))))) return undefined
+  if (first?.status !== 'success' || repo.exists(runFile(node.id, runId(node.id, inputs, 2)))) return undefined
   return first
 }
 

@@ -1,0 +1,233 @@
+// Every node's due state, kept in `.dkt/cache/status.json` as git's index keeps file stats: each node's state with
+// the stamps of the metadata files and folders it was read from (MetaRepo.traceReads) and the live claims it saw. A
+// node is read again only when one of those changed, so a `dkt status` with nothing changed stats files instead of
+// reading and parsing them. Whoever changed a file (dkt, git, an editor) changed its stamp: no writer has to tell.
+import {readFileSync} from 'node:fs'
+import * as path from 'node:path'
+
+import {writeFileAtomic} from '../../base/atomic-write.js'
+import {machineName} from '../../base/host.js'
+import {type MetaRepo, statStamp} from '../meta-repo.js'
+import {type NodeDef, nodeFile} from '../model/node.js'
+import type {RunRecord} from '../model/run.js'
+import {claimedRuns, type DueState, nodeDue, nodeDueByRef, pickRefDue, type RefDue, type RunsReader} from './due.js'
+import {inputSources} from './store.js'
+
+/** What a due state tells of the run a node is up to date with: its identity (the rest is in its run file). */
+export type RunSummary = Pick<RunRecord, 'id' | 'status' | 'attempt'>
+
+/** A due state as the cache keeps it: the run of an up-to-date node by its identity only (most nodes are). */
+export type CachedDueState = Exclude<DueState, {state: 'up-to-date'}> | {state: 'up-to-date'; run: RunSummary}
+
+/** One node and whether it is due. */
+export interface NodeDue {
+  node: NodeDef
+  due: CachedDueState
+  /** Only for a node fanned out over the refs of a TAG pattern input: each ref's state (see nodeDueByRef). */
+  byRef?: (Omit<RefDue, 'due'> & {due: CachedDueState})[] | CachedDueState
+}
+
+/** Bump when the due rule, or what it reads, changes: a cache written by another rule is then ignored. */
+const FORMAT = 2
+const CACHE_FILE = 'status.json'
+/**
+ * A file changed this recently when its stamp was taken may change again within the same tick of the file system's
+ * clock without changing its stamp (git's "racy" entries): its dependents are read again next time.
+ */
+const RACY_MS = 2000
+const RACY = 'racy'
+/**
+ * Rewriting the cache costs about as much as reading this many metadata files: nodes read again from fewer (one leaf
+ * changed, claims that come and go while a scheduler runs) are read again next time instead.
+ */
+const REWRITE_AFTER_READS = 256
+
+interface CachedNode extends NodeDue {
+  /** Indexes into CacheFile.paths of what the state was read from. */
+  deps: number[]
+}
+
+interface CacheFile {
+  format: number
+  /** This machine's name: a run recorded `running` here that no live process claims counts as interrupted. */
+  host: string
+  /** `.dkt/`-relative paths and their stamps (statStamp, or RACY). */
+  paths: string[]
+  stamps: string[]
+  /** The node IDs (the nodes folder listed) and what that listing depends on. */
+  ids: string[]
+  idDeps: number[]
+  /** The live claims the states were read with: run ID → node ID. */
+  claims: Record<string, string>
+  nodes: CachedNode[]
+}
+
+/** One node's due state, read from the metadata (no cache): as `dkt status` and the scheduler decide it. */
+export async function readNodeDue(repo: MetaRepo, node: NodeDef, claimed: RunRecord[], runsOf?: RunsReader): Promise<NodeDue> {
+  const defs = await inputSources(repo, node)
+  const byRef = await nodeDueByRef(repo, node, claimed, runsOf, defs)
+  const due = byRef ? pickRefDue(byRef) : await nodeDue(repo, node, claimed, runsOf, defs)
+  return {node, due, ...(byRef ? {byRef} : {})}
+}
+
+const cacheFile = (repo: MetaRepo) => path.join(repo.project.cacheDir, CACHE_FILE)
+
+/** The stamp of a `.dkt/`-relative path; joined by hand: path.join would normalize thousands of clean paths. */
+const stampOf = (repo: MetaRepo, rel: string) => statStamp(`${repo.dir}${path.sep}${rel}`)
+
+function readCache(repo: MetaRepo): CacheFile | undefined {
+  try {
+    const cache = JSON.parse(readFileSync(cacheFile(repo), 'utf8')) as CacheFile
+    return cache.format === FORMAT && cache.host === machineName() ? cache : undefined
+  } catch {
+    // Missing, or garbled: it is only a cache.
+    return undefined
+  }
+}
+
+/** Which of the cache's stamps still hold, each path stated once. */
+function stillValid(repo: MetaRepo, cache: CacheFile): (deps: number[]) => boolean {
+  const valid = new Map<number, boolean>()
+  const holds = (index: number) => {
+    let ok = valid.get(index)
+    if (ok === undefined) {
+      ok = cache.stamps[index] !== RACY && stampOf(repo, cache.paths[index]) === cache.stamps[index]
+      valid.set(index, ok)
+    }
+    return ok
+  }
+  return (deps) => deps.every(holds)
+}
+
+/** The nodes whose claims differ between two sets of live claims. */
+function claimsChanged(before: Record<string, string>, now: Record<string, string>): Set<string> {
+  const nodes = new Set<string>()
+  for (const [run, node] of Object.entries(before)) if (now[run] !== node) nodes.add(node)
+  for (const [run, node] of Object.entries(now)) if (before[run] !== node) nodes.add(node)
+  return nodes
+}
+
+/** Builds the table of paths and stamps: a path seen with two stamps (it changed meanwhile) is racy. */
+class StampTable {
+  readonly paths: string[] = []
+  readonly stamps: string[] = []
+  private readonly index = new Map<string, number>()
+
+  /** `settledBefore`: a file changed since then is racy. */
+  constructor(private readonly settledBefore: number) {}
+
+  add(reads: Map<string, string>): number[] {
+    return [...reads].map(([rel, stamp]) => {
+      const known = this.index.get(rel)
+      const settled = this.racy(stamp) ? RACY : stamp
+      if (known === undefined) {
+        this.index.set(rel, this.paths.length)
+        this.paths.push(rel)
+        this.stamps.push(settled)
+        return this.paths.length - 1
+      }
+      if (this.stamps[known] !== settled) this.stamps[known] = RACY
+      return known
+    })
+  }
+
+  private racy(stamp: string): boolean {
+    if (stamp === 'absent') return false
+    const changedAt = Number(stamp.split(':')[2])
+    return !(changedAt < this.settledBefore)
+  }
+}
+
+function summarized(due: CachedDueState): CachedDueState {
+  if (due.state !== 'up-to-date') return due
+  const {id, status, attempt} = due.run
+  return {state: 'up-to-date', run: {id, status, attempt}}
+}
+
+/** What the cache keeps of a node's state (see CachedDueState). */
+function cachedEntry({node, due, byRef}: NodeDue, deps: number[]): CachedNode {
+  const refs = Array.isArray(byRef) ? byRef.map((entry) => ({...entry, due: summarized(entry.due)})) : byRef && summarized(byRef)
+  return {node, due: summarized(due), ...(refs ? {byRef: refs} : {}), deps}
+}
+
+const depsOf = (cache: CacheFile, deps: number[]) => new Map(deps.map((index) => [cache.paths[index], cache.stamps[index]]))
+
+/** A node read again: its state, what it was read from, and whether a warning was given (it is not cached then). */
+interface FreshRead {
+  due: NodeDue
+  reads: Map<string, string>
+  warned: boolean
+}
+
+/**
+ * Every node (sorted by ID) and whether it is due, from the cache where what it depends on is unchanged, read and
+ * cached again otherwise; and the live claims they were decided with. `racyMs` (tests): see RACY_MS. Errors (a
+ * broken file) are thrown as reading would throw them, and nothing read with a warning (a torn line) is cached, so
+ * that the warning is given every time.
+ */
+export async function dueStates(repo: MetaRepo, options: {racyMs?: number} = {}): Promise<{nodes: NodeDue[]; claimed: RunRecord[]}> {
+  const claimed = await claimedRuns(repo)
+  const claims = Object.fromEntries(claimed.map((run) => [run.id, run.node]))
+  const cache = readCache(repo)
+  const valid = cache ? stillValid(repo, cache) : () => false
+  const listed = cache && valid(cache.idDeps) ? undefined : await repo.traceReads(() => repo.listJson('nodes'))
+  const ids = listed?.result ?? (cache as CacheFile).ids
+  const cached = new Map((cache?.nodes ?? []).map((entry) => [entry.node.id, entry]))
+  const reclaimed = claimsChanged(cache?.claims ?? {}, claims)
+  const fresh = new Map<string, FreshRead>()
+  const kept: CachedNode[] = []
+  for (const id of ids) {
+    const entry = cached.get(id)
+    if (entry && !reclaimed.has(id) && valid(entry.deps)) kept.push(entry)
+    else {
+      const read = await readTraced(repo, id, claimed)
+      if (read) fresh.set(id, read)
+    }
+  }
+  const nodes = [...kept, ...[...fresh.values()].map((read) => read.due)].sort((a, b) => (a.node.id < b.node.id ? -1 : 1))
+  if (listed || [...fresh.values()].reduce((sum, read) => sum + read.reads.size, 0) > REWRITE_AFTER_READS) {
+    await writeCache(repo, {cache, listed: listed?.reads, ids, claims, kept, fresh, racyMs: options.racyMs ?? RACY_MS})
+  }
+  return {nodes: nodes.map(({node, due, byRef}) => ({node, due, ...(byRef ? {byRef} : {})})), claimed}
+}
+
+async function readTraced(repo: MetaRepo, id: string, claimed: RunRecord[]): Promise<FreshRead | undefined> {
+  const warn = repo.onWarning
+  let warned = false
+  repo.onWarning = (message) => {
+    warned = true
+    warn(message)
+  }
+  try {
+    const {result, reads} = await repo.traceReads(async () => {
+      const node = await repo.readJson<NodeDef>(nodeFile(id))
+      // Removed since the folder was listed.
+      return node && readNodeDue(repo, node, claimed)
+    })
+    return result && {due: result, reads, warned}
+  } finally {
+    repo.onWarning = warn
+  }
+}
+
+async function writeCache(
+  repo: MetaRepo,
+  parts: {
+    cache: CacheFile | undefined
+    listed: Map<string, string> | undefined
+    ids: string[]
+    claims: Record<string, string>
+    kept: CachedNode[]
+    fresh: Map<string, FreshRead>
+    racyMs: number
+  },
+): Promise<void> {
+  const table = new StampTable(Date.now() - parts.racyMs)
+  const {cache} = parts
+  const idDeps = table.add(parts.listed ?? depsOf(cache as CacheFile, (cache as CacheFile).idDeps))
+  const nodes: CachedNode[] = parts.kept.map((entry) => ({...entry, deps: table.add(depsOf(cache as CacheFile, entry.deps))}))
+  for (const {due, reads, warned} of parts.fresh.values()) if (!warned) nodes.push(cachedEntry(due, table.add(reads)))
+  const file: CacheFile = {format: FORMAT, host: machineName(), paths: table.paths, stamps: table.stamps, ids: parts.ids, idDeps, claims: parts.claims, nodes}
+  // Only a cache: one that cannot be written (a read-only project, a full disk) is read again next time.
+  await writeFileAtomic(cacheFile(repo), JSON.stringify(file)).catch(() => {})
+}
