@@ -84,7 +84,7 @@ function fleetProject(daemon, served, label, nodes, clones) {
 
 /** `dkt scheduler --remote --json` in `clone` as worker `name` on host `name`: its events as they come. */
 function startWorker(clone, name) {
-  const args = [DKT_BIN, 'scheduler', '--remote', '--name', name, '--labels', 'bench', '--json', ...WORKER_FLAGS]
+  const args = [DKT_BIN, 'scheduler', '--remote', 'origin', '--name', name, '--labels', 'bench', '--json', ...WORKER_FLAGS]
   const child = spawn(process.execPath, args, {cwd: clone, env: {...process.env, DKT_HOST: `host-${name}`}, stdio: ['ignore', 'pipe', 'pipe'], detached: true})
   // A bound on its life even if this process dies first.
   const watchdog = spawn('sh', ['-c', `sleep ${WORKER_LIFE_S}; kill -KILL ${child.pid} 2>/dev/null`], {stdio: 'ignore', detached: true})

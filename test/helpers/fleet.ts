@@ -32,7 +32,12 @@ export interface WorkerOptions {
   labels: string[]
   /** DKT_HOST of the worker (default `host-NAME`). */
   host?: string
+  /**
+   * `--lease` (default 10): short (2 s) for a worker a test kills or freezes; longer for the others, so that a beat
+   * delayed on a busy 2-core machine never looks like a lost worker.
+   */
   leaseSeconds?: number
+  /** `--heartbeat` (default 1). */
   heartbeatSeconds?: number
   /** More flags, e.g. `--concurrency 1` or `--no-observe`. */
   args?: string[]
@@ -207,8 +212,8 @@ export type Fleet = ReturnType<typeof fleetForSuite>
 
 function startWorker(clone: string, options: WorkerOptions): FleetWorker {
   const host = options.host ?? `host-${options.name}`
-  const flags = ['--remote', '--name', options.name, '--labels', options.labels.join(','), '--interval', '1']
-  flags.push('--lease', String(options.leaseSeconds ?? 3), '--heartbeat', String(options.heartbeatSeconds ?? 1), ...(options.args ?? []))
+  const flags = ['--remote', 'origin', '--name', options.name, '--labels', options.labels.join(','), '--interval', '1']
+  flags.push('--lease', String(options.leaseSeconds ?? 10), '--heartbeat', String(options.heartbeatSeconds ?? 1), ...(options.args ?? []))
   const scheduler = startScheduler(clone, flags, {DKT_HOST: host})
   const pid = scheduler.child.pid as number
   const watchdog = spawnWatchdog(pid)

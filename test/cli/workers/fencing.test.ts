@@ -20,7 +20,7 @@ describe('remote workers: fencing', () => {
     const frozen = await fleet.worker(project, {name: 'frozen', labels: ['linux'], leaseSeconds: 2})
     const started = await frozen.until((e) => e.type === 'run-started', 'the slow run started', 30_000)
     const run = started.run as {id: string; node: string}
-    const taker = await fleet.worker(project, {name: 'taker', labels: ['linux'], leaseSeconds: 2})
+    const taker = await fleet.worker(project, {name: 'taker', labels: ['linux']})
     await waitFor(() => remote.sharedRefs('workers').size === 2, 'both workers beating')
 
     frozen.signal('SIGSTOP')

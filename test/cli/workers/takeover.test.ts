@@ -18,7 +18,7 @@ describe('remote workers: takeover', () => {
     const lost = await fleet.worker(project, {name: 'lost', labels: ['linux'], leaseSeconds: 2})
     const started = await lost.until((e) => e.type === 'run-started', 'the slow run started', 30_000)
     const run = started.run as {id: string; node: string}
-    const others = await Promise.all(['b', 'c'].map((name) => fleet.worker(project, {name, labels: ['linux'], leaseSeconds: 2})))
+    const others = await Promise.all(['b', 'c'].map((name) => fleet.worker(project, {name, labels: ['linux']})))
     await waitFor(() => remote.sharedRefs('workers').size === 3, 'three workers beating')
 
     lost.signal('SIGKILL')
