@@ -8,7 +8,7 @@ import {afterEach} from 'vitest'
 
 import {dktOk} from './cli.js'
 import {bareRepo, git} from './git.js'
-import {gitDaemonForSuite, waitFor} from './git-daemon.js'
+import {gitDaemonForSuite} from './git-daemon.js'
 import {newProject} from './project.js'
 import {type RunningScheduler, type SchedulerEvent, startScheduler} from './scheduler.js'
 import {tempDir} from './tmp.js'
@@ -198,6 +198,11 @@ export function fleetForSuite() {
       return path.join(parent, 'clone')
     },
 
+    /** Waits until the project's remote holds `count` run manifests that satisfy `match` (see untilRemoteRuns). */
+    untilRuns(project: FleetProject, match: (run: RemoteRun) => boolean, count: number, what: string, timeoutMs?: number): Promise<RemoteRun[]> {
+      return untilRemoteRuns(project.remote, match, count, what, {timeoutMs, workers: [...workers]})
+    },
+
     /** Starts a worker (in a new clone unless one is given): `dkt scheduler --remote --name … --json`. */
     async worker(project: FleetProject, options: WorkerOptions): Promise<FleetWorker> {
       const clone = options.clone ?? (await this.clone(project))
@@ -262,17 +267,44 @@ export function eventsOf(workers: FleetWorker[], type: string): (SchedulerEvent 
   return workers.flatMap((worker) => worker.events.filter((event) => event.type === type).map((event) => ({...event, worker: worker.name})))
 }
 
-/** Waits (bounded) until the remote holds at least `count` run manifests that satisfy `match`. */
-export async function untilRemoteRuns(remote: Remote, match: (run: RemoteRun) => boolean, count: number, what: string, timeoutMs = 60_000): Promise<RemoteRun[]> {
+/** What the workers did so far, for a failed wait's message: each one's event types, last events and stderr. */
+export function diagnose(workers: FleetWorker[]): string {
+  return workers
+    .map((worker) => {
+      const counts = new Map<string, number>()
+      for (const event of worker.events) counts.set(event.type, (counts.get(event.type) ?? 0) + 1)
+      const last = worker.events.slice(-5).map((event) => JSON.stringify(event).slice(0, 300))
+      return `worker ${worker.name} (exit ${worker.exitCode ?? 'none yet'}): ${[...counts].map(([type, n]) => `${type} ×${n}`).join(', ')}\n  last: ${last.join('\n        ')}\n  stderr: ${worker.stderr().slice(-800)}`
+    })
+    .join('\n')
+}
+
+/** Waits until `check()` holds, every 250 ms (reading the remote costs git calls), or throws after `timeoutMs`. */
+async function poll(check: () => boolean, what: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+/**
+ * Waits (bounded) until the remote holds at least `count` run manifests that satisfy `match`; a timeout tells what
+ * `workers` did meanwhile.
+ */
+export async function untilRemoteRuns(
+  remote: Remote,
+  match: (run: RemoteRun) => boolean,
+  count: number,
+  what: string,
+  options: {timeoutMs?: number; workers?: FleetWorker[]} = {},
+): Promise<RemoteRun[]> {
   let found: RemoteRun[] = []
-  await waitFor(
-    () => {
-      found = remote.runs().filter(match)
-      return found.length >= count
-    },
-    `${what} (${count} run manifests on the remote; ${found.length} so far)`,
-    timeoutMs,
-  )
+  const check = () => {
+    found = remote.runs().filter(match)
+    return found.length >= count
+  }
+  await poll(check, () => `${what} (${count} run manifests on the remote; ${found.length} so far)\n${diagnose(options.workers ?? [])}`, options.timeoutMs ?? 60_000)
   return found
 }
 

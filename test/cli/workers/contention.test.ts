@@ -3,7 +3,7 @@
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {eventsOf, executions, fleetForSuite, markCommand, untilRemoteRuns} from '../../helpers/fleet.js'
+import {eventsOf, executions, fleetForSuite, markCommand} from '../../helpers/fleet.js'
 import {tempDir} from '../../helpers/tmp.js'
 
 const fleet = fleetForSuite()
@@ -24,7 +24,7 @@ describe('remote workers: contention', () => {
 
     const clones = await Promise.all([1, 2, 3, 4].map(() => fleet.clone(project)))
     const workers = await Promise.all(clones.map((clone, i) => fleet.worker(project, {name: `w${i + 1}`, labels: ['linux'], clone, args: ['--concurrency', '2']})))
-    const runs = await untilRemoteRuns(remote, (run) => run.status === 'success', RUNS, 'every run recorded', 240_000)
+    const runs = await fleet.untilRuns(project, (run) => run.status === 'success', RUNS, 'every run recorded', 240_000)
     const codes = await Promise.all(workers.map((worker) => worker.stop()))
     expect(codes, workers.map((w) => w.stderr()).join('\n')).toEqual([0, 0, 0, 0])
 

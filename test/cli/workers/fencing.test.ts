@@ -5,7 +5,7 @@ import {existsSync, readdirSync} from 'node:fs'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {eventsOf, executions, fleetForSuite, markCommand, untilRemoteRuns} from '../../helpers/fleet.js'
+import {eventsOf, executions, fleetForSuite, markCommand} from '../../helpers/fleet.js'
 import {waitFor} from '../../helpers/git-daemon.js'
 import {tempDir} from '../../helpers/tmp.js'
 
@@ -25,7 +25,7 @@ describe('remote workers: fencing', () => {
 
     frozen.signal('SIGSTOP')
     await taker.until((e) => e.type === 'claim-taken-over', 'the takeover', 30_000)
-    const [lostRun] = await untilRemoteRuns(remote, (r) => r.id === run.id, 1, 'the frozen run recorded error by the taker', 30_000)
+    const [lostRun] = await fleet.untilRuns(project, (r) => r.id === run.id, 1, 'the frozen run recorded error by the taker', 30_000)
     expect(lostRun).toMatchObject({status: 'error', reason: expect.stringContaining('worker lost: frozen')})
     // The frozen worker's command is not frozen (it has a process group of its own): it ends meanwhile.
     await waitFor(() => executions(log).some((e) => e.host === frozen.host && e.phase === 'end'), 'the frozen worker\'s command ended', 20_000)
@@ -35,7 +35,7 @@ describe('remote workers: fencing', () => {
     frozen.signal('SIGCONT')
     const fenced = await frozen.until((e) => e.type === 'fenced', 'the late record refused', 30_000)
     expect(fenced).toMatchObject({node: run.node, run: run.id})
-    await untilRemoteRuns(remote, (r) => r.node === run.node && r.status === 'success', 1, 'the rerun recorded by the taker', 30_000)
+    await fleet.untilRuns(project, (r) => r.node === run.node && r.status === 'success', 1, 'the rerun recorded by the taker', 30_000)
     await Promise.all([frozen.stop(), taker.stop()])
 
     // Nothing of the late record on the remote: the run's manifest was only ever the taker's `error`.

@@ -4,7 +4,7 @@ import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {dktJson, dktOk} from '../../helpers/cli.js'
-import {executions, fleetForSuite, markCommand, untilRemoteRuns} from '../../helpers/fleet.js'
+import {executions, fleetForSuite, markCommand} from '../../helpers/fleet.js'
 import {waitFor} from '../../helpers/git-daemon.js'
 import {tempDir} from '../../helpers/tmp.js'
 
@@ -25,7 +25,7 @@ describe('remote workers: labels', () => {
     const linux = await Promise.all(['l1', 'l2'].map((name) => fleet.worker(project, {name, labels: ['linux', 'x64']})))
 
     // The linux workers are at work (the linux node is recorded) and both beat on the remote.
-    const [lin] = await untilRemoteRuns(remote, (run) => run.status === 'success', 1, 'the linux node recorded')
+    const [lin] = await fleet.untilRuns(project, (run) => run.status === 'success', 1, 'the linux node recorded')
     await waitFor(() => remote.sharedRefs('workers').size === 2, 'both linux workers beating')
     // A few more planning rounds of both: the osx node is still not run, nowhere.
     await waitFor(() => linux.every((worker) => worker.events.length > 0), 'events of both workers')
@@ -41,7 +41,7 @@ describe('remote workers: labels', () => {
     expect(text).toMatch(/waiting for \{osx\}: no live worker has it; live: .*l1 \{linux,x64\}/)
 
     const osx = await fleet.worker(project, {name: 'o1', labels: ['osx']})
-    const [ran] = await untilRemoteRuns(remote, (run) => run.node === mac?.node && run.status === 'success', 1, 'the osx node recorded')
+    const [ran] = await fleet.untilRuns(project, (run) => run.node === mac?.node && run.status === 'success', 1, 'the osx node recorded')
     expect(ran.machine.hostname).toBe(osx.host)
     expect(executions(log)).toEqual([
       {marker: 'lin', host: lin.machine.hostname, phase: 'start'},

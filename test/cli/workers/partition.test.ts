@@ -8,7 +8,7 @@ import * as path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {git} from '../../helpers/git.js'
-import {eventsOf, executions, fleetForSuite, markCommand, untilRemoteRuns} from '../../helpers/fleet.js'
+import {eventsOf, executions, fleetForSuite, markCommand} from '../../helpers/fleet.js'
 import {startTcpProxy, type TcpProxy} from '../../helpers/tcp-proxy.js'
 import {tempDir} from '../../helpers/tmp.js'
 
@@ -41,7 +41,7 @@ describe('remote workers: partition', () => {
     // A long lease: the others must not take its claim over during the cut (that is the fencing test's case).
     const cut = await fleet.worker(project, {name: 'cut', labels: ['cut'], clone, leaseSeconds: 60, args: ['--concurrency', '1', '--no-observe']})
     const other = await fleet.worker(project, {name: 'other', labels: ['linux'], leaseSeconds: 60})
-    await untilRemoteRuns(remote, (r) => r.status === 'success' && r.inputs.lib !== undefined, 1, 'z recorded on the first version of lib', 60_000)
+    await fleet.untilRuns(project, (r) => r.status === 'success' && r.inputs.lib !== undefined, 1, 'z recorded on the first version of lib', 60_000)
 
     const started = await cut.until((e) => e.type === 'run-started', 'a run started on the cut-off worker', 30_000)
     const first = started.run as {id: string; node: string}
@@ -51,7 +51,7 @@ describe('remote workers: partition', () => {
     const unreachable = await cut.until((e) => e.type === 'remote-unreachable', 'remote-unreachable', 30_000)
     expect(String(unreachable.message)).not.toBe('')
     await cut.until((e) => e.type === 'run-finished' && (e.run as {id: string}).id === first.id, 'the run finished during the cut', 30_000)
-    await untilRemoteRuns(remote, (r) => r.status === 'success' && r.inputs.lib !== undefined, 2, 'z recorded again by the other worker during the cut', 30_000)
+    await fleet.untilRuns(project, (r) => r.status === 'success' && r.inputs.lib !== undefined, 2, 'z recorded again by the other worker during the cut', 30_000)
     // The record is a local commit of the cut-off clone, not on the remote.
     const manifest = `runs/${first.node}/${first.id}.json`
     const meta = path.join(clone, '.dkt')
@@ -64,7 +64,7 @@ describe('remote workers: partition', () => {
 
     await proxy.restore()
     await cut.until((e) => e.type === 'remote-back', 'remote-back', 30_000)
-    const recorded = await untilRemoteRuns(remote, (r) => r.status === 'success' && r.labels.includes('cut'), 2, 'both cut-labelled runs on the remote', 60_000)
+    const recorded = await fleet.untilRuns(project, (r) => r.status === 'success' && r.labels.includes('cut'), 2, 'both cut-labelled runs on the remote', 60_000)
     expect(recorded.find((r) => r.id === first.id)?.machine.hostname).toBe(cut.host)
     await Promise.all([cut.stop(), other.stop()])
 

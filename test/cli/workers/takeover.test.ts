@@ -3,7 +3,7 @@
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {eventsOf, executions, fleetForSuite, markCommand, untilRemoteRuns} from '../../helpers/fleet.js'
+import {eventsOf, executions, fleetForSuite, markCommand} from '../../helpers/fleet.js'
 import {waitFor} from '../../helpers/git-daemon.js'
 import {tempDir} from '../../helpers/tmp.js'
 
@@ -22,7 +22,7 @@ describe('remote workers: takeover', () => {
     await waitFor(() => remote.sharedRefs('workers').size === 3, 'three workers beating')
 
     lost.signal('SIGKILL')
-    const [retried] = await untilRemoteRuns(remote, (r) => r.node === run.node && r.status === 'success', 1, 'the run done again', 60_000)
+    const [retried] = await fleet.untilRuns(project, (r) => r.node === run.node && r.status === 'success', 1, 'the run done again', 60_000)
     const taken = eventsOf(others, 'claim-taken-over')
     expect(taken).toHaveLength(1)
     expect(taken[0]).toMatchObject({node: run.node, run: run.id, worker: 'lost'})
