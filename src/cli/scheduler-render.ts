@@ -51,6 +51,23 @@ export class SchedulerPrinter {
       case 'stopping':
         this.line(`stopping     waiting for ${event.running} running run(s); Ctrl-C again to cancel them`)
         break
+      case 'remote-pushed':
+        this.line(`pushed       ${event.runs} run record(s) to the remote${event.attempts > 1 ? ` (${event.attempts} attempts)` : ''}`)
+        break
+      case 'remote-unreachable':
+        this.line(`unreachable  ${event.message}; starting nothing new, records stay here until it is back`)
+        break
+      case 'remote-back':
+        this.line('remote back  pushing what was recorded meanwhile; starting runs again')
+        break
+      case 'claim-taken-over':
+        this.line(`taken over   run ${shortId(event.run)} of node ${shortId(event.node)} from lost worker ${event.worker}; recorded as error, due again`)
+        break
+      case 'fenced':
+        if (this.liveShown) process.stderr.write('\r\u001B[2K')
+        this.liveShown = false
+        process.stderr.write(`Warning: run ${shortId(event.run)} of node ${shortId(event.node)} was fenced: another worker took its claim over, so its record is not pushed (a copy is in .dkt/cache/fenced/)\n`)
+        break
       case 'summary':
         if (this.options.live) {
           process.stderr.write(`\r\u001B[2K[running ${event.running} | pending ${event.pending} | done ${event.done}${event.failed ? ` | failed ${event.failed}` : ''}${event.waitingForLabels ? ` | for other workers ${event.waitingForLabels}` : ''}]`)

@@ -250,7 +250,11 @@ export class MetaRepo {
    * (`dkt sync`'s merge). `work` may run git in the repository; it must leave no uncommitted change behind.
    */
   async exclusive<T>(work: () => Promise<T>): Promise<T> {
-    return this.underLock(work)
+    // What this process recorded is committed first: a merge must not meet the recorded files uncommitted.
+    return this.underLock(async () => {
+      await this.commitOwnRecords()
+      return work()
+    })
   }
 
   private async withLock<T>(work: () => Promise<T>): Promise<T> {

@@ -58,7 +58,8 @@ export async function pushIfSet(repo: MetaRepo): Promise<void> {
   }
 }
 
-async function remoteName(repo: MetaRepo, given: string | undefined): Promise<string> {
+/** The remote a command uses: the given one, else the `sync.remote` setting, else `origin`; it must exist. */
+export async function remoteName(repo: MetaRepo, given: string | undefined): Promise<string> {
   const remote = given ?? (await readConfig(repo.project))[REMOTE_SETTING] ?? 'origin'
   const remotes = (await repo.git(['remote'])).split('\n').filter(Boolean)
   if (!remotes.includes(remote)) {
@@ -68,8 +69,9 @@ async function remoteName(repo: MetaRepo, given: string | undefined): Promise<st
   return remote
 }
 
-async function fetch(repo: MetaRepo, remote: string): Promise<void> {
-  const result = await runGit(['fetch', '-q', '--no-tags', remote], {cwd: repo.dir, allowFailure: true})
+/** Fetches from the remote (its configured refspecs, or the given ones); an unreachable remote throws. */
+export async function fetch(repo: MetaRepo, remote: string, refspecs: string[] = []): Promise<void> {
+  const result = await runGit(['fetch', '-q', '--no-tags', ...(refspecs.length > 0 ? ['--prune'] : []), remote, ...refspecs], {cwd: repo.dir, allowFailure: true})
   if (result.exitCode !== 0) {
     const url = (await repo.git(['remote', 'get-url', remote]).catch(() => '')).trim()
     throw new RemoteUnreachableError(`cannot reach \`${remote}\` (${redactUrlCredentials(url)}): ${gitMessage(result.stderr)}; nothing was changed`)
@@ -80,7 +82,7 @@ function push(repo: MetaRepo, remote: string, branch: string) {
   return runGit(['push', '-q', '--porcelain', remote, `HEAD:refs/heads/${branch}`], {cwd: repo.dir, allowFailure: true})
 }
 
-async function revision(repo: MetaRepo, ref: string): Promise<string | undefined> {
+export async function revision(repo: MetaRepo, ref: string): Promise<string | undefined> {
   const result = await runGit(['rev-parse', '-q', '--verify', `${ref}^{commit}`], {cwd: repo.dir, allowFailure: true})
   return result.exitCode === 0 ? result.stdout.trim() : undefined
 }
@@ -90,7 +92,7 @@ async function count(repo: MetaRepo, range: string): Promise<number> {
 }
 
 /** Merges the remote's branch; a conflict aborts the merge (work tree and HEAD as before) and is explained. */
-async function merge(repo: MetaRepo, remote: string, tracking: string): Promise<void> {
+export async function merge(repo: MetaRepo, remote: string, tracking: string): Promise<void> {
   const env = await commitIdentity(repo.dir)
   const message = `sync: merge ${remote}`
   const result = await runGit(['merge', '-q', '--no-edit', '-m', message, tracking], {cwd: repo.dir, env, allowFailure: true})

@@ -11,7 +11,11 @@ export class GroupCommitter {
   private timer: NodeJS.Timeout | undefined
   private committing: Promise<void> = Promise.resolve()
 
-  constructor(private readonly repo: MetaRepo) {}
+  /** `afterCommit`: told after each group commit (remote mode pushes then). */
+  constructor(
+    private readonly repo: MetaRepo,
+    private readonly afterCommit: () => void = () => {},
+  ) {}
 
   /**
    * The recorder of the runs this scheduler executes: a run is only claimed locally when it starts (see claims.ts);
@@ -33,6 +37,7 @@ export class GroupCommitter {
     // What was recorded stays recorded: the next group commit, or the one at the end, tries again.
     this.committing = this.committing
       .then(() => this.repo.commitRecorded())
+      .then(() => this.afterCommit())
       .catch((error: unknown) => this.repo.onWarning(`committing the recorded runs failed (${(error as Error).message}); they stay recorded and the next commit takes them along`))
   }
 

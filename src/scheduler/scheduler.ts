@@ -9,6 +9,7 @@ import {executeRun} from '../core/node/execute.js'
 import {recoverInterrupted} from '../core/node/recover.js'
 import {GroupCommitter} from './commit-batch.js'
 import {planRuns} from './plan.js'
+import type {RemoteEvent, RemoteWorker} from './remote-worker.js'
 import {type SourceEvent, SourceWatcher} from './sources.js'
 import {type NodeState, NodeStates} from './states.js'
 
@@ -20,6 +21,7 @@ export type SchedulerEvent =
   | {type: 'run-error'; node: string; message: string}
   | {type: 'summary'; running: number; pending: number; waitingForLabels: number; done: number; failed: number}
   | {type: 'stopping'; running: number}
+  | RemoteEvent
 
 /** How often the commit statuses waiting in the outbox are looked at (each is sent when its backoff has passed). */
 const STATUS_RETRY_MS = 5_000
@@ -39,6 +41,8 @@ export interface SchedulerOptions {
   /** Aborted: cancel the running runs (their process groups are killed; they are recorded `cancelled`). */
   cancel: AbortSignal
   onEvent: (event: SchedulerEvent) => void
+  /** Remote mode (`--remote`): claims, pushes, heartbeats and takeovers through the metadata remote. */
+  remote?: RemoteWorker
 }
 
 export interface SchedulerResult {
@@ -82,12 +86,17 @@ export class Scheduler {
     private readonly options: SchedulerOptions,
   ) {
     this.states = new NodeStates(repo)
-    this.committer = new GroupCommitter(repo)
+    this.committer = new GroupCommitter(repo, () => options.remote?.afterCommit())
     repo.onInterrupted = (runs) => options.onEvent({type: 'recovered', runs})
     this.watcher = new SourceWatcher(repo, {
       intervalSeconds: options.intervalSeconds,
+      observeRemote: () => options.remote?.observe ?? true,
       onEvent: (event) => {
-        if (event.type === 'version-found') this.states.changed([event.source])
+        if (event.type === 'version-found') {
+          this.states.changed([event.source])
+          // A remote worker shares what it observed.
+          options.remote?.afterCommit()
+        }
         options.onEvent(event)
       },
       onChange: () => this.poke(),
@@ -123,6 +132,7 @@ export class Scheduler {
     void this.sendStatuses(true)
     this.statusTimer = setInterval(() => void this.sendStatuses(), STATUS_RETRY_MS).unref()
     if (recovered.length > 0) this.options.onEvent({type: 'recovered', runs: recovered})
+    await this.options.remote?.begin({poke: () => this.poke(), changed: (paths) => this.remoteChanged(paths), onEvent: this.options.onEvent})
     // Watching before checking: a change made while a source is checked is seen all the same.
     if (!this.options.once) await this.watcher.start(await this.watcher.followed())
   }
@@ -134,7 +144,7 @@ export class Scheduler {
     const scannedFully = await this.states.refresh(this.running)
     const ready = await this.plan()
     if (this.running.size > 0 || ready.length > 0 || this.checkedSoFar) return false
-    if (scannedFully) return this.options.once
+    if (scannedFully) return this.options.once && (this.options.remote?.settled() ?? true)
     // Nothing due as far as the last changes tell; another worker may have changed things: look at every node.
     this.states.scanFullyNext()
     this.dirty = true
@@ -177,7 +187,10 @@ export class Scheduler {
   /** Starts the ready runs, up to the concurrency limit, and reports the summary. Returns the ready nodes. */
   private async plan(): Promise<NodeState[]> {
     const plan = planRuns(this.states.graph(this.running), this.options.labels)
-    const ready = plan.ready.map((id) => this.states.get(id) as NodeState).filter((state) => !this.rejected.has(`${state.id}:${state.key}`))
+    const remote = this.options.remote
+    const ready = plan.ready
+      .map((id) => this.states.get(id) as NodeState)
+      .filter((state) => !this.rejected.has(`${state.id}:${state.key}`) && (remote?.mayStart(state) ?? true))
     for (const state of await this.checkFirst(ready)) {
       if (this.executing.size >= this.options.concurrency) break
       this.start(state)
@@ -206,6 +219,7 @@ export class Scheduler {
       signal: this.options.cancel,
       // Queued only: a status is sent in the background, so an API that hangs holds neither the run nor its slot.
       onStatusQueued: () => void this.sendStatuses(),
+      remoteClaim: this.options.remote?.remoteClaim,
       onEvent: (event) => {
         if (event.type === 'run-started') this.options.onEvent({type: 'run-started', run: event.run})
       },
@@ -250,6 +264,7 @@ export class Scheduler {
     await this.checkingTheRest
     await this.watcher.close()
     await this.committer.flush()
+    await this.options.remote?.stop()
     clearInterval(this.statusTimer)
     const lastPass = this.sendStatuses()
     let waited: NodeJS.Timeout | undefined
@@ -264,6 +279,18 @@ export class Scheduler {
     const signal = this.statusAbort.signal
     this.statusPass = this.statusPass.then(() => sendQueuedStatuses(this.repo, {ignoreBackoff, signal})).catch(() => {})
     return this.statusPass
+  }
+
+  /** A merge from the remote changed these files of `.dkt/`: refresh their readers (everything, for a definition). */
+  private remoteChanged(paths: string[]): void {
+    if (paths.length === 0) return
+    for (const file of paths) {
+      const [folder, name] = file.split('/')
+      if (folder === 'versions') this.states.changed([name.replace(/\.jsonl$/, '')])
+      else if (folder === 'runs') this.states.changed([], name)
+      else if (folder === 'nodes' || folder === 'sources' || folder === 'links') this.states.scanFullyNext()
+    }
+    this.poke()
   }
 
   private poke(): void {

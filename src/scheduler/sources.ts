@@ -57,18 +57,26 @@ export class SourceWatcher {
 
   constructor(
     private readonly repo: MetaRepo,
-    private readonly options: {intervalSeconds?: number; onEvent: (event: SourceEvent) => void; onChange: () => void},
+    private readonly options: {
+      intervalSeconds?: number
+      /** False: remote sources are polled by another worker (`--no-observe`); only `path` sources are followed. */
+      observeRemote?: () => boolean
+      onEvent: (event: SourceEvent) => void
+      onChange: () => void
+    },
   ) {}
+
+  private readonly follows = (def: SourceDef) => isFollowed(def) && (def.kind === 'path' || this.options.observeRemote?.() !== false)
 
   /** The sources the scheduler follows: unpaused and unpinned. */
   async followed(): Promise<SourceDef[]> {
-    return (await loadAllSources(this.repo)).filter(isFollowed)
+    return (await loadAllSources(this.repo)).filter(this.follows)
   }
 
   /** Which of these sources it follows (reading only theirs). */
   async followedAmong(names: string[]): Promise<string[]> {
     const defs = await Promise.all(names.map((name) => findSource(this.repo, name)))
-    return defs.filter((def): def is SourceDef => def !== undefined && isFollowed(def)).map((def) => def.name)
+    return defs.filter((def): def is SourceDef => def !== undefined && this.follows(def)).map((def) => def.name)
   }
 
   /** Checks the given sources now; reports new versions and failures (with the backoff before the next try). */

@@ -50,4 +50,13 @@ describe('claims', () => {
     expect((await staleClaims(project)).map((s) => s.claim.run.id)).toEqual(['dead'])
     expect(existsSync(path.join(dir, 'torn.json'))).toBe(false)
   })
+
+  it('never takes a run as its own when the claim there can be neither read nor removed: it reports it held', async () => {
+    const project = projectAt(tempDir())
+    // Something that is not a claim file sits where the claim goes: linking fails, reading fails, removing fails.
+    mkdirSync(path.join(project.cacheDir, 'claims', 'blocked.json', 'inside'), {recursive: true})
+    const claim = await claimRun(project, run('blocked'))
+    expect(claim).toEqual({heldBy: undefined})
+    expect((await liveClaims(project)).size).toBe(0)
+  })
 })

@@ -70,10 +70,11 @@ function placeClaim(file: string, text: string): void {
 }
 
 /**
- * Claims a run for this process. Returns a release function, or the live claim of another process. A claim left
- * by a dead process is taken over (the caller records that run anyway).
+ * Claims a run for this process. Returns a release function, or the live claim of another process (undefined when
+ * the claim there cannot be read or removed: the run is never taken as ours unless our claim is in place). A claim
+ * left by a dead process is taken over (the caller records that run anyway).
  */
-export async function claimRun(project: Project, run: RunRecord): Promise<{release: () => Promise<void>} | {heldBy: Claim}> {
+export async function claimRun(project: Project, run: RunRecord): Promise<{release: () => Promise<void>} | {heldBy: Claim | undefined}> {
   const file = claimFile(project, run.id)
   const claim: Claim = {pid: process.pid, host: machineName(), run}
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -91,10 +92,20 @@ export async function claimRun(project: Project, run: RunRecord): Promise<{relea
     }
     const held = readClaim(file)
     if (held && isLive(held)) return {heldBy: held}
-    rmSync(file, {force: true})
+    if (!removeClaim(file)) break
   }
-  const held = readClaim(file)
-  return held ? {heldBy: held} : {release: async () => rmSync(file, {force: true})}
+  // Three tries failed (another process claims it as fast as we remove it), or the claim cannot be removed.
+  return {heldBy: readClaim(file)}
+}
+
+/** Removes a dead or unreadable claim; false when it cannot be (e.g. something else than a file is there). */
+function removeClaim(file: string): boolean {
+  try {
+    rmSync(file, {force: true})
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** Claims whose process is gone (on this machine): runs that were interrupted. */

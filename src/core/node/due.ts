@@ -8,7 +8,7 @@ import type {NodeDef} from '../model/node.js'
 import type {RunRecord} from '../model/run.js'
 import type {SourceDef} from '../model/source.js'
 import {liveClaims} from './claims.js'
-import {INTERRUPTED} from './recover.js'
+import {INTERRUPTED, WORKER_LOST} from './recover.js'
 import {nodeInputSets} from './fan-out.js'
 import {currentInputs, inputSources, loadRuns, soleSuccess} from './store.js'
 import {machineName} from '../../base/host.js'
@@ -50,10 +50,11 @@ export interface DueFacts {
   host?: string
 }
 
-const interrupted = (run: RunRecord) => run.status === 'error' && run.reason === INTERRUPTED
+// A run whose remote worker was lost counts as interrupted: due again.
+const interrupted = (run: RunRecord) => run.status === 'error' && (run.reason === INTERRUPTED || run.reason?.startsWith(WORKER_LOST) === true)
 
 /** A run that settles its inputs: anything but one cancelled or cut short by a dead process. */
-function settles(run: RunRecord): boolean {
+export function settles(run: RunRecord): boolean {
   return !(run.status === 'cancelled' || interrupted(run))
 }
 

@@ -49,6 +49,11 @@ export interface ExecuteOptions {
   onEvent?: (event: RunEvent) => void
   /** Set: the run's commit statuses are only queued, and this is told so (the caller sends them, see report.ts). */
   onStatusQueued?: () => void
+  /**
+   * Claims the run on a shared remote too (remote workers), after the local claim: undefined means another worker
+   * has it (AlreadyRunningError); else a function called once the run is over (recorded or not).
+   */
+  remoteClaim?: (run: RunRecord) => Promise<(() => Promise<void>) | undefined>
 }
 
 export interface ExecuteResult {
@@ -122,7 +127,13 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
   const run = startingRecord(node, inputs, previous, options)
   const claim = await profiled('claim', () => claimRun(repo.project, run))
   if ('heldBy' in claim) {
-    throw new AlreadyRunningError(`run ${shortId(run.id)} of node ${shortId(node.id)} is already running (pid ${claim.heldBy.pid} on ${claim.heldBy.host})`)
+    const by = claim.heldBy ? ` (pid ${claim.heldBy.pid} on ${claim.heldBy.host})` : ''
+    throw new AlreadyRunningError(`run ${shortId(run.id)} of node ${shortId(node.id)} is already running${by}`)
+  }
+  const remote = options.remoteClaim ? await options.remoteClaim(run).catch(async (error: unknown) => claim.release().then(() => Promise.reject(error))) : undefined
+  if (options.remoteClaim && !remote) {
+    await claim.release()
+    throw new AlreadyRunningError(`run ${shortId(run.id)} of node ${shortId(node.id)} is claimed by another worker`)
   }
   // Cancelled by Ctrl-C, or by a request from another process (the web view's Cancel).
   const cancel = followCancelRequests(repo.project, run.id, options.signal)
@@ -134,6 +145,7 @@ export async function executeRun(repo: MetaRepo, node: NodeDef, options: Execute
   } finally {
     cancel.stop()
     await claim.release()
+    await remote?.()
   }
 }
 

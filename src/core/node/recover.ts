@@ -10,6 +10,9 @@ import {liveLogFile} from './live-log.js'
 import {machineName} from '../../base/host.js'
 
 export const INTERRUPTED = 'interrupted: the dkt process running it stopped before it ended'
+/** The reason of a run whose remote worker stopped beating: recorded `error` by the worker that took its claim over. */
+export const WORKER_LOST = 'worker lost: '
+export const workerLostReason = (worker: string, host: string) => `${WORKER_LOST}${worker} on ${host}`
 
 /** Applies a change as one commit, the project lock being held already. */
 export type ApplyUnderLock = (message: (runs: RunRecord[]) => string, body: (tx: Transaction) => Promise<RunRecord[]>) => Promise<RunRecord[]>

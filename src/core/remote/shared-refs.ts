@@ -87,8 +87,21 @@ export async function readSharedRefs<T>(gitDir: string, namespace: string): Prom
 
 /** Writes a value as a commit on the empty tree (not on any branch) and returns its ID, for a push to a shared ref. */
 export async function writeSharedValue(gitDir: string, value: unknown): Promise<string> {
-  const emptyTree = (await runGit(['hash-object', '-t', 'tree', '-w', '/dev/null'], {cwd: gitDir})).stdout.trim()
+  const emptyTree = await emptyTreeOf(gitDir)
   const {name, email} = DKT_IDENTITY
   const env = {GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email}
   return (await runGit(['commit-tree', emptyTree, '-m', JSON.stringify(value)], {cwd: gitDir, env})).stdout.trim()
+}
+
+// A worker writes a claim per run and a beat every few seconds: the empty tree's ID is asked for once per repository.
+const emptyTrees = new Map<string, Promise<string>>()
+
+function emptyTreeOf(gitDir: string): Promise<string> {
+  let tree = emptyTrees.get(gitDir)
+  if (!tree) {
+    tree = runGit(['hash-object', '-t', 'tree', '-w', '/dev/null'], {cwd: gitDir}).then((result) => result.stdout.trim())
+    tree.catch(() => emptyTrees.delete(gitDir))
+    emptyTrees.set(gitDir, tree)
+  }
+  return tree
 }
