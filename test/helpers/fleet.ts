@@ -203,6 +203,12 @@ export function fleetForSuite() {
       return untilRemoteRuns(project.remote, match, count, what, {timeoutMs, workers: [...workers]})
     },
 
+    /** Waits until these workers' heartbeats are on the project's remote. */
+    async untilBeating(project: FleetProject, names: string[], timeoutMs = 30_000): Promise<void> {
+      const beating = () => [...project.remote.sharedRefs('workers').values()].map((beat) => beat.name)
+      await poll(() => names.every((name) => beating().includes(name)), () => `heartbeats of ${names.join(', ')} (beating: ${beating().join(', ')})\n${diagnose(workers)}`, timeoutMs)
+    },
+
     /** Starts a worker (in a new clone unless one is given): `dkt scheduler --remote --name … --json`. */
     async worker(project: FleetProject, options: WorkerOptions): Promise<FleetWorker> {
       const clone = options.clone ?? (await this.clone(project))
@@ -262,9 +268,9 @@ async function stopByPid(child: ChildProcess, exited: Promise<number | null>, bo
   }
 }
 
-/** Events of a given type printed by any of these workers, with the worker's name. */
-export function eventsOf(workers: FleetWorker[], type: string): (SchedulerEvent & {worker: string})[] {
-  return workers.flatMap((worker) => worker.events.filter((event) => event.type === type).map((event) => ({...event, worker: worker.name})))
+/** Events of a given type printed by any of these workers, each with the name of the worker that printed it (`by`). */
+export function eventsOf(workers: FleetWorker[], type: string): (SchedulerEvent & {by: string})[] {
+  return workers.flatMap((worker) => worker.events.filter((event) => event.type === type).map((event) => ({...event, by: worker.name})))
 }
 
 /** What the workers did so far, for a failed wait's message: each one's event types, last events and stderr. */
@@ -310,11 +316,14 @@ export async function untilRemoteRuns(
 
 /**
  * A shell command for a node that appends `MARKER HOST start` to `log` (HOST: the worker's DKT_HOST) and, with
- * `sleepSeconds`, sleeps and then appends `MARKER HOST end`: one line (or two) per execution.
+ * `sleep`, sleeps (`seconds`, or `onHost.seconds` on that host) and then appends `MARKER HOST end`: one line (or
+ * two) per execution.
  */
-export function markCommand(log: string, marker: string, sleepSeconds?: number): string[] {
+export function markCommand(log: string, marker: string, sleep?: {seconds: number; onHost?: {host: string; seconds: number}}): string[] {
   const mark = (phase: string) => `echo "$1 $DKT_HOST ${phase}" >> '${log}'`
-  return ['sh', '-c', sleepSeconds === undefined ? mark('start') : `${mark('start')}; sleep ${sleepSeconds}; ${mark('end')}`, 'mark', marker]
+  if (!sleep) return ['sh', '-c', mark('start'), 'mark', marker]
+  const nap = sleep.onHost ? `if [ "$DKT_HOST" = '${sleep.onHost.host}' ]; then sleep ${sleep.onHost.seconds}; else sleep ${sleep.seconds}; fi` : `sleep ${sleep.seconds}`
+  return ['sh', '-c', `${mark('start')}; ${nap}; ${mark('end')}`, 'mark', marker]
 }
 
 /** What `markCommand` logged, in order. */

@@ -15,13 +15,16 @@ describe('remote workers: fencing', () => {
   it('SIGSTOP past the lease, takeover, SIGCONT: the late record is refused and the remote branch is unchanged by it', async () => {
     const log = path.join(tempDir(), 'executions.log')
     const upstream = fleet.upstream()
-    const project = await fleet.project({sources: {app: {kind: 'git', location: upstream.url}}, nodes: {slow: {command: markCommand(log, 'slow', 3), inputs: ['app']}}})
+    // Still running when the worker freezes, over by the time it wakes; short where it is done again.
+    const command = markCommand(log, 'slow', {seconds: 1, onHost: {host: 'host-frozen', seconds: 4}})
+    const project = await fleet.project({sources: {app: {kind: 'git', location: upstream.url}}, nodes: {slow: {command, inputs: ['app']}}})
     const {remote} = project
+    const takerClone = await fleet.clone(project)
     const frozen = await fleet.worker(project, {name: 'frozen', labels: ['linux'], leaseSeconds: 2})
     const started = await frozen.until((e) => e.type === 'run-started', 'the slow run started', 30_000)
     const run = started.run as {id: string; node: string}
-    const taker = await fleet.worker(project, {name: 'taker', labels: ['linux']})
-    await waitFor(() => remote.sharedRefs('workers').size === 2, 'both workers beating')
+    const taker = await fleet.worker(project, {name: 'taker', labels: ['linux'], clone: takerClone})
+    await fleet.untilBeating(project, ['frozen', 'taker'])
 
     frozen.signal('SIGSTOP')
     await taker.until((e) => e.type === 'claim-taken-over', 'the takeover', 30_000)

@@ -5,7 +5,6 @@ import {describe, expect, it} from 'vitest'
 
 import {dktJson, dktOk} from '../../helpers/cli.js'
 import {executions, fleetForSuite, markCommand} from '../../helpers/fleet.js'
-import {waitFor} from '../../helpers/git-daemon.js'
 import {tempDir} from '../../helpers/tmp.js'
 
 const fleet = fleetForSuite()
@@ -26,9 +25,8 @@ describe('remote workers: labels', () => {
 
     // The linux workers are at work (the linux node is recorded) and both beat on the remote.
     const [lin] = await fleet.untilRuns(project, (run) => run.status === 'success', 1, 'the linux node recorded')
-    await waitFor(() => remote.sharedRefs('workers').size === 2, 'both linux workers beating')
+    await fleet.untilBeating(project, ['l1', 'l2'])
     // A few more planning rounds of both: the osx node is still not run, nowhere.
-    await waitFor(() => linux.every((worker) => worker.events.length > 0), 'events of both workers')
     await new Promise((resolve) => setTimeout(resolve, 3000))
     expect(remote.runs().map((run) => run.node)).toEqual([lin.node])
     expect(executions(log).map((e) => e.marker)).toEqual(['lin'])

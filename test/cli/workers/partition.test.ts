@@ -28,8 +28,8 @@ describe('remote workers: partition', () => {
       sources: {app: {kind: 'git', location: app.url}, lib: {kind: 'git', location: lib.url}},
       nodes: {
         // Only the cut-off worker has label `cut`: one of these runs during the cut, the other must wait for the remote.
-        x: {command: markCommand(log, 'x', 3), inputs: ['app'], labels: ['cut']},
-        y: {command: markCommand(log, 'y', 3), inputs: ['app'], labels: ['cut']},
+        x: {command: markCommand(log, 'x', {seconds: 3}), inputs: ['app'], labels: ['cut']},
+        y: {command: markCommand(log, 'y', {seconds: 3}), inputs: ['app'], labels: ['cut']},
         // The other worker goes on meanwhile, on a new version of lib: the remote moves during the cut.
         z: {command: markCommand(log, 'z'), inputs: ['lib'], labels: ['linux']},
       },
