@@ -310,19 +310,21 @@ export async function untilRemoteRuns(
     found = remote.runs().filter(match)
     return found.length >= count
   }
-  await poll(check, () => `${what} (${count} run manifests on the remote; ${found.length} so far)\n${diagnose(options.workers ?? [])}`, options.timeoutMs ?? 60_000)
+  await poll(check, () => `${what} (${count} run manifests on the remote; ${found.length} so far)\n${diagnose(options.workers ?? [])}`, options.timeoutMs ?? 120_000)
   return found
 }
 
 /**
  * A shell command for a node that appends `MARKER HOST start` to `log` (HOST: the worker's DKT_HOST) and, with
- * `sleep`, sleeps (`seconds`, or `onHost.seconds` on that host) and then appends `MARKER HOST end`: one line (or
- * two) per execution.
+ * `sleep`, sleeps and then appends `MARKER HOST end`: one line (or two) per execution. It sleeps `seconds`, or on
+ * `onHost.host` up to `onHost.seconds`, ending early once the file `onHost.until` exists (a test releases it).
  */
-export function markCommand(log: string, marker: string, sleep?: {seconds: number; onHost?: {host: string; seconds: number}}): string[] {
+export function markCommand(log: string, marker: string, sleep?: {seconds: number; onHost?: {host: string; seconds: number; until?: string}}): string[] {
   const mark = (phase: string) => `echo "$1 $DKT_HOST ${phase}" >> '${log}'`
   if (!sleep) return ['sh', '-c', mark('start'), 'mark', marker]
-  const nap = sleep.onHost ? `if [ "$DKT_HOST" = '${sleep.onHost.host}' ]; then sleep ${sleep.onHost.seconds}; else sleep ${sleep.seconds}; fi` : `sleep ${sleep.seconds}`
+  const there = sleep.onHost
+  const wait = there?.until ? `i=0; while [ ! -e '${there.until}' ] && [ $i -lt ${there.seconds * 5} ]; do sleep 0.2; i=$((i+1)); done` : `sleep ${there?.seconds}`
+  const nap = there ? `if [ "$DKT_HOST" = '${there.host}' ]; then ${wait}; else sleep ${sleep.seconds}; fi` : `sleep ${sleep.seconds}`
   return ['sh', '-c', `${mark('start')}; ${nap}; ${mark('end')}`, 'mark', marker]
 }
 

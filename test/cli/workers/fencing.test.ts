@@ -1,7 +1,7 @@
 // Fencing: a worker frozen (SIGSTOP) past its lease loses its claim to another worker; when it wakes (SIGCONT) and
 // tries to record the run it was doing, the remote refuses it (its claim is no longer its own): `fenced`, and the
 // remote branch holds nothing of that late record.
-import {existsSync, readdirSync} from 'node:fs'
+import {existsSync, readdirSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -15,30 +15,32 @@ describe('remote workers: fencing', () => {
   it('SIGSTOP past the lease, takeover, SIGCONT: the late record is refused and the remote branch is unchanged by it', async () => {
     const log = path.join(tempDir(), 'executions.log')
     const upstream = fleet.upstream()
-    // Still running when the worker freezes, over by the time it wakes; short where it is done again.
-    const command = markCommand(log, 'slow', {seconds: 1, onHost: {host: 'host-frozen', seconds: 4}})
+    // On the worker that freezes: running until the test releases it (after the takeover, before the worker wakes).
+    const release = path.join(tempDir(), 'release')
+    const command = markCommand(log, 'slow', {seconds: 1, onHost: {host: 'host-frozen', seconds: 120, until: release}})
     const project = await fleet.project({sources: {app: {kind: 'git', location: upstream.url}}, nodes: {slow: {command, inputs: ['app']}}})
     const {remote} = project
     const takerClone = await fleet.clone(project)
     const frozen = await fleet.worker(project, {name: 'frozen', labels: ['linux'], leaseSeconds: 2})
-    const started = await frozen.until((e) => e.type === 'run-started', 'the slow run started', 30_000)
+    const started = await frozen.until((e) => e.type === 'run-started', 'the slow run started', 60_000)
     const run = started.run as {id: string; node: string}
     const taker = await fleet.worker(project, {name: 'taker', labels: ['linux'], clone: takerClone})
     await fleet.untilBeating(project, ['frozen', 'taker'])
 
     frozen.signal('SIGSTOP')
-    await taker.until((e) => e.type === 'claim-taken-over', 'the takeover', 30_000)
-    const [lostRun] = await fleet.untilRuns(project, (r) => r.id === run.id, 1, 'the frozen run recorded error by the taker', 30_000)
+    await taker.until((e) => e.type === 'claim-taken-over', 'the takeover', 60_000)
+    const [lostRun] = await fleet.untilRuns(project, (r) => r.id === run.id, 1, 'the frozen run recorded error by the taker', 60_000)
     expect(lostRun).toMatchObject({status: 'error', reason: expect.stringContaining('worker lost: frozen')})
     // The frozen worker's command is not frozen (it has a process group of its own): it ends meanwhile.
-    await waitFor(() => executions(log).some((e) => e.host === frozen.host && e.phase === 'end'), 'the frozen worker\'s command ended', 20_000)
+    writeFileSync(release, '')
+    await waitFor(() => executions(log).some((e) => e.host === frozen.host && e.phase === 'end'), 'the frozen worker\'s command ended', 60_000)
     const manifest = `runs/${run.node}/${run.id}.json`
     const before = remote.history(manifest)
 
     frozen.signal('SIGCONT')
-    const fenced = await frozen.until((e) => e.type === 'fenced', 'the late record refused', 30_000)
+    const fenced = await frozen.until((e) => e.type === 'fenced', 'the late record refused', 60_000)
     expect(fenced).toMatchObject({node: run.node, run: run.id})
-    await fleet.untilRuns(project, (r) => r.node === run.node && r.status === 'success', 1, 'the rerun recorded by the taker', 30_000)
+    await fleet.untilRuns(project, (r) => r.node === run.node && r.status === 'success', 1, 'the rerun recorded by the taker', 60_000)
     await Promise.all([frozen.stop(), taker.stop()])
 
     // Nothing of the late record on the remote: the run's manifest was only ever the taker's `error`.
@@ -51,5 +53,5 @@ describe('remote workers: fencing', () => {
     const aside = path.join(frozen.clone, '.dkt', 'cache', 'fenced')
     expect(existsSync(aside) && readdirSync(aside).length > 0).toBe(true)
     expect(() => remote.fsck()).not.toThrow()
-  }, 120_000)
+  }, 300_000)
 })

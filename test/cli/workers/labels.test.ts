@@ -45,5 +45,5 @@ describe('remote workers: labels', () => {
       {marker: 'lin', host: lin.machine.hostname, phase: 'start'},
       {marker: 'mac', host: osx.host, phase: 'start'},
     ])
-  }, 120_000)
+  }, 240_000)
 })

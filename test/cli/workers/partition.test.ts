@@ -43,15 +43,15 @@ describe('remote workers: partition', () => {
     const other = await fleet.worker(project, {name: 'other', labels: ['linux'], leaseSeconds: 60})
     await fleet.untilRuns(project, (r) => r.status === 'success' && r.inputs.lib !== undefined, 1, 'z recorded on the first version of lib', 60_000)
 
-    const started = await cut.until((e) => e.type === 'run-started', 'a run started on the cut-off worker', 30_000)
+    const started = await cut.until((e) => e.type === 'run-started', 'a run started on the cut-off worker', 60_000)
     const first = started.run as {id: string; node: string}
     await proxy.cut()
     lib.advance()
 
-    const unreachable = await cut.until((e) => e.type === 'remote-unreachable', 'remote-unreachable', 30_000)
+    const unreachable = await cut.until((e) => e.type === 'remote-unreachable', 'remote-unreachable', 60_000)
     expect(String(unreachable.message)).not.toBe('')
-    await cut.until((e) => e.type === 'run-finished' && (e.run as {id: string}).id === first.id, 'the run finished during the cut', 30_000)
-    await fleet.untilRuns(project, (r) => r.status === 'success' && r.inputs.lib !== undefined, 2, 'z recorded again by the other worker during the cut', 30_000)
+    await cut.until((e) => e.type === 'run-finished' && (e.run as {id: string}).id === first.id, 'the run finished during the cut', 60_000)
+    await fleet.untilRuns(project, (r) => r.status === 'success' && r.inputs.lib !== undefined, 2, 'z recorded again by the other worker during the cut', 60_000)
     // The record is a local commit of the cut-off clone, not on the remote.
     const manifest = `runs/${first.node}/${first.id}.json`
     const meta = path.join(clone, '.dkt')
@@ -63,7 +63,7 @@ describe('remote workers: partition', () => {
     expect(eventsOf([cut], 'remote-pushed').some((e) => e.time && Date.parse(String(e.time)) > Date.parse(String(unreachable.time)))).toBe(false)
 
     await proxy.restore()
-    await cut.until((e) => e.type === 'remote-back', 'remote-back', 30_000)
+    await cut.until((e) => e.type === 'remote-back', 'remote-back', 60_000)
     const recorded = await fleet.untilRuns(project, (r) => r.status === 'success' && r.labels.includes('cut'), 2, 'both cut-labelled runs on the remote', 60_000)
     expect(recorded.find((r) => r.id === first.id)?.machine.hostname).toBe(cut.host)
     await Promise.all([cut.stop(), other.stop()])
@@ -75,5 +75,5 @@ describe('remote workers: partition', () => {
     expect(remote.runs().filter((r) => r.status !== 'success')).toEqual([])
     expect(remote.sharedRefs('claims').size).toBe(0)
     expect(() => remote.fsck()).not.toThrow()
-  }, 180_000)
+  }, 300_000)
 })

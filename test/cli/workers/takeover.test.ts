@@ -18,7 +18,7 @@ describe('remote workers: takeover', () => {
     const {remote} = project
     const clones = await Promise.all(['b', 'c'].map(() => fleet.clone(project)))
     const lost = await fleet.worker(project, {name: 'lost', labels: ['linux'], leaseSeconds: 2})
-    const started = await lost.until((e) => e.type === 'run-started', 'the slow run started', 30_000)
+    const started = await lost.until((e) => e.type === 'run-started', 'the slow run started', 60_000)
     const run = started.run as {id: string; node: string}
     const others = await Promise.all(['b', 'c'].map((name, i) => fleet.worker(project, {name, labels: ['linux'], clone: clones[i]})))
     await fleet.untilBeating(project, ['lost', 'b', 'c'])
@@ -44,5 +44,5 @@ describe('remote workers: takeover', () => {
     await new Promise((resolve) => setTimeout(resolve, 3000))
     expect(eventsOf(others, 'claim-taken-over')).toHaveLength(1)
     expect(remote.sharedRefs('claims').size).toBe(0)
-  }, 120_000)
+  }, 240_000)
 })
