@@ -64,6 +64,7 @@ export class RemoteWorker {
   private retryTimer: NodeJS.Timeout | undefined
   private stopped = false
   private ticking: Promise<void> | undefined
+  private beating: Promise<void> | undefined
   /** The last settled() said no (--once). */
   private unsettled = false
   observe = true
@@ -93,7 +94,8 @@ export class RemoteWorker {
       await this.beat()
       if (this.session.held.size > 0) this.pushSoon()
     }
-    this.timers.push(setInterval(() => this.tick(), TICK_MS).unref(), setInterval(() => void this.beat(), this.options.heartbeatSeconds * 1000).unref())
+    // Not unref'd: while it waits for other workers, a --once scheduler has nothing else keeping it alive.
+    this.timers.push(setInterval(() => this.tick(), TICK_MS), setInterval(() => void this.beat(), this.options.heartbeatSeconds * 1000))
   }
 
   /** Whether this ready node may start here now. */
@@ -134,9 +136,7 @@ export class RemoteWorker {
    */
   private async stillToRun(claimed: RunRecord[]): Promise<RunRecord[]> {
     if (claimed.length === 0) return []
-    const merged = await this.session.fetchAndMerge()
-    if (process.env.DKT_REMOTE_DEBUG) process.stderr.write(`${new Date().toISOString()} claimed ${claimed.map((r) => r.id.slice(0, 8))} merged ${merged.length}\n`)
-    this.host.changed(merged)
+    this.host.changed(await this.session.fetchAndMerge())
     const done: RunRecord[] = []
     for (const run of claimed) {
       const runs = await loadRuns(this.repo, run.node)
@@ -210,7 +210,6 @@ export class RemoteWorker {
   private async fetch(): Promise<void> {
     try {
       const changed = await this.session.fetchAndMerge()
-      if (process.env.DKT_REMOTE_DEBUG) process.stderr.write(`${new Date().toISOString()} tick merged ${changed.length}\n`)
       this.lostRaces.clear()
       this.back()
       this.host.changed(changed)
@@ -242,9 +241,14 @@ export class RemoteWorker {
     }
   }
 
-  private async beat(): Promise<void> {
-    if (this.stopped) return
-    if (!(await this.session.beat().catch(() => false))) this.unreachable(new RemoteUnreachableError(`cannot reach \`${this.session.remote}\` to beat`))
+  private beat(): Promise<void> {
+    if (this.stopped) return Promise.resolve()
+    // Kept: a beat still on its way when the worker stops must not land after the beat's removal.
+    this.beating = this.session.beat().then(
+      (reached) => (reached ? undefined : this.unreachable(new RemoteUnreachableError(`cannot reach \`${this.session.remote}\` to beat`))),
+      (error: unknown) => this.unreachable(error),
+    )
+    return this.beating
   }
 
   private unreachable(error: unknown): void {
@@ -273,13 +277,14 @@ export class RemoteWorker {
     if (!this.offline) return
     this.offline = false
     this.host.onEvent({type: 'remote-back'})
+    // What was recorded meanwhile goes out now (if its claims still hold).
+    this.pushSoon()
     this.host.poke()
   }
 
   /** --once: nothing of ours left to push, and no run claimed by anyone (its record may make more runs due). */
   settled(): boolean {
     const settled = !this.offline && !this.pushing && this.session.held.size === 0 && !this.repo.hasRecorded && this.session.mirror.claims.size === 0
-    if (process.env.DKT_REMOTE_DEBUG) process.stderr.write(`settled? ${settled} ${this.offline} ${!!this.pushing} ${this.session.held.size} ${this.repo.hasRecorded} ${this.session.mirror.claims.size}\n`)
     // Asked again at each tick until it is (nothing else may wake a scheduler that has nothing left to run).
     this.unsettled = !settled
     return settled
@@ -291,6 +296,7 @@ export class RemoteWorker {
     for (const timer of this.timers) clearInterval(timer)
     clearTimeout(this.retryTimer)
     await this.ticking
+    await this.beating
     await this.pushing
     await this.pushNow()
     if (this.offline) {

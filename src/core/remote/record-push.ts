@@ -1,6 +1,7 @@
 // How a remote worker's records reach the remote's branch: fetch, merge, and ONE atomic push of the branch with the
 // release of every claim whose run it records, each release expecting our claim's value. A record whose claim was
 // taken over (fenced) never reaches the branch: it is dropped from the unpushed history, a copy kept in the cache.
+import {existsSync} from 'node:fs'
 import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -101,16 +102,19 @@ export async function dropRecords(session: RemoteSession, runs: RemoteClaimed[])
   const fencedDir = path.join(repo.project.cacheDir, 'fenced')
   await mkdir(fencedDir, {recursive: true})
   const ids = new Set(runs.map((run) => run.run))
+  const tracking = trackingHead(session)
   for (const {node, run} of runs) {
     for (const rel of [runFile(node, run), runLogFile(node, run)]) {
       const text = await readFile(repo.abs(rel), 'utf8').catch(() => undefined)
       if (text !== undefined) await writeFile(path.join(fencedDir, path.basename(rel)), text)
-      await rm(repo.abs(rel), {force: true})
+      // The remote's own record of that run (the taker's `worker lost`) stays as the remote has it.
+      const theirs = tracking === undefined ? undefined : await showFile(session, tracking, rel)
+      if (theirs === undefined) await rm(repo.abs(rel), {force: true})
+      else await writeFile(repo.abs(rel), theirs)
     }
   }
   for (const rel of await changedSinceRemote(session, 'versions')) await dropObservations(repo, rel, ids)
-  await repo.git(['add', '-A', '--', 'runs', 'versions'])
-  const tracking = trackingHead(session)
+  await repo.git(['add', '-A', '--', ...['runs', 'versions'].filter((folder) => existsSync(repo.abs(folder)))])
   if (tracking === undefined) return
   const tree = (await repo.git(['write-tree'])).trim()
   const trackingTree = (await repo.git(['rev-parse', `${tracking}^{tree}`])).trim()
@@ -155,6 +159,11 @@ export async function adoptUnpushed(session: RemoteSession): Promise<RemoteClaim
   }
   if (fenced.length > 0) await session.repo.exclusive(() => dropRecords(session, fenced))
   return fenced
+}
+
+async function showFile(session: RemoteSession, commit: string, file: string): Promise<string | undefined> {
+  const result = await runGit(['show', `${commit}:${file}`], {cwd: session.repo.dir, allowFailure: true})
+  return result.exitCode === 0 ? result.stdout : undefined
 }
 
 async function recordedOn(session: RemoteSession, commit: string, file: string): Promise<boolean> {
