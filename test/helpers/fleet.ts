@@ -279,7 +279,7 @@ export function diagnose(workers: FleetWorker[]): string {
     .map((worker) => {
       const counts = new Map<string, number>()
       for (const event of worker.events) counts.set(event.type, (counts.get(event.type) ?? 0) + 1)
-      const last = worker.events.slice(-5).map((event) => JSON.stringify(event).slice(0, 300))
+      const last = worker.events.slice(-8).map((event) => JSON.stringify(event).slice(0, 200))
       return `worker ${worker.name} (${worker.exitCode === undefined ? 'running' : `exited ${worker.exitCode ?? worker.child.signalCode}`}): ${[...counts].map(([type, n]) => `${type} ×${n}`).join(', ')}\n  last: ${last.join('\n        ')}\n  stderr: ${worker.stderr().slice(-800)}`
     })
     .join('\n')

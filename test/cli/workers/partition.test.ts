@@ -8,7 +8,7 @@ import * as path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {git} from '../../helpers/git.js'
-import {eventsOf, executions, fleetForSuite, markCommand} from '../../helpers/fleet.js'
+import {diagnose, eventsOf, executions, fleetForSuite, markCommand} from '../../helpers/fleet.js'
 import {startTcpProxy, type TcpProxy} from '../../helpers/tcp-proxy.js'
 import {tempDir} from '../../helpers/tmp.js'
 
@@ -28,8 +28,8 @@ describe('remote workers: partition', () => {
       sources: {app: {kind: 'git', location: app.url}, lib: {kind: 'git', location: lib.url}},
       nodes: {
         // Only the cut-off worker has label `cut`: one of these runs during the cut, the other must wait for the remote.
-        x: {command: markCommand(log, 'x', {seconds: 3}), inputs: ['app'], labels: ['cut']},
-        y: {command: markCommand(log, 'y', {seconds: 3}), inputs: ['app'], labels: ['cut']},
+        x: {command: markCommand(log, 'x', {seconds: 5}), inputs: ['app'], labels: ['cut']},
+        y: {command: markCommand(log, 'y', {seconds: 5}), inputs: ['app'], labels: ['cut']},
         // The other worker goes on meanwhile, on a new version of lib: the remote moves during the cut.
         z: {command: markCommand(log, 'z'), inputs: ['lib'], labels: ['linux']},
       },
@@ -41,8 +41,8 @@ describe('remote workers: partition', () => {
     // A long lease: the others must not take its claim over during the cut (that is the fencing test's case).
     const cut = await fleet.worker(project, {name: 'cut', labels: ['cut'], clone, leaseSeconds: 60, args: ['--concurrency', '1', '--no-observe']})
     const other = await fleet.worker(project, {name: 'other', labels: ['linux'], leaseSeconds: 60})
-    await fleet.untilRuns(project, (r) => r.status === 'success' && r.inputs.lib !== undefined, 1, 'z recorded on the first version of lib', 60_000)
 
+    // Cut as soon as the cut-off worker has started its first run (its command runs 5 s: it ends during the cut).
     const started = await cut.until((e) => e.type === 'run-started', 'a run started on the cut-off worker', 60_000)
     const first = started.run as {id: string; node: string}
     await proxy.cut()
@@ -51,7 +51,7 @@ describe('remote workers: partition', () => {
     const unreachable = await cut.until((e) => e.type === 'remote-unreachable', 'remote-unreachable', 60_000)
     expect(String(unreachable.message)).not.toBe('')
     await cut.until((e) => e.type === 'run-finished' && (e.run as {id: string}).id === first.id, 'the run finished during the cut', 60_000)
-    await fleet.untilRuns(project, (r) => r.status === 'success' && r.inputs.lib !== undefined, 2, 'z recorded again by the other worker during the cut', 60_000)
+    await fleet.untilRuns(project, (r) => r.status === 'success' && r.inputs.lib !== undefined, 2, 'z recorded on both versions of lib by the other worker, the second during the cut', 60_000)
     // The record is a local commit of the cut-off clone, not on the remote.
     const manifest = `runs/${first.node}/${first.id}.json`
     const meta = path.join(clone, '.dkt')
@@ -59,7 +59,7 @@ describe('remote workers: partition', () => {
     expect(remote.files('runs/').includes(manifest)).toBe(false)
     // Nothing new starts while the remote is unreachable (a claim cannot be pushed).
     await new Promise((resolve) => setTimeout(resolve, 3000))
-    expect(cut.events.filter((e) => e.type === 'run-started')).toHaveLength(1)
+    expect(cut.events.filter((e) => e.type === 'run-started'), diagnose([cut, other])).toHaveLength(1)
     expect(eventsOf([cut], 'remote-pushed').some((e) => e.time && Date.parse(String(e.time)) > Date.parse(String(unreachable.time)))).toBe(false)
 
     await proxy.restore()
