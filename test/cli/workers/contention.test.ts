@@ -7,7 +7,8 @@ import {eventsOf, executions, fleetForSuite, markCommand} from '../../helpers/fl
 import {tempDir} from '../../helpers/tmp.js'
 
 const fleet = fleetForSuite()
-const RUNS = 200
+/** The issue's 200; DKT_FLEET_RUNS sets another number (e.g. a quick check on a loaded machine). */
+const RUNS = Number(process.env.DKT_FLEET_RUNS || 200)
 
 describe('remote workers: contention', () => {
   it(`4 workers, ${RUNS} runs: each executed once, recorded once; every manifest and observation present; fsck clean`, async () => {
@@ -22,9 +23,11 @@ describe('remote workers: contention', () => {
     const nodeIds = remote.files('nodes/').map((file) => path.basename(file, '.json'))
     expect(nodeIds).toHaveLength(RUNS)
 
+    // Nobody is killed here: a long lease, so that a worker slowed down by the load (4 workers, each fetching every
+    // second, on 2 cores) is never taken for a lost one, and a beat every 2 s, which is load too.
     const clones = await Promise.all([1, 2, 3, 4].map(() => fleet.clone(project)))
-    const workers = await Promise.all(clones.map((clone, i) => fleet.worker(project, {name: `w${i + 1}`, labels: ['linux'], clone, args: ['--concurrency', '2']})))
-    const runs = await fleet.untilRuns(project, (run) => run.status === 'success', RUNS, 'every run recorded', 240_000)
+    const workers = await Promise.all(clones.map((clone, i) => fleet.worker(project, {name: `w${i + 1}`, labels: ['linux'], clone, leaseSeconds: 60, heartbeatSeconds: 2, args: ['--concurrency', '2']})))
+    const runs = await fleet.untilRuns(project, (run) => run.status === 'success', RUNS, 'every run recorded', 480_000)
     const codes = await Promise.all(workers.map((worker) => worker.stop()))
     expect(codes, workers.map((w) => w.stderr()).join('\n')).toEqual([0, 0, 0, 0])
 
@@ -50,5 +53,5 @@ describe('remote workers: contention', () => {
     expect(remote.sharedRefs('claims').size).toBe(0)
     expect(remote.sharedRefs('workers').size).toBe(0)
     expect(() => remote.fsck()).not.toThrow()
-  }, 400_000)
+  }, 600_000)
 })
