@@ -56,6 +56,7 @@ export class RemoteWorker {
   /** Claims another worker won since the last fetch (the mirror does not show them yet). */
   private readonly lostRaces = new Set<string>()
   private pending: PendingClaim[] = []
+  /** A claim push is under way or about to be made. */
   private claiming = false
   /** Pushes run one at a time; `pushAgain` asks for one more once the current one ends. */
   private pushing: Promise<void> | undefined
@@ -108,11 +109,13 @@ export class RemoteWorker {
   readonly remoteClaim = (run: RunRecord): Promise<(() => Promise<void>) | undefined> =>
     new Promise((resolve) => {
       this.pending.push({run, resolve})
-      if (!this.claiming) setImmediate(() => void this.claimPending())
+      if (this.claiming) return
+      this.claiming = true
+      setImmediate(() => void this.claimPending())
     })
 
+  /** Claims what is pending in one push; runs asking meanwhile are claimed by the next one. */
   private async claimPending(): Promise<void> {
-    this.claiming = true
     const batch = this.pending.splice(0)
     const won = new Map<string, () => Promise<void>>()
     try {
@@ -125,8 +128,8 @@ export class RemoteWorker {
       this.unreachable(error)
     } finally {
       for (const {run, resolve} of batch) resolve(won.get(run.id))
-      this.claiming = false
       if (this.pending.length > 0) setImmediate(() => void this.claimPending())
+      else this.claiming = false
     }
   }
 

@@ -7,8 +7,10 @@ export interface RefUpdate {
   ref: string
   /** What to point it at (an object ID or a local ref); undefined deletes it. */
   source?: string
-  /** The value the remote must have for the update to apply: an object ID, '' = absent; undefined = forced. */
+  /** The value the remote must have for the update to apply: an object ID, '' = absent; undefined: none. */
   expect?: string
+  /** Without `expect`: replace whatever is there (a heartbeat); else only a fast-forward applies (the branch). */
+  force?: boolean
 }
 
 export interface PushOutcome {
@@ -26,7 +28,7 @@ export async function pushRefs(dir: string, remote: string, updates: RefUpdate[]
   for (const update of updates) {
     if (update.expect !== undefined) args.push(`--force-with-lease=${update.ref}:${update.expect}`)
   }
-  args.push(remote, ...updates.map((update) => `${update.expect === undefined && update.source ? '+' : ''}${update.source ?? ''}:${update.ref}`))
+  args.push(remote, ...updates.map((update) => `${update.force && update.source ? '+' : ''}${update.source ?? ''}:${update.ref}`))
   const result = await runGit(args, {cwd: dir, allowFailure: true})
   const refs = parsePorcelain(result.stdout)
   return {reachable: refs.size > 0, refs, stderr: result.stderr}

@@ -177,7 +177,7 @@ export class RemoteSession {
     const {name, host, labels, observe, concurrency, leaseSeconds, dktVersion} = this.worker
     const beat: WorkerBeat = {name, host, labels, observe, concurrency, running, beatAt: new Date().toISOString(), startedAt: this.startedAt, pid: process.pid, dktVersion, leaseSeconds}
     const object = await writeSharedValue(this.repo.dir, beat)
-    const outcome = await pushRefs(this.repo.dir, this.remote, [{ref: `${WORKERS_NAMESPACE}${name}`, source: object}])
+    const outcome = await pushRefs(this.repo.dir, this.remote, [{ref: `${WORKERS_NAMESPACE}${name}`, source: object, force: true}])
     return outcome.reachable
   }
 

@@ -7,6 +7,7 @@ import {describe, expect, it} from 'vitest'
 import {MetaRepo} from '../../../src/core/meta-repo.js'
 import {RUN_FORMAT, type RunRecord, runFile} from '../../../src/core/model/run.js'
 import {findProject} from '../../../src/core/project.js'
+import {pushRefs} from '../../../src/core/remote/push.js'
 import {pushRecords} from '../../../src/core/remote/record-push.js'
 import {RemoteSession, type WorkerIdentity} from '../../../src/core/remote/remote-session.js'
 import {dktOk} from '../../helpers/cli.js'
@@ -77,6 +78,11 @@ describe('remote workers: the protocol', () => {
     expect(remoteRefs(bare)).not.toContain('refs/dkt/claims/node1')
     expect(git(bare, ['show', `main:${runFile('node1', 'r1')}`])).toContain('"success"')
     expect(sa.held.size).toBe(0)
+    // A push of a branch that misses that record is refused, never forced over it.
+    const stale = git(path.join(b, '.dkt'), ['rev-parse', 'HEAD'])
+    const refused = await pushRefs(path.join(b, '.dkt'), 'origin', [{ref: 'refs/heads/main', source: stale}], {atomic: true})
+    expect(refused.refs.get('refs/heads/main')?.ok).toBe(false)
+    expect(git(bare, ['show', `main:${runFile('node1', 'r1')}`])).toContain('"success"')
     // The other clone gets it with its next fetch.
     const sb = await session(b, 'wb')
     expect(sb.claimedByOther('node1')).toBe(false)

@@ -95,6 +95,30 @@ describe('dkt scheduler --remote', () => {
     expect(remoteRefs(bare)).toEqual(['refs/dkt/workers/lost'])
   }, 180_000)
 
+  it('while the remote cannot be reached: the running run finishes and stays a local commit, nothing new starts; all goes out when it is back', async () => {
+    const origin = await newProject()
+    const nodes = []
+    for (const name of ['n1', 'n2', 'n3']) nodes.push(await define(origin, ['--', 'sh', '-c', `sleep 2; echo ${name}`]))
+    const {dirs, bare} = await clones(origin, 1)
+    const meta = path.join(dirs[0], '.dkt')
+    const url = git(meta, ['remote', 'get-url', 'origin'])
+    const worker = startScheduler(dirs[0], ['--remote', '--once', '--name', 'w', '--concurrency', '1'])
+    await worker.until((event) => event.type === 'run-started', 'the first run', 60_000)
+    // A port nothing listens on: every fetch and push fails from now on, as when the network is gone.
+    git(meta, ['remote', 'set-url', 'origin', 'git://127.0.0.1:1/gone.git'])
+    await worker.until((event) => event.type === 'remote-unreachable', 'the remote reported unreachable', 60_000)
+    await worker.until((event) => event.type === 'run-finished', 'the running run finished', 60_000)
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    expect(worker.events.filter((event) => event.type === 'run-started')).toHaveLength(1)
+    expect(remoteRuns(bare).size).toBe(0)
+    git(meta, ['remote', 'set-url', 'origin', url])
+    await worker.until((event) => event.type === 'remote-back', 'the remote back', 60_000)
+    expect(await worker.exited).toBe(0)
+    const runs = remoteRuns(bare)
+    for (const node of nodes) expect(runs.get(node)?.map((run) => run.status)).toEqual(['success'])
+    expect(remoteRefs(bare)).toEqual([])
+  }, 180_000)
+
   it('rejects a bad worker name, and remote-only flags without --remote: one sentence, exit 2', async () => {
     const dir = await newProject()
     const bad = await dkt(['scheduler', '--remote', '--once', '--name', '-x!'], {cwd: dir})
