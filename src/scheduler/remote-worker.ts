@@ -246,11 +246,17 @@ export class RemoteWorker {
 
   private beat(): Promise<void> {
     if (this.stopped) return Promise.resolve()
+    // One beat at a time: on a busy machine a push can outlast the interval, and beats started every interval
+    // regardless piled up (hundreds of concurrent pushes of one ref, seen in the workers benchmark).
+    if (this.beating) return this.beating
     // Kept: a beat still on its way when the worker stops must not land after the beat's removal.
-    this.beating = this.session.beat().then(
-      (reached) => (reached ? undefined : this.unreachable(new RemoteUnreachableError(`cannot reach \`${this.session.remote}\` to beat`))),
-      (error: unknown) => this.unreachable(error),
-    )
+    this.beating = this.session
+      .beat()
+      .then(
+        (reached) => (reached ? undefined : this.unreachable(new RemoteUnreachableError(`cannot reach \`${this.session.remote}\` to beat`))),
+        (error: unknown) => this.unreachable(error),
+      )
+      .finally(() => (this.beating = undefined))
     return this.beating
   }
 
