@@ -1,5 +1,7 @@
 // The scheduler: keeps sources up to date and runs every due node, in dependency order, up to a concurrency
 // limit, as a worker for the nodes whose labels it has. Stops on request; cancels running runs on a second one.
+import {setMaxListeners} from 'node:events'
+
 import {AlreadyRunningError} from '../base/errors.js'
 import {sendQueuedStatuses} from '../core/commit-status/report.js'
 import {profiled} from '../base/profile.js'
@@ -91,6 +93,9 @@ export class Scheduler {
     private readonly repo: MetaRepo,
     private readonly options: SchedulerOptions,
   ) {
+    // Every run and every git call in flight listens to these signals until it ends: with a high concurrency that is
+    // legitimately more than Node's default of 10 (which would print a leak warning).
+    setMaxListeners(0, options.stop, options.cancel)
     this.states = new NodeStates(repo)
     this.committer = new GroupCommitter(repo, () => options.remote?.afterCommit())
     repo.onInterrupted = (runs) => options.onEvent({type: 'recovered', runs})
