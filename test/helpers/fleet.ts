@@ -142,6 +142,7 @@ export interface RemoteRun {
   labels: string[]
   inputs: Record<string, string>
   machine: {hostname: string}
+  startedAt: string
   worker?: string
   otherExecutions?: unknown[]
 }

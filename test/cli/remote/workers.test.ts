@@ -1,12 +1,12 @@
 // `dkt scheduler --remote` through the real CLI: two clones of one project served by a git daemon on 127.0.0.1 work
 // one DAG together (each run executed and recorded once), and a killed worker's claim is taken over.
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {dkt, dktJson, dktOk} from '../../helpers/cli.js'
 import {bareRepo, git} from '../../helpers/git.js'
-import {gitDaemonForSuite} from '../../helpers/git-daemon.js'
+import {gitDaemonForSuite, waitFor} from '../../helpers/git-daemon.js'
 import {newProject} from '../../helpers/project.js'
 import {schemaErrors} from '../../helpers/schemas.js'
 import {startScheduler} from '../../helpers/scheduler.js'
@@ -80,6 +80,8 @@ describe('dkt scheduler --remote', () => {
     const {dirs, bare} = await clones(origin, 2)
     const lost = startScheduler(dirs[0], ['--remote', '--name', 'lost', '--lease', '2', '--heartbeat', '1'], {DKT_HOST: 'host-lost'})
     await lost.until((event) => event.type === 'run-started', 'the first worker starts the run', 60_000)
+    // `run-started` comes before the command runs: on a loaded machine a kill right then can stop it before its mark.
+    await waitFor(() => existsSync(mark), 'the first execution to leave its mark', 60_000)
     lost.child.kill('SIGKILL')
     await lost.exited
     const taker = startScheduler(dirs[1], ['--remote', '--once', '--name', 'taker', '--lease', '2', '--heartbeat', '1'], {DKT_HOST: 'host-taker'})

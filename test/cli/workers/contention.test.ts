@@ -26,7 +26,7 @@ describe('remote workers: contention', () => {
     // Nobody is killed here: a long lease, so that a worker slowed down by the load (4 workers, each fetching every
     // second, on 2 cores) is never taken for a lost one, and a beat every 2 s, which is load too.
     const clones = await Promise.all([1, 2, 3, 4].map(() => fleet.clone(project)))
-    const workers = await Promise.all(clones.map((clone, i) => fleet.worker(project, {name: `w${i + 1}`, labels: ['linux'], clone, leaseSeconds: 60, heartbeatSeconds: 2, args: ['--concurrency', '2']})))
+    const workers = await Promise.all(clones.map((clone, i) => fleet.worker(project, {name: `w${i + 1}`, labels: ['linux'], clone, leaseSeconds: 60, heartbeatSeconds: 2, args: ['--concurrency', '6']})))
     const runs = await fleet.untilRuns(project, (run) => run.status === 'success', RUNS, 'every run recorded', 480_000)
     const codes = await Promise.all(workers.map((worker) => worker.stop()))
     expect(codes, workers.map((w) => w.stderr()).join('\n')).toEqual([0, 0, 0, 0])
