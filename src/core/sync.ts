@@ -72,10 +72,13 @@ export async function remoteName(repo: MetaRepo, given: string | undefined): Pro
 /** Fetches from the remote (its configured refspecs, or the given ones); an unreachable remote throws. */
 export async function fetch(repo: MetaRepo, remote: string, refspecs: string[] = []): Promise<void> {
   const result = await runGit(['fetch', '-q', '--no-tags', ...(refspecs.length > 0 ? ['--prune'] : []), remote, ...refspecs], {cwd: repo.dir, allowFailure: true})
-  if (result.exitCode !== 0) {
-    const url = (await repo.git(['remote', 'get-url', remote]).catch(() => '')).trim()
-    throw new RemoteUnreachableError(`cannot reach \`${remote}\` (${redactUrlCredentials(url)}): ${gitMessage(result.stderr)}; nothing was changed`)
-  }
+  if (result.exitCode !== 0) throw new RemoteUnreachableError(`${await cannotReach(repo, remote, result.stderr)}; nothing was changed`)
+}
+
+/** `cannot reach \`origin\` (URL without credentials): git's reason`: the sentence of every failed fetch or push. */
+export async function cannotReach(repo: MetaRepo, remote: string, stderr: string): Promise<string> {
+  const url = (await repo.git(['remote', 'get-url', remote]).catch(() => '')).trim()
+  return `cannot reach \`${remote}\` (${redactUrlCredentials(url)}): ${gitMessage(stderr) || 'no answer'}`
 }
 
 function push(repo: MetaRepo, remote: string, branch: string) {

@@ -5,12 +5,11 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
 import {RemoteUnreachableError} from '../../base/errors.js'
-import {gitMessage, runGit} from '../../base/git-cli.js'
-import {redactUrlCredentials} from '../../base/redact.js'
+import {runGit} from '../../base/git-cli.js'
 import {readConfig} from '../config.js'
 import {withHostLabel} from '../labels.js'
 import type {MetaRepo} from '../meta-repo.js'
-import {REMOTE_SETTING, remoteName} from '../sync.js'
+import {cannotReach, REMOTE_SETTING, remoteName} from '../sync.js'
 import {mirrorNamespace, mirrorRefspec, readSharedRefs, type RemoteClaim, type SharedRef, type WorkerBeat} from './shared-refs.js'
 
 /** A worker as `dkt workers` and `dkt status` show it. */
@@ -105,10 +104,7 @@ async function readMirror(repo: MetaRepo, remote: string, now: Date): Promise<Fl
 /** One `git fetch --prune` of the remote's shared refs into the mirror; the reason it failed, or undefined. */
 async function fetchMirror(repo: MetaRepo, remote: string): Promise<string | undefined> {
   const result = await runGit(['fetch', '-q', '--prune', '--no-tags', remote, mirrorRefspec(remote)], {cwd: repo.dir, allowFailure: true})
-  if (result.exitCode !== 0) {
-    const url = (await repo.git(['remote', 'get-url', remote]).catch(() => '')).trim()
-    return `cannot reach \`${remote}\` (${redactUrlCredentials(url)}): ${gitMessage(result.stderr)}`
-  }
+  if (result.exitCode !== 0) return cannotReach(repo, remote, result.stderr)
   const marker = fetchedMarker(repo, remote)
   await fs.mkdir(path.dirname(marker), {recursive: true})
   await fs.writeFile(marker, `${new Date().toISOString()}\n`)

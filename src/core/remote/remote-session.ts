@@ -1,11 +1,10 @@
 // A remote worker's view of the metadata remote: one fetch mirrors the branch and every shared ref; claims are
 // created and taken over by compare-and-swap pushes; a beat says the worker lives. Records go out in record-push.ts.
 import {RemoteUnreachableError} from '../../base/errors.js'
-import {gitMessage, runGit} from '../../base/git-cli.js'
-import {redactUrlCredentials} from '../../base/redact.js'
+import {runGit} from '../../base/git-cli.js'
 import type {MetaRepo} from '../meta-repo.js'
 import type {RunRecord} from '../model/run.js'
-import {fetch, merge, remoteName} from '../sync.js'
+import {cannotReach, fetch, merge, remoteName} from '../sync.js'
 import {type PushOutcome, type RefUpdate, pushRefs} from './push.js'
 import {
   CLAIMS_NAMESPACE,
@@ -214,7 +213,6 @@ export class RemoteSession {
   }
 
   private async unreachable(stderr: string): Promise<RemoteUnreachableError> {
-    const url = (await this.repo.git(['remote', 'get-url', this.remote]).catch(() => '')).trim()
-    return new RemoteUnreachableError(`cannot reach \`${this.remote}\` (${redactUrlCredentials(url)}): ${gitMessage(stderr) || 'push failed'}`)
+    return new RemoteUnreachableError(await cannotReach(this.repo, this.remote, stderr))
   }
 }
