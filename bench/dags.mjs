@@ -12,6 +12,7 @@ const dist = (rel) => import(pathToFileURL(path.join(ROOT, 'dist', rel)).href)
 const {nodeId} = await dist('core/ids.js')
 const {canonicalJson, compactJson} = await dist('base/canonical-json.js')
 const {hashTree} = await dist('kinds/path/hash-tree.js')
+const {machineName} = await dist('base/host.js')
 
 // The DAGs: sources (folders, with the content of data.txt for leaves, null for outputs), dkt nodes, a Makefile and
 // a Snakefile that do the same work, the file every tool builds last and its expected content.
@@ -156,7 +157,7 @@ export async function generateDktProject(dir, dag) {
   let clock = Date.now() - 3_600_000
   for (const source of dag.sources) {
     const {version} = await hashTree(path.join(dir, 'data', source.name))
-    writeFileSync(path.join(meta, 'sources', `${source.name}.json`), canonicalJson({format: 1, name: source.name, kind: 'path', location: `data/${source.name}`}))
+    writeFileSync(path.join(meta, 'sources', `${source.name}.json`), canonicalJson({format: 1, name: source.name, kind: 'path', location: `data/${source.name}`, host: machineName()}))
     writeFileSync(path.join(meta, 'versions', `${source.name}.jsonl`), compactJson({observed: new Date((clock += 10)).toISOString(), version}) + '\n')
   }
   const ids = []
