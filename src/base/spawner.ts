@@ -1,45 +1,17 @@
-// A small helper process that starts a scheduler's processes (commands, git): forking the scheduler's own large
-// process blocks its main thread for tens of ms each time (the kernel copies its page tables); the helper, a few lines
-// of plain Node with a small heap, started once, forks instead, and relays output and exit over its IPC channel.
+// The scheduler's process starters: forking the scheduler's own large process blocks its main thread for tens of ms
+// each time (the kernel copies its page tables), so a small helper process, started once, starts its commands and
+// git instead and relays their output and end. The helper is in Python where python3 (3.8 or later) is found: it
+// starts processes with posix_spawn, which copies nothing (see python-spawner.ts); else it is a few lines of plain
+// Node with a small heap, which forks, and relays over its IPC channel.
 import {type ChildProcess, spawn} from 'node:child_process'
 import {availableParallelism} from 'node:os'
 
-/** What starting one process needs. */
-export interface LaunchRequest {
-  file: string
-  args: string[]
-  cwd: string
-  /** Changes to this process's environment: a value replaces, `null` removes. */
-  env: Record<string, string | null>
-  /** Its own process group (a command: a cancel reaches all it started), or its starter's (git). */
-  detached: boolean
-}
+import {type Launch, type LaunchRequest, SpawnHelper, launchDirect} from './launch.js'
+import {PythonSpawner, pythonProgram} from './python-spawner.js'
 
-/** This process's environment with a request's changes. */
-export function environmentOf(changes: LaunchRequest['env'], base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const env = {...base}
-  for (const [name, value] of Object.entries(changes)) {
-    if (value === null) delete env[name]
-    else env[name] = value
-  }
-  return env
-}
+export {type Launch, type LaunchListeners, type LaunchRequest, type LaunchedCommand, environmentOf, launchDirect} from './launch.js'
 
-/** How a launched command reports: output as it comes, then exactly one of `failedToStart` and `closed`. */
-export interface LaunchListeners {
-  output(stream: 'stdout' | 'stderr', chunk: Buffer): void
-  failedToStart(code: string | undefined, message: string): void
-  closed(exitCode: number | null, signal: string | null): void
-}
-
-/** A launched process: `kill` signals its process group when detached, else the process (already gone: no error). */
-export interface LaunchedCommand {
-  kill(signal: 'SIGTERM' | 'SIGKILL'): void
-}
-
-export type Launch = (request: LaunchRequest, listeners: LaunchListeners) => LaunchedCommand
-
-// The helper's whole program (CommonJS, run with `node -e`: no file to ship, nothing of the bundle loaded). Its
+// The Node helper's whole program (CommonJS, run with `node -e`: no file to ship, nothing of the bundle loaded). Its
 // environment is the scheduler's, sent once; each request says what to change. When the channel closes (its scheduler exited or was
 // killed), it stops the commands still running (SIGTERM, SIGKILL after the grace): with nothing left to wait for, it
 // ends, so it never outlives its scheduler.
@@ -83,55 +55,13 @@ type HelperMessage =
   | {t: 'error'; id: number; code?: string; message: string}
   | {t: 'close'; id: number; code: number | null; signal: string | null}
 
-interface Pending {
-  request: LaunchRequest
-  listeners: LaunchListeners
-  /** The helper said it started the command (else, if the helper goes, it is launched directly instead). */
-  started: boolean
-  /** Set when the helper went before starting it: the direct launch that took over. */
-  direct?: LaunchedCommand
-  /** Signals asked for through the helper: sent again to a direct launch that takes over. */
-  kills: Array<'SIGTERM' | 'SIGKILL'>
-}
-
-/** Starts a process from this one (Node's own spawn). */
-export const launchDirect: Launch = (request, listeners) => {
-  const {file, args, cwd, detached} = request
-  const child = spawn(file, args, {cwd, env: environmentOf(request.env), detached, stdio: ['ignore', 'pipe', 'pipe']})
-  child.stdout.on('data', (chunk: Buffer) => listeners.output('stdout', chunk))
-  child.stderr.on('data', (chunk: Buffer) => listeners.output('stderr', chunk))
-  // The first of the two settles: a command that could not start has no exit status.
-  let settled = false
-  child.on('error', (error: NodeJS.ErrnoException) => {
-    if (!settled) listeners.failedToStart(error.code, error.message)
-    settled = true
-  })
-  child.on('close', (exitCode, signal) => {
-    if (!settled) listeners.closed(exitCode, signal)
-    settled = true
-  })
-  return {
-    kill(signal) {
-      try {
-        if (child.pid) process.kill(detached ? -child.pid : child.pid, signal)
-      } catch {
-        // already gone
-      }
-    },
-  }
-}
-
-/** The reason recorded for a command the helper started and lost (it died): its outcome is unknown. */
-const HELPER_LOST = 'the helper process that started the command stopped; its outcome is unknown'
-
-export class Spawner {
+/** The helper in Node, where there is no Python 3.8. */
+export class NodeSpawner extends SpawnHelper {
   private readonly helper: ChildProcess
-  private readonly pending = new Map<number, Pending>()
-  private nextId = 1
-  private alive = true
   private readonly exited: Promise<void>
 
   constructor(killGraceMs: number) {
+    super()
     // Nothing of the scheduler's Node options or CA bundle: the helper only forks. The commands get this process's
     // environment, sent once.
     const env = {...process.env}
@@ -154,37 +84,9 @@ export class Spawner {
     this.helper.on('disconnect', () => this.lost())
     this.post({t: 'env', env: process.env, grace: killGraceMs})
     this.helper.unref()
-    this.unrefChannel()
+    this.busy(false)
   }
 
-  get usable(): boolean {
-    return this.alive
-  }
-
-  /** Processes started through it that have not ended yet. */
-  get load(): number {
-    return this.pending.size
-  }
-
-  readonly launch: Launch = (request, listeners) => {
-    if (!this.alive) return launchDirect(request, listeners)
-    const id = this.nextId++
-    const entry: Pending = {request, listeners, started: false, kills: []}
-    this.pending.set(id, entry)
-    if (this.pending.size === 1) this.helper.channel?.ref()
-    this.post({t: 'run', id, ...request})
-    return {
-      kill: (signal) => {
-        if (entry.direct) entry.direct.kill(signal)
-        else if (this.pending.has(id)) {
-          entry.kills.push(signal)
-          this.post({t: 'kill', id, signal})
-        }
-      },
-    }
-  }
-
-  /** Lets the helper go; resolves once it has exited (it does as soon as its channel closes), or after `waitMs`. */
   async close(waitMs = 2000): Promise<void> {
     if (this.alive) {
       this.alive = false
@@ -193,6 +95,19 @@ export class Spawner {
     let timer: NodeJS.Timeout | undefined
     await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))])
     clearTimeout(timer)
+  }
+
+  protected sendRun(id: number, request: LaunchRequest): void {
+    this.post({t: 'run', id, ...request})
+  }
+
+  protected sendKill(id: number, signal: 'SIGTERM' | 'SIGKILL'): void {
+    this.post({t: 'kill', id, signal})
+  }
+
+  protected busy(busy: boolean): void {
+    if (busy) this.helper.channel?.ref()
+    else this.helper.channel?.unref()
   }
 
   /** A message to the helper; a channel that broke is a helper gone. */
@@ -206,70 +121,44 @@ export class Spawner {
   }
 
   private receive(message: HelperMessage): void {
-    const entry = this.pending.get(message.id)
-    if (!entry) return
-    if (message.t === 'started') entry.started = true
-    else if (message.t === 'out') entry.listeners.output(message.s === 1 ? 'stdout' : 'stderr', Buffer.from(message.d.buffer, message.d.byteOffset, message.d.byteLength))
-    else {
-      this.settle(message.id)
-      if (message.t === 'error') entry.listeners.failedToStart(message.code, message.message)
-      else entry.listeners.closed(message.code, message.signal)
-    }
-  }
-
-  private settle(id: number): void {
-    this.pending.delete(id)
-    if (this.pending.size === 0) this.unrefChannel()
-  }
-
-  private unrefChannel(): void {
-    this.helper.channel?.unref()
-  }
-
-  /**
-   * The helper went (it could not start, or died): from now on commands are started directly. A command it had not
-   * started yet is started directly; one it had started is reported as an error, its outcome lost with the helper.
-   */
-  private lost(): void {
-    this.alive = false
-    for (const [id, entry] of this.pending) {
-      if (entry.direct) continue
-      if (entry.started) {
-        this.settle(id)
-        entry.listeners.failedToStart(undefined, HELPER_LOST)
-        continue
-      }
-      entry.direct = launchDirect(entry.request, {
-        ...entry.listeners,
-        failedToStart: (code, message) => {
-          this.settle(id)
-          entry.listeners.failedToStart(code, message)
-        },
-        closed: (exitCode, signal) => {
-          this.settle(id)
-          entry.listeners.closed(exitCode, signal)
-        },
-      })
-      // A cancel asked for before the helper went: it still holds.
-      for (const signal of entry.kills) entry.direct.kill(signal)
-    }
+    if (message.t === 'started') this.started(message.id)
+    else if (message.t === 'out') this.output(message.id, message.s === 1 ? 'stdout' : 'stderr', Buffer.from(message.d.buffer, message.d.byteOffset, message.d.byteLength))
+    else if (message.t === 'error') this.failedToStart(message.id, message.code, message.message)
+    else this.closed(message.id, message.code, message.signal)
   }
 }
 
-let active: Spawner[] = []
+let active: SpawnHelper[] = []
 
-/** More helpers than this only hold memory: each forks at the rate of a core. */
+/** Set once python3 turned out not to run: later schedulers in this process use the Node helper at once. */
+let pythonUnavailable = false
+
+/** More helpers than this only hold memory: each starts processes at the rate of a core. */
 const MAX_HELPERS = 4
 
+/** A helper: in Python when there is one, replaced by a Node helper if it turns out not to run. */
+function startHelper(killGraceMs: number): SpawnHelper {
+  const python = pythonUnavailable ? undefined : pythonProgram()
+  if (!python) return new NodeSpawner(killGraceMs)
+  const helper: SpawnHelper = new PythonSpawner(python, killGraceMs, () => {
+    pythonUnavailable = true
+    const replacement = new NodeSpawner(killGraceMs)
+    const at = active.indexOf(helper)
+    if (at >= 0) active[at] = replacement
+    return replacement.launch
+  })
+  return helper
+}
+
 /**
- * From now on, the commands and git processes this process starts are started by helper processes (see Spawner),
+ * From now on, the commands and git processes this process starts are started by helper processes (see above),
  * until the returned function is called: one per process expected at once (`concurrency`), up to one per core, as
- * each forks one process at a time. For a process that starts many (the scheduler); started twice, the first serve.
+ * each starts one process at a time. For a process that starts many (the scheduler); started twice, the first serve.
  */
 export function useSpawner(options: {concurrency?: number; killGraceMs?: number} = {}): () => Promise<void> {
   if (active.some((spawner) => spawner.usable)) return async () => {}
   const helpers = Math.max(1, Math.min(options.concurrency ?? 1, availableParallelism(), MAX_HELPERS))
-  const spawners = Array.from({length: helpers}, () => new Spawner(options.killGraceMs ?? 5000))
+  const spawners = Array.from({length: helpers}, () => startHelper(options.killGraceMs ?? 5000))
   active = spawners
   return async () => {
     if (active === spawners) active = []
@@ -279,7 +168,7 @@ export function useSpawner(options: {concurrency?: number; killGraceMs?: number}
 
 /** How this process starts a process now: through the least busy helper while one serves, else directly. */
 export function currentLaunch(): Launch {
-  let best: Spawner | undefined
+  let best: SpawnHelper | undefined
   for (const spawner of active) if (spawner.usable && (!best || spawner.load < best.load)) best = spawner
   return best ? best.launch : launchDirect
 }
