@@ -40,6 +40,7 @@ poller.register(0, select.POLLIN)
 poller.register(wake_r, select.POLLIN)
 children, streams, pids = {}, {}, {}
 frames = [HEADER.pack(0x59, 0, 0)]
+urgent = True
 received = bytearray()
 own_group = {'setsid': True}
 orphaned_at = None
@@ -48,6 +49,8 @@ class Child:
     __slots__ = ('id', 'pid', 'group', 'open', 'status')
 
 def frame(kind, id, payload=b''):
+    global urgent
+    urgent = urgent or kind != 0x53
     frames.append(HEADER.pack(kind, id, len(payload)))
     if payload:
         frames.append(payload)
@@ -187,8 +190,10 @@ def orphan():
             signal_child(child, signal.SIGTERM)
 
 def flush():
+    global urgent
     data = memoryview(b''.join(frames))
     frames.clear()
+    urgent = False
     try:
         while data and orphaned_at is None:
             data = data[os.write(1, data):]
@@ -196,9 +201,12 @@ def flush():
         orphan()
 
 while True:
-    if frames:
-        flush()
     timeout = None
+    if urgent:
+        flush()
+    elif frames:
+        # Only "started" frames: they go with the next frame (the output or end of a command, often soon).
+        timeout = 20
     if orphaned_at is not None:
         if not children:
             break
@@ -207,7 +215,10 @@ while True:
             for child in children.values():
                 signal_child(child, signal.SIGKILL)
             break
-    for fd, events in poller.poll(timeout):
+    ready = poller.poll(timeout)
+    if not ready and frames:
+        flush()
+    for fd, events in ready:
         if fd == 0:
             read_requests()
         elif fd == wake_r:
