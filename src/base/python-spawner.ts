@@ -21,12 +21,11 @@ const Kind = {ready: 0x59, started: 0x53, stdout: 0x31, stderr: 0x32, failed: 0x
 // relayed as it comes, batched per wake-up into one write. When its input closes (the scheduler exited or was
 // killed) it stops the processes still running (SIGTERM, SIGKILL after the grace) and ends: it never outlives its
 // scheduler. Nothing in it may contain a backslash or a dollar-brace (it is a template literal).
-const HELPER_SOURCE = `import errno, json, os, select, signal, struct, sys, time
-if sys.version_info < (3, 8):
+const HELPER_SOURCE = `import sys
+if sys.version_info < (3, 10):
     sys.exit(3)
+import errno, json, os, select, signal, struct, subprocess, time
 HEADER = struct.Struct('<BII')
-RESTORED = (signal.SIGPIPE, signal.SIGXFSZ)
-SKIPPED = (errno.ENOENT, errno.ENOTDIR, errno.ESTALE, errno.ENODEV, errno.ETIMEDOUT)
 base = dict(os.environ)
 grace = 5.0
 devnull = os.open(os.devnull, os.O_RDONLY)
@@ -42,11 +41,10 @@ children, streams, pids = {}, {}, {}
 frames = [HEADER.pack(0x59, 0, 0)]
 urgent = True
 received = bytearray()
-own_group = {'setsid': True}
 orphaned_at = None
 
 class Child:
-    __slots__ = ('id', 'pid', 'group', 'open', 'status')
+    __slots__ = ('id', 'process', 'group', 'open', 'status')
 
 def frame(kind, id, payload=b''):
     global urgent
@@ -58,9 +56,9 @@ def frame(kind, id, payload=b''):
 def signal_child(child, number):
     try:
         if child.group:
-            os.killpg(child.pid, number)
+            os.killpg(child.process.pid, number)
         elif child.status is None:
-            os.kill(child.pid, number)
+            os.kill(child.process.pid, number)
     except OSError:
         pass
 
@@ -78,36 +76,18 @@ def finish(child):
     else:
         frame(0x43, child.id, json.dumps([os.WEXITSTATUS(status), None]).encode())
 
-def posix_spawn(program, argv, env, actions, detached):
-    global own_group
-    try:
-        return os.posix_spawn(program, argv, env, file_actions=actions, setsigdef=RESTORED, **(own_group if detached else {}))
-    except NotImplementedError:
-        if not detached or 'setpgroup' in own_group:
-            raise
-        own_group = {'setpgroup': 0}
-        return posix_spawn(program, argv, env, actions, detached)
-
-def start(file, argv, env, actions, detached):
+def script(file, env, cwd):
+    # What execvp runs in /bin/sh when the program is a script without #!: the file it found.
     if '/' in file:
-        candidates = [file]
-    else:
-        candidates = [(folder + '/' + file) if folder else file for folder in env.get('PATH', '/bin:/usr/bin').split(':')]
-    denied = None
-    for program in candidates:
-        # A failed exec costs a process start (clone): a missing file costs only a stat.
-        if len(candidates) > 1 and not os.path.exists(program):
-            continue
-        try:
-            return posix_spawn(program, argv, env, actions, detached)
-        except OSError as error:
-            if error.errno == errno.ENOEXEC:
-                return posix_spawn('/bin/sh', ['/bin/sh', program] + argv[1:], env, actions, detached)
-            if error.errno == errno.EACCES:
-                denied = error
-            elif error.errno not in SKIPPED:
-                raise
-    raise denied or OSError(errno.ENOENT, 'not found')
+        return file
+    for folder in os.get_exec_path(env):
+        program = os.path.join(cwd, folder, file)
+        if os.access(program, os.X_OK):
+            return os.path.join(folder, file)
+    return file
+
+def popen(argv, request, env, out_w, err_w):
+    return subprocess.Popen(argv, stdin=devnull, stdout=out_w, stderr=err_w, cwd=request['cwd'], env=env, close_fds=False, start_new_session=request['detached'])
 
 def run(id, request):
     changes = request['env']
@@ -120,21 +100,25 @@ def run(id, request):
     file = request['file']
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
-    actions = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)]
     try:
-        os.chdir(request['cwd'])
-        pid = start(file, [file] + request['args'], env, actions, request['detached'])
-    except (OSError, ValueError, TypeError) as error:
-        for fd in (out_r, out_w, err_r, err_w):
+        try:
+            process = popen([file] + request['args'], request, env, out_w, err_w)
+        except OSError as error:
+            if error.errno != errno.ENOEXEC:
+                raise
+            process = popen(['/bin/sh', script(file, env, request['cwd'])] + request['args'], request, env, out_w, err_w)
+    except (OSError, ValueError, TypeError, subprocess.SubprocessError) as error:
+        for fd in (out_r, err_r):
             os.close(fd)
         code = errno.errorcode.get(getattr(error, 'errno', None) or 0)
         frame(0x46, id, json.dumps({'code': code, 'message': 'spawn ' + file + ' ' + code if code else str(error)}).encode())
         return
-    os.close(out_w)
-    os.close(err_w)
+    finally:
+        os.close(out_w)
+        os.close(err_w)
     child = Child()
-    child.id, child.pid, child.group, child.open, child.status = id, pid, request['detached'], 2, None
-    children[id] = pids[pid] = child
+    child.id, child.process, child.group, child.open, child.status = id, process, request['detached'], 2, None
+    children[id] = pids[process.pid] = child
     streams[out_r] = (child, 0x31)
     streams[err_r] = (child, 0x32)
     poller.register(out_r, select.POLLIN)
@@ -179,6 +163,8 @@ def reap():
         child = pids.pop(pid, None)
         if child:
             child.status = status
+            # Popen would otherwise wait for it once more, and could reap another process with its pid.
+            child.process.returncode = status
             finish(child)
 
 def orphan():
