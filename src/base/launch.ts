@@ -64,6 +64,13 @@ export const launchDirect: Launch = (request, listeners) => {
   }
 }
 
+/** Resolves once `exited` does, or after `waitMs` (a helper that does not end in time is left to end alone). */
+export async function exitedOrAfter(exited: Promise<void>, waitMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))])
+  clearTimeout(timer)
+}
+
 interface Pending {
   request: LaunchRequest
   listeners: LaunchListeners

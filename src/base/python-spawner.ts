@@ -1,12 +1,13 @@
 // The scheduler's process starter in Python: on some machines fork() costs ~10 ms of CPU per process (the kernel
-// copies and then tears down page tables), and Node's spawn always forks; Python's os.posix_spawn starts a process
-// with clone(CLONE_VM|CLONE_VFORK) (glibc), which copies nothing, at a quarter of that. A small Python 3 program,
-// started once, starts the commands and git, and relays their output and end over a pipe in binary frames.
+// copies and then tears down page tables), and Node's spawn always forks; Python's subprocess (3.10 and later) starts
+// a process with vfork, which copies nothing, at a quarter of that CPU. (os.posix_spawn costs the same, but glibc's
+// leaves signals 32 and 33 ignored in the command.) A small Python program, started once, starts the commands and
+// git, and relays their output and end over a pipe in binary frames.
 import {type ChildProcess, spawn} from 'node:child_process'
 import {closeSync, openSync, readSync} from 'node:fs'
 import * as path from 'node:path'
 
-import {type Launch, type LaunchRequest, SpawnHelper} from './launch.js'
+import {type Launch, type LaunchRequest, SpawnHelper, exitedOrAfter} from './launch.js'
 
 // Frames, both ways: a 9-byte header (kind: u8, id: u32 LE, payload length: u32 LE) and the payload.
 // To the helper: E (environment and grace, JSON; first), R (start a process, JSON), K (signal it: its name).
@@ -15,12 +16,13 @@ import {type Launch, type LaunchRequest, SpawnHelper} from './launch.js'
 const HEADER_BYTES = 9
 const Kind = {ready: 0x59, started: 0x53, stdout: 0x31, stderr: 0x32, failed: 0x46, closed: 0x43, env: 0x45, run: 0x52, kill: 0x4b}
 
-// The helper's whole program (run with `python3 -c`: no file to ship). It is single-threaded: it changes into each
-// request's folder, then posix_spawns the program, looked up in the PATH of the request's environment and falling back
-// to /bin/sh for a script without #! as execvp (Node's spawn) does, with the signals Python ignores restored. Output is
-// relayed as it comes, batched per wake-up into one write. When its input closes (the scheduler exited or was
-// killed) it stops the processes still running (SIGTERM, SIGKILL after the grace) and ends: it never outlives its
-// scheduler. Nothing in it may contain a backslash or a dollar-brace (it is a template literal).
+// The helper's whole program (run with `python3 -c`: no file to ship). It is single-threaded: subprocess.Popen
+// starts each program (in the request's folder, looked up in the PATH of its environment, signals Python ignores
+// restored), with /bin/sh for a script without #! as execvp (Node's spawn) does; it reaps every child itself on
+// SIGCHLD. Output is relayed as it comes, batched per wake-up into one write; a "started" frame waits up to 20 ms to go
+// with the next. When its input closes (the scheduler exited or was killed) it stops the processes still running
+// (SIGTERM, SIGKILL after the grace) and ends: it never outlives its scheduler. Nothing in it may contain a backslash,
+// a backquote or a dollar-brace (it is a template literal).
 const HELPER_SOURCE = `import sys
 if sys.version_info < (3, 10):
     sys.exit(3)
@@ -242,7 +244,7 @@ function firstBytes(file: string): Buffer | undefined {
 }
 
 /**
- * The helper's Python 3 (3.8 or later, else it ends at once and Node's helper serves): `DKT_PYTHON` when set (empty:
+ * The helper's Python 3 (3.10 or later, else it ends at once and Node's helper serves): `DKT_PYTHON` when set (empty:
  * none), else the first python3 on the PATH that is a program, not a script: a version manager's shim (pyenv, asdf)
  * is a shell script that costs half a second of CPU to start. Only on Linux: elsewhere Node's own spawn does not fork
  * (libuv uses posix_spawn on macOS).
@@ -259,7 +261,7 @@ export function pythonProgram(env: NodeJS.ProcessEnv = process.env): string | un
   return undefined
 }
 
-/** A Python helper process (see above); `unavailable` is called once if it turns out not to run (no Python 3.8). */
+/** A Python helper process (see above); `unavailable` is called once if it turns out not to run (no Python 3.10). */
 export class PythonSpawner extends SpawnHelper {
   private readonly helper: ChildProcess
   private readonly exited: Promise<void>
@@ -302,9 +304,7 @@ export class PythonSpawner extends SpawnHelper {
       this.closing = true
       this.helper.stdin?.end()
     }
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))])
-    clearTimeout(timer)
+    await exitedOrAfter(this.exited, waitMs)
   }
 
   protected sendRun(id: number, request: LaunchRequest): void {

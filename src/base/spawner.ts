@@ -1,12 +1,12 @@
 // The scheduler's process starters: forking the scheduler's own large process blocks its main thread for tens of ms
 // each time (the kernel copies its page tables), so a small helper process, started once, starts its commands and
-// git instead and relays their output and end. The helper is in Python where python3 (3.8 or later) is found: it
-// starts processes with posix_spawn, which copies nothing (see python-spawner.ts); else it is a few lines of plain
+// git instead and relays their output and end. The helper is in Python where python3 (3.10 or later) is found: it
+// starts processes with vfork, which copies nothing (see python-spawner.ts); else it is a few lines of plain
 // Node with a small heap, which forks, and relays over its IPC channel.
 import {type ChildProcess, spawn} from 'node:child_process'
 import {availableParallelism} from 'node:os'
 
-import {type Launch, type LaunchRequest, SpawnHelper, launchDirect} from './launch.js'
+import {type Launch, type LaunchRequest, SpawnHelper, exitedOrAfter, launchDirect} from './launch.js'
 import {PythonSpawner, pythonProgram} from './python-spawner.js'
 
 export {type Launch, type LaunchListeners, type LaunchRequest, type LaunchedCommand, environmentOf, launchDirect} from './launch.js'
@@ -55,7 +55,7 @@ type HelperMessage =
   | {t: 'error'; id: number; code?: string; message: string}
   | {t: 'close'; id: number; code: number | null; signal: string | null}
 
-/** The helper in Node, where there is no Python 3.8. */
+/** The helper in Node, where there is no Python 3.10. */
 export class NodeSpawner extends SpawnHelper {
   private readonly helper: ChildProcess
   private readonly exited: Promise<void>
@@ -92,9 +92,7 @@ export class NodeSpawner extends SpawnHelper {
       this.alive = false
       this.helper.disconnect()
     }
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))])
-    clearTimeout(timer)
+    await exitedOrAfter(this.exited, waitMs)
   }
 
   protected sendRun(id: number, request: LaunchRequest): void {
