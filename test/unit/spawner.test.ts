@@ -29,21 +29,20 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
   }
 }
 
-/** A process's fields from /proc/PID/stat after its name: state, parent, process group, session… */
-function statOf(pid: number): {name: string; parent: number; group: number; session: number} {
+/** A process's parent, process group and session (/proc/PID/stat). */
+function statOf(pid: number): {parent: number; group: number; session: number} {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return {name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), parent: Number(fields[1]), group: Number(fields[2]), session: Number(fields[3])}
+  return {parent: Number(fields[1]), group: Number(fields[2]), session: Number(fields[3])}
 }
 
-/** The pids of a process's children, with their names. */
-function childrenOf(pid: number): Array<{pid: number; name: string}> {
+/** The pids of a process's children, with their programs (not their names: Node 24 names itself MainThread). */
+function childrenOf(pid: number): Array<{pid: number; program: string}> {
   const found = []
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
     try {
-      const stat = statOf(Number(entry))
-      if (stat.parent === pid) found.push({pid: Number(entry), name: stat.name})
+      if (statOf(Number(entry)).parent === pid) found.push({pid: Number(entry), program: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0]})
     } catch {
       // gone meanwhile
     }
@@ -87,7 +86,7 @@ describe.each(Object.keys(HELPERS) as Array<keyof typeof HELPERS>)('spawner (%s 
   it.runIf(helper === 'node' || pythonFound)('runs commands and git through the helper with the same outcomes as a direct spawn', async () => {
     stop = useSpawner()
     expect(currentLaunch()).not.toBe(launchDirect)
-    expect(childrenOf(process.pid).map((child) => child.name)).toContain(helper === 'python' ? path.basename(pythonProgram() as string) : 'node')
+    expect(childrenOf(process.pid).map((child) => child.program)).toContain(helper === 'python' ? pythonProgram() : process.execPath)
     const cwd = tempDir()
     const ran = await runLocal({file: 'sh', args: ['-c', 'echo "out $FOO"; echo err >&2; pwd; exit 3'], cwd, env: {FOO: 'bar'}})
     expect(ran).toMatchObject({status: 'failure', exitCode: 3, signal: null})
@@ -219,7 +218,7 @@ describe('spawner without a usable Python', () => {
     try {
       // Asked for before the Python helper is known not to run: started by the Node helper that takes over.
       expect(await runLocal({file: 'sh', args: ['-c', 'echo ok'], cwd: '/', env: {}})).toMatchObject({status: 'success', output: 'ok\n'})
-      await until(() => childrenOf(process.pid).some((child) => child.name === 'node'))
+      await until(() => childrenOf(process.pid).some((child) => child.program === process.execPath))
       expect(await runLocal({file: 'sh', args: ['-c', 'echo again'], cwd: '/', env: {}})).toMatchObject({status: 'success', output: 'again\n'})
     } finally {
       await stop()
