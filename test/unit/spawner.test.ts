@@ -184,6 +184,19 @@ describe.each(Object.keys(HELPERS) as Array<keyof typeof HELPERS>)('spawner (%s 
     expect(Date.now() - started).toBeGreaterThanOrEqual(900)
   })
 
+  it.runIf(helper === 'node' || pythonFound)('a helper that dies loses the commands it started (an error), and commands start directly', async () => {
+    stop = useSpawner()
+    let out = ''
+    const running = runLocal({file: 'sh', args: ['-c', 'echo $PPID $$; exec sleep 60'], cwd: '/', env: {}, onOutput: (_stream, chunk) => (out += chunk.toString())})
+    await until(() => out.includes('\n'))
+    const [helperPid, command] = out.trim().split(' ').map(Number)
+    process.kill(helperPid, 'SIGKILL')
+    expect(await running).toMatchObject({status: 'error', reason: 'the helper process that started the command stopped; its outcome is unknown'})
+    process.kill(command, 'SIGKILL')
+    expect(currentLaunch()).toBe(launchDirect)
+    expect(await runLocal({file: 'sh', args: ['-c', 'echo direct'], cwd: '/', env: {}})).toMatchObject({status: 'success', output: 'direct\n'})
+  })
+
   it.runIf(helper === 'node' || pythonFound)('the helper and the commands it started end when its parent is killed', async () => {
     const script = path.join(tempDir(), 'parent.mjs')
     const dist = (rel: string) => JSON.stringify(path.join(REPO_ROOT, 'dist', rel))
