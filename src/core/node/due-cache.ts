@@ -132,10 +132,24 @@ class StampTable {
   }
 
   private racy(stamp: string): boolean {
-    if (stamp === 'absent') return false
-    const changedAt = Number(stamp.split(':')[2])
-    return !(changedAt < this.settledBefore)
+    return !settled(stamp, this.settledBefore)
   }
+}
+
+/** Whether a stamp (see statStamp) was taken of a file last changed before `settledBefore` (or of none). */
+function settled(stamp: string, settledBefore: number): boolean {
+  if (stamp === 'absent') return true
+  const changedAt = Number(stamp.slice(stamp.lastIndexOf(':') + 1))
+  return changedAt < settledBefore
+}
+
+/**
+ * Whether a node read again only because the cache had a racy stamp of it is settled now: the cache is then written
+ * again, else a node last written just before a cache was (the end of a scheduler's run) would be read at every status.
+ */
+function settledNow(cache: CacheFile | undefined, entry: CachedNode | undefined, read: FreshRead, settledBefore: number): boolean {
+  if (!cache || !entry || read.warned || !entry.deps.some((index) => cache.stamps[index] === RACY)) return false
+  return [...read.reads.values()].every((stamp) => settled(stamp, settledBefore))
 }
 
 function summarized(due: CachedDueState): CachedDueState {
@@ -185,8 +199,10 @@ export async function dueStates(repo: MetaRepo, options: {racyMs?: number} = {})
     }
   }
   const nodes = [...kept, ...[...fresh.values()].map((read) => read.due)].sort((a, b) => (a.node.id < b.node.id ? -1 : 1))
-  if (listed || [...fresh.values()].reduce((sum, read) => sum + read.reads.size, 0) > REWRITE_AFTER_READS) {
-    await writeCache(repo, {cache, listed: listed?.reads, ids, claims, kept, fresh, racyMs: options.racyMs ?? RACY_MS})
+  const settledBefore = Date.now() - (options.racyMs ?? RACY_MS)
+  const reads = [...fresh.values()].reduce((sum, read) => sum + read.reads.size, 0)
+  if (listed || reads > REWRITE_AFTER_READS || [...fresh].some(([id, read]) => settledNow(cache, cached.get(id), read, settledBefore))) {
+    await writeCache(repo, {cache, listed: listed?.reads, ids, claims, kept, fresh, settledBefore})
   }
   return {nodes: nodes.map(({node, due, byRef}) => ({node, due, ...(byRef ? {byRef} : {})})), claimed}
 }
@@ -219,10 +235,10 @@ async function writeCache(
     claims: Record<string, string>
     kept: CachedNode[]
     fresh: Map<string, FreshRead>
-    racyMs: number
+    settledBefore: number
   },
 ): Promise<void> {
-  const table = new StampTable(Date.now() - parts.racyMs)
+  const table = new StampTable(parts.settledBefore)
   const {cache} = parts
   const idDeps = table.add(parts.listed ?? depsOf(cache as CacheFile, (cache as CacheFile).idDeps))
   const nodes: CachedNode[] = parts.kept.map((entry) => ({...entry, deps: table.add(depsOf(cache as CacheFile, entry.deps))}))
