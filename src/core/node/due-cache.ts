@@ -28,7 +28,7 @@ export interface NodeDue {
 }
 
 /** Bump when the due rule, or what it reads, changes: a cache written by another rule is then ignored. */
-const FORMAT = 3
+const FORMAT = 4
 const CACHE_FILE = 'status.json'
 /**
  * A file changed this recently when its stamp was taken may change again within the same tick of the file system's
@@ -59,8 +59,12 @@ interface CacheIndex {
   format: number
   /** This machine's name: a run recorded `running` here that no live process claims counts as interrupted. */
   host: string
-  /** `.dkt/`-relative paths, and for each its stamp (statStamp) as three numbers: inode, size, change time. */
-  paths: string[]
+  /**
+   * `.dkt/`-relative paths, one a line (no metadata path has a line break: see names.ts), and for each its stamp
+   * (statStamp) as three numbers: inode, size, change time. One string and one array of numbers, not thousands of
+   * strings: young objects that every garbage collection while the stamps are checked would copy.
+   */
+  paths: string
   /** Compared with a file's stats without making a string of each; ABSENT_INODE or RACY_INODE in place of the inode. */
   stamps: number[]
   /** The node IDs (the nodes folder listed) and what that listing depends on. */
@@ -94,7 +98,7 @@ function readCache(repo: MetaRepo): Cache | undefined {
     const text = readFileSync(cacheFile(repo), 'utf8')
     const end = text.indexOf('\n')
     const index = JSON.parse(end === -1 ? text : text.slice(0, end)) as CacheIndex
-    if (index.format !== FORMAT || index.host !== machineName()) return undefined
+    if (index.format !== FORMAT || index.host !== machineName() || typeof index.paths !== 'string') return undefined
     return {index, states: () => parsedOrUndefined<NodeDue[]>(text.slice(end + 1))}
   } catch {
     // Missing, or garbled: it is only a cache.
@@ -133,14 +137,24 @@ function stampHolds(file: string, stamps: number[], index: number): boolean {
   return stats.ino === inode && stats.size === stamps[3 * index + 1] && stats.ctimeMs === stamps[3 * index + 2]
 }
 
+/** Where each line of `text` starts, and where one more would. */
+function lineStarts(text: string): Int32Array {
+  const starts = [0]
+  for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', end + 1)) starts.push(end + 1)
+  starts.push(text.length + 1)
+  return Int32Array.from(starts)
+}
+
 /** Which of the cache's stamps still hold, each path stated once. */
 function stillValid(repo: MetaRepo, index: CacheIndex): (deps: number[]) => boolean {
   const UNKNOWN = 0
   const HOLDS = 1
-  const known = new Uint8Array(index.paths.length)
+  const starts = lineStarts(index.paths)
+  const known = new Uint8Array(starts.length - 1)
   const holds = (dep: number) => {
     // Joined by hand: path.join would normalize thousands of clean paths.
-    if (known[dep] === UNKNOWN) known[dep] = stampHolds(`${repo.dir}${path.sep}${index.paths[dep]}`, index.stamps, dep) ? HOLDS : 2
+    const file = `${repo.dir}${path.sep}${index.paths.slice(starts[dep], starts[dep + 1] - 1)}`
+    if (known[dep] === UNKNOWN) known[dep] = stampHolds(file, index.stamps, dep) ? HOLDS : 2
     return known[dep] === HOLDS
   }
   return (deps) => deps.every(holds)
@@ -212,7 +226,9 @@ function cachedEntry({node, due, byRef}: NodeDue, deps: number[]): CachedNode {
   return {node, due: summarized(due), ...(refs ? {byRef: refs} : {}), deps}
 }
 
-const depsOf = (index: CacheIndex, deps: number[]) => new Map(deps.map((dep) => [index.paths[dep], stampText(index.stamps, dep)]))
+function depsOf(index: CacheIndex, paths: string[], deps: number[]): Map<string, string> {
+  return new Map(deps.map((dep) => [paths[dep], stampText(index.stamps, dep)]))
+}
 
 /** A node read again: its state, what it was read from, and whether a warning was given (it is not cached then). */
 interface FreshRead {
@@ -306,13 +322,14 @@ async function writeCache(
 ): Promise<void> {
   const table = new StampTable(parts.settledBefore)
   const index = parts.index as CacheIndex
-  const idDeps = table.add(parts.listed ?? depsOf(index, index.idDeps))
-  const nodes: CachedNode[] = parts.kept.map((entry) => ({...entry, deps: table.add(depsOf(index, entry.deps))}))
+  const paths = index?.paths.split('\n') ?? []
+  const idDeps = table.add(parts.listed ?? depsOf(index, paths, index.idDeps))
+  const nodes: CachedNode[] = parts.kept.map((entry) => ({...entry, deps: table.add(depsOf(index, paths, entry.deps))}))
   for (const {due, reads, warned} of parts.fresh.values()) if (!warned) nodes.push(cachedEntry(due, table.add(reads)))
   const head: CacheIndex = {
     format: FORMAT,
     host: machineName(),
-    paths: table.paths,
+    paths: table.paths.join('\n'),
     stamps: table.stamps.flatMap(stampNumbers),
     ids: parts.ids,
     idDeps,
@@ -320,6 +337,8 @@ async function writeCache(
     nodeIds: nodes.map((entry) => entry.node.id),
     deps: nodes.map((entry) => entry.deps),
   }
+  // A path with a line break (a file made by hand: no name dkt accepts has one) cannot be kept one a line.
+  if (table.paths.some((rel) => rel.includes('\n'))) return
   const states: NodeDue[] = nodes.map(({node, due, byRef}) => ({node, due, ...(byRef ? {byRef} : {})}))
   // Only a cache: one that cannot be written (a read-only project, a full disk) is read again next time.
   await writeFileAtomic(cacheFile(repo), `${JSON.stringify(head)}\n${JSON.stringify(states)}`).catch(() => {})
