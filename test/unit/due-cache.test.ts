@@ -201,6 +201,10 @@ describe('the cache of due states', () => {
     expect(warnings.filter((w) => w.includes('versions/a.jsonl')).length).toBeGreaterThanOrEqual(4)
     writeFileSync(cacheFile(meta), '{"format":1,"host":"here","paths":')
     expect(await stateOf(meta, n2)).toBe('up-to-date')
+    // The states (the second line) garbled under stamps that still hold: read again.
+    const [stamps] = readFileSync(cacheFile(meta), 'utf8').split('\n')
+    writeFileSync(cacheFile(meta), `${stamps}\n[{"node":`)
+    expect(await stateOf(meta, n2)).toBe('up-to-date')
   })
 
   it('is written again once a racy stamp has settled, so that its node is not read at every status', async () => {
