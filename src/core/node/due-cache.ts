@@ -46,7 +46,7 @@ const RACY_INODE = -2
 const REWRITE_AFTER_READS = 256
 
 interface CachedNode extends NodeDue {
-  /** Indexes into CacheFile.paths of what the state was read from. */
+  /** Indexes into CacheIndex.paths (its lines) of what the state was read from. */
   deps: number[]
 }
 
@@ -72,7 +72,7 @@ interface CacheIndex {
   idDeps: number[]
   /** The live claims the states were read with: run ID → node ID. */
   claims: Record<string, string>
-  /** The cached nodes, in the order of the second line, and the indexes into `paths` each was read from. */
+  /** The cached nodes, in the order of the second line, and the lines of `paths` each was read from. */
   nodeIds: string[]
   deps: number[][]
 }
@@ -208,9 +208,8 @@ function settled(stamp: string, settledBefore: number): boolean {
  * Whether a node read again only because the cache had a racy stamp of it is settled now: the cache is then written
  * again, else a node last written just before a cache was (the end of a scheduler's run) would be read at every status.
  */
-function settledNow(index: CacheIndex | undefined, id: string, read: FreshRead, settledBefore: number): boolean {
-  const slot = index?.nodeIds.indexOf(id) ?? -1
-  if (!index || slot === -1 || read.warned || !index.deps[slot].some((dep) => index.stamps[3 * dep] === RACY_INODE)) return false
+function settledNow(index: CacheIndex | undefined, slot: number | undefined, read: FreshRead, settledBefore: number): boolean {
+  if (!index || slot === undefined || read.warned || !index.deps[slot].some((dep) => index.stamps[3 * dep] === RACY_INODE)) return false
   return [...read.reads.values()].every((stamp) => settled(stamp, settledBefore))
 }
 
@@ -269,7 +268,7 @@ export async function dueStates(repo: MetaRepo, options: {racyMs?: number} = {})
   const nodes = [...kept, ...[...fresh.values()].map((read) => read.due)].sort((a, b) => (a.node.id < b.node.id ? -1 : 1))
   const settledBefore = Date.now() - (options.racyMs ?? RACY_MS)
   const reads = [...fresh.values()].reduce((sum, read) => sum + read.reads.size, 0)
-  if (listed || reads > REWRITE_AFTER_READS || [...fresh].some(([id, read]) => settledNow(index, id, read, settledBefore))) {
+  if (listed || reads > REWRITE_AFTER_READS || [...fresh].some(([id, read]) => settledNow(index, slots.get(id), read, settledBefore))) {
     await writeCache(repo, {index, listed: listed?.reads, ids, claims, kept, fresh, settledBefore})
   }
   return {nodes: nodes.map(({node, due, byRef}) => ({node, due, ...(byRef ? {byRef} : {})})), claimed}
