@@ -201,6 +201,25 @@ describe('the cache of due states', () => {
     expect(warnings.filter((w) => w.includes('versions/a.jsonl')).length).toBeGreaterThanOrEqual(4)
     writeFileSync(cacheFile(meta), '{"format":1,"host":"here","paths":')
     expect(await stateOf(meta, n2)).toBe('up-to-date')
+    // The states (the second line) garbled under stamps that still hold: read again.
+    const [stamps] = readFileSync(cacheFile(meta), 'utf8').split('\n')
+    writeFileSync(cacheFile(meta), `${stamps}\n[{"node":`)
+    expect(await stateOf(meta, n2)).toBe('up-to-date')
+  })
+
+  it('is written again once a racy stamp has settled, so that its node is not read at every status', async () => {
+    process.env.DKT_HOST = 'here'
+    const meta = project()
+    await sleep(500)
+    appendFileSync(meta.abs('versions/a.jsonl'), `${JSON.stringify({observed: '2024-01-02T00:00:00.000Z', version: v3})}\n`)
+    // Cached with the observation just appended as racy (the rest is older), as a scheduler's last runs are.
+    await dueStates(meta, {racyMs: 250})
+    await tick()
+    const again = await meta.traceReads(() => dueStates(meta, {racyMs: 0}))
+    expect([...again.reads.keys()].filter((rel) => rel.startsWith('nodes/'))).toEqual([`nodes/${n1.id}.json`])
+    const {reads} = await meta.traceReads(() => dueStates(meta, {racyMs: 0}))
+    expect(reads.size).toBe(0)
+    expect(await stateOf(meta, n1)).toBe('due')
   })
 
   it('does not trust a file changed too recently to tell from its stamp (same size, same tick)', async () => {

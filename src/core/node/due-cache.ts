@@ -2,12 +2,12 @@
 // the stamps of the metadata files and folders it was read from (MetaRepo.traceReads) and the live claims it saw. A
 // node is read again only when one of those changed, so a `dkt status` with nothing changed stats files instead of
 // reading and parsing them. Whoever changed a file (dkt, git, an editor) changed its stamp: no writer has to tell.
-import {readFileSync} from 'node:fs'
+import {readFileSync, statSync} from 'node:fs'
 import * as path from 'node:path'
 
 import {writeFileAtomic} from '../../base/atomic-write.js'
 import {machineName} from '../../base/host.js'
-import {type MetaRepo, statStamp} from '../meta-repo.js'
+import type {MetaRepo} from '../meta-repo.js'
 import {type NodeDef, nodeFile} from '../model/node.js'
 import type {RunRecord} from '../model/run.js'
 import {claimedRuns, type DueState, nodeDue, nodeDueByRef, pickRefDue, type RefDue, type RunsReader} from './due.js'
@@ -28,7 +28,7 @@ export interface NodeDue {
 }
 
 /** Bump when the due rule, or what it reads, changes: a cache written by another rule is then ignored. */
-const FORMAT = 2
+const FORMAT = 4
 const CACHE_FILE = 'status.json'
 /**
  * A file changed this recently when its stamp was taken may change again within the same tick of the file system's
@@ -36,6 +36,9 @@ const CACHE_FILE = 'status.json'
  */
 const RACY_MS = 2000
 const RACY = 'racy'
+/** In place of an inode in CacheIndex.stamps: a path that did not exist, or a racy stamp. */
+const ABSENT_INODE = -1
+const RACY_INODE = -2
 /**
  * Rewriting the cache costs about as much as reading this many metadata files: nodes read again from fewer (one leaf
  * changed, claims that come and go while a scheduler runs) are read again next time instead.
@@ -43,23 +46,41 @@ const RACY = 'racy'
 const REWRITE_AFTER_READS = 256
 
 interface CachedNode extends NodeDue {
-  /** Indexes into CacheFile.paths of what the state was read from. */
+  /** Indexes into CacheIndex.paths (its lines) of what the state was read from. */
   deps: number[]
 }
 
-interface CacheFile {
+/**
+ * The cache file's first line: what the states depend on. Its second line, the states (NodeDue[], the runs of
+ * up-to-date nodes summarized), is parsed only once the stamps are checked: the garbage of thousands of stats is then
+ * collected before the states are allocated, rather than with them still young.
+ */
+interface CacheIndex {
   format: number
   /** This machine's name: a run recorded `running` here that no live process claims counts as interrupted. */
   host: string
-  /** `.dkt/`-relative paths and their stamps (statStamp, or RACY). */
-  paths: string[]
-  stamps: string[]
+  /**
+   * `.dkt/`-relative paths, one a line (no metadata path has a line break: see names.ts), and for each its stamp
+   * (statStamp) as three numbers: inode, size, change time. One string and one array of numbers, not thousands of
+   * strings: young objects that every garbage collection while the stamps are checked would copy.
+   */
+  paths: string
+  /** Compared with a file's stats without making a string of each; ABSENT_INODE or RACY_INODE in place of the inode. */
+  stamps: number[]
   /** The node IDs (the nodes folder listed) and what that listing depends on. */
   ids: string[]
   idDeps: number[]
   /** The live claims the states were read with: run ID → node ID. */
   claims: Record<string, string>
-  nodes: CachedNode[]
+  /** The cached nodes, in the order of the second line, and the lines of `paths` each was read from. */
+  nodeIds: string[]
+  deps: number[][]
+}
+
+interface Cache {
+  index: CacheIndex
+  /** The second line; undefined if it is garbled. */
+  states: () => NodeDue[] | undefined
 }
 
 /** One node's due state, read from the metadata (no cache): as `dkt status` and the scheduler decide it. */
@@ -72,29 +93,69 @@ export async function readNodeDue(repo: MetaRepo, node: NodeDef, claimed: RunRec
 
 const cacheFile = (repo: MetaRepo) => path.join(repo.project.cacheDir, CACHE_FILE)
 
-/** The stamp of a `.dkt/`-relative path; joined by hand: path.join would normalize thousands of clean paths. */
-const stampOf = (repo: MetaRepo, rel: string) => statStamp(`${repo.dir}${path.sep}${rel}`)
-
-function readCache(repo: MetaRepo): CacheFile | undefined {
+function readCache(repo: MetaRepo): Cache | undefined {
   try {
-    const cache = JSON.parse(readFileSync(cacheFile(repo), 'utf8')) as CacheFile
-    return cache.format === FORMAT && cache.host === machineName() ? cache : undefined
+    const text = readFileSync(cacheFile(repo), 'utf8')
+    const end = text.indexOf('\n')
+    const index = JSON.parse(end === -1 ? text : text.slice(0, end)) as CacheIndex
+    if (index.format !== FORMAT || index.host !== machineName() || typeof index.paths !== 'string') return undefined
+    return {index, states: () => parsedOrUndefined<NodeDue[]>(text.slice(end + 1))}
   } catch {
     // Missing, or garbled: it is only a cache.
     return undefined
   }
 }
 
+function parsedOrUndefined<T>(text: string): T | undefined {
+  try {
+    return JSON.parse(text) as T
+  } catch {
+    return undefined
+  }
+}
+
+/** statStamp as CacheIndex.stamps keeps it (RACY included). */
+function stampNumbers(stamp: string): number[] {
+  if (stamp === RACY) return [RACY_INODE, 0, 0]
+  if (stamp === 'absent') return [ABSENT_INODE, 0, 0]
+  return stamp.split(':').map(Number)
+}
+
+/** The stamp (as statStamp writes it, or RACY) of the `index`-th path. */
+function stampText(stamps: number[], index: number): string {
+  const inode = stamps[3 * index]
+  if (inode === RACY_INODE) return RACY
+  return inode === ABSENT_INODE ? 'absent' : `${inode}:${stamps[3 * index + 1]}:${stamps[3 * index + 2]}`
+}
+
+/** Whether a file's stamp (see statStamp) is still the `index`-th of `stamps`; a racy one never is. */
+function stampHolds(file: string, stamps: number[], index: number): boolean {
+  const inode = stamps[3 * index]
+  if (inode === RACY_INODE) return false
+  const stats = statSync(file, {throwIfNoEntry: false})
+  if (!stats) return inode === ABSENT_INODE
+  return stats.ino === inode && stats.size === stamps[3 * index + 1] && stats.ctimeMs === stamps[3 * index + 2]
+}
+
+/** Where each line of `text` starts, and where one more would. */
+function lineStarts(text: string): Int32Array {
+  const starts = [0]
+  for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', end + 1)) starts.push(end + 1)
+  starts.push(text.length + 1)
+  return Int32Array.from(starts)
+}
+
 /** Which of the cache's stamps still hold, each path stated once. */
-function stillValid(repo: MetaRepo, cache: CacheFile): (deps: number[]) => boolean {
-  const valid = new Map<number, boolean>()
-  const holds = (index: number) => {
-    let ok = valid.get(index)
-    if (ok === undefined) {
-      ok = cache.stamps[index] !== RACY && stampOf(repo, cache.paths[index]) === cache.stamps[index]
-      valid.set(index, ok)
-    }
-    return ok
+function stillValid(repo: MetaRepo, index: CacheIndex): (deps: number[]) => boolean {
+  const UNKNOWN = 0
+  const HOLDS = 1
+  const starts = lineStarts(index.paths)
+  const known = new Uint8Array(starts.length - 1)
+  const holds = (dep: number) => {
+    // Joined by hand: path.join would normalize thousands of clean paths.
+    const file = `${repo.dir}${path.sep}${index.paths.slice(starts[dep], starts[dep + 1] - 1)}`
+    if (known[dep] === UNKNOWN) known[dep] = stampHolds(file, index.stamps, dep) ? HOLDS : 2
+    return known[dep] === HOLDS
   }
   return (deps) => deps.every(holds)
 }
@@ -132,10 +193,24 @@ class StampTable {
   }
 
   private racy(stamp: string): boolean {
-    if (stamp === 'absent') return false
-    const changedAt = Number(stamp.split(':')[2])
-    return !(changedAt < this.settledBefore)
+    return !settled(stamp, this.settledBefore)
   }
+}
+
+/** Whether a stamp (see statStamp) was taken of a file last changed before `settledBefore` (or of none). */
+function settled(stamp: string, settledBefore: number): boolean {
+  if (stamp === 'absent') return true
+  const changedAt = Number(stamp.slice(stamp.lastIndexOf(':') + 1))
+  return changedAt < settledBefore
+}
+
+/**
+ * Whether a node read again only because the cache had a racy stamp of it is settled now: the cache is then written
+ * again, else a node last written just before a cache was (the end of a scheduler's run) would be read at every status.
+ */
+function settledNow(index: CacheIndex | undefined, slot: number | undefined, read: FreshRead, settledBefore: number): boolean {
+  if (!index || slot === undefined || read.warned || !index.deps[slot].some((dep) => index.stamps[3 * dep] === RACY_INODE)) return false
+  return [...read.reads.values()].every((stamp) => settled(stamp, settledBefore))
 }
 
 function summarized(due: CachedDueState): CachedDueState {
@@ -150,7 +225,9 @@ function cachedEntry({node, due, byRef}: NodeDue, deps: number[]): CachedNode {
   return {node, due: summarized(due), ...(refs ? {byRef: refs} : {}), deps}
 }
 
-const depsOf = (cache: CacheFile, deps: number[]) => new Map(deps.map((index) => [cache.paths[index], cache.stamps[index]]))
+function depsOf(index: CacheIndex, paths: string[], deps: number[]): Map<string, string> {
+  return new Map(deps.map((dep) => [paths[dep], stampText(index.stamps, dep)]))
+}
 
 /** A node read again: its state, what it was read from, and whether a warning was given (it is not cached then). */
 interface FreshRead {
@@ -169,26 +246,46 @@ export async function dueStates(repo: MetaRepo, options: {racyMs?: number} = {})
   const claimed = await claimedRuns(repo)
   const claims = Object.fromEntries(claimed.map((run) => [run.id, run.node]))
   const cache = readCache(repo)
-  const valid = cache ? stillValid(repo, cache) : () => false
-  const listed = cache && valid(cache.idDeps) ? undefined : await repo.traceReads(() => repo.listJson('nodes'))
-  const ids = listed?.result ?? (cache as CacheFile).ids
-  const cached = new Map((cache?.nodes ?? []).map((entry) => [entry.node.id, entry]))
-  const reclaimed = claimsChanged(cache?.claims ?? {}, claims)
-  const fresh = new Map<string, FreshRead>()
-  const kept: CachedNode[] = []
+  const index = cache?.index
+  const valid = index ? stillValid(repo, index) : () => false
+  const listed = index && valid(index.idDeps) ? undefined : await repo.traceReads(() => repo.listJson('nodes'))
+  const ids = listed?.result ?? (index as CacheIndex).ids
+  const slots = new Map((index?.nodeIds ?? []).map((id, slot) => [id, slot]))
+  const reclaimed = claimsChanged(index?.claims ?? {}, claims)
+  const unchanged: number[] = []
+  const stale: string[] = []
   for (const id of ids) {
-    const entry = cached.get(id)
-    if (entry && !reclaimed.has(id) && valid(entry.deps)) kept.push(entry)
-    else {
-      const read = await readTraced(repo, id, claimed)
-      if (read) fresh.set(id, read)
-    }
+    const slot = slots.get(id)
+    if (slot !== undefined && !reclaimed.has(id) && valid((index as CacheIndex).deps[slot])) unchanged.push(slot)
+    else stale.push(id)
+  }
+  const kept = keptStates(cache, unchanged, stale)
+  const fresh = new Map<string, FreshRead>()
+  for (const id of stale) {
+    const read = await readTraced(repo, id, claimed)
+    if (read) fresh.set(id, read)
   }
   const nodes = [...kept, ...[...fresh.values()].map((read) => read.due)].sort((a, b) => (a.node.id < b.node.id ? -1 : 1))
-  if (listed || [...fresh.values()].reduce((sum, read) => sum + read.reads.size, 0) > REWRITE_AFTER_READS) {
-    await writeCache(repo, {cache, listed: listed?.reads, ids, claims, kept, fresh, racyMs: options.racyMs ?? RACY_MS})
+  const settledBefore = Date.now() - (options.racyMs ?? RACY_MS)
+  const reads = [...fresh.values()].reduce((sum, read) => sum + read.reads.size, 0)
+  if (listed || reads > REWRITE_AFTER_READS || [...fresh].some(([id, read]) => settledNow(index, slots.get(id), read, settledBefore))) {
+    await writeCache(repo, {index, listed: listed?.reads, ids, claims, kept, fresh, settledBefore})
   }
   return {nodes: nodes.map(({node, due, byRef}) => ({node, due, ...(byRef ? {byRef} : {})})), claimed}
+}
+
+/** The cached states of the nodes in these slots; those the cache cannot give (garbled) join `stale`. */
+function keptStates(cache: Cache | undefined, unchanged: number[], stale: string[]): CachedNode[] {
+  if (!cache || unchanged.length === 0) return []
+  const {index} = cache
+  const states = cache.states()
+  const kept: CachedNode[] = []
+  for (const slot of unchanged) {
+    const state = states?.[slot]
+    if (state?.node.id === index.nodeIds[slot]) kept.push({...state, deps: index.deps[slot]})
+    else stale.push(index.nodeIds[slot])
+  }
+  return kept
 }
 
 async function readTraced(repo: MetaRepo, id: string, claimed: RunRecord[]): Promise<FreshRead | undefined> {
@@ -213,21 +310,35 @@ async function readTraced(repo: MetaRepo, id: string, claimed: RunRecord[]): Pro
 async function writeCache(
   repo: MetaRepo,
   parts: {
-    cache: CacheFile | undefined
+    index: CacheIndex | undefined
     listed: Map<string, string> | undefined
     ids: string[]
     claims: Record<string, string>
     kept: CachedNode[]
     fresh: Map<string, FreshRead>
-    racyMs: number
+    settledBefore: number
   },
 ): Promise<void> {
-  const table = new StampTable(Date.now() - parts.racyMs)
-  const {cache} = parts
-  const idDeps = table.add(parts.listed ?? depsOf(cache as CacheFile, (cache as CacheFile).idDeps))
-  const nodes: CachedNode[] = parts.kept.map((entry) => ({...entry, deps: table.add(depsOf(cache as CacheFile, entry.deps))}))
+  const table = new StampTable(parts.settledBefore)
+  const index = parts.index as CacheIndex
+  const paths = index?.paths.split('\n') ?? []
+  const idDeps = table.add(parts.listed ?? depsOf(index, paths, index.idDeps))
+  const nodes: CachedNode[] = parts.kept.map((entry) => ({...entry, deps: table.add(depsOf(index, paths, entry.deps))}))
   for (const {due, reads, warned} of parts.fresh.values()) if (!warned) nodes.push(cachedEntry(due, table.add(reads)))
-  const file: CacheFile = {format: FORMAT, host: machineName(), paths: table.paths, stamps: table.stamps, ids: parts.ids, idDeps, claims: parts.claims, nodes}
+  const head: CacheIndex = {
+    format: FORMAT,
+    host: machineName(),
+    paths: table.paths.join('\n'),
+    stamps: table.stamps.flatMap(stampNumbers),
+    ids: parts.ids,
+    idDeps,
+    claims: parts.claims,
+    nodeIds: nodes.map((entry) => entry.node.id),
+    deps: nodes.map((entry) => entry.deps),
+  }
+  // A path with a line break (a file made by hand: no name dkt accepts has one) cannot be kept one a line.
+  if (table.paths.some((rel) => rel.includes('\n'))) return
+  const states: NodeDue[] = nodes.map(({node, due, byRef}) => ({node, due, ...(byRef ? {byRef} : {})}))
   // Only a cache: one that cannot be written (a read-only project, a full disk) is read again next time.
-  await writeFileAtomic(cacheFile(repo), JSON.stringify(file)).catch(() => {})
+  await writeFileAtomic(cacheFile(repo), `${JSON.stringify(head)}\n${JSON.stringify(states)}`).catch(() => {})
 }
