@@ -1,6 +1,6 @@
 // Executes one run of a node in named phases: prepare (inputs, outputs, command), run the command, publish the
 // outputs, finish (hook, record, report). A run that succeeded on the same inputs is reused instead.
-import {existsSync, mkdirSync, rmdirSync} from 'node:fs'
+import {mkdirSync, rmdirSync} from 'node:fs'
 import {rm} from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -196,7 +196,14 @@ async function executeClaimed(repo: MetaRepo, node: NodeDef, run: RunRecord, opt
 // Most runs leave their scratch folder empty (path sources are used in place): a synchronous check and rmdir cost
 // microseconds where a recursive rm walks it through the thread pool; only a folder with content is removed so.
 async function freshWorkDir(workDir: string): Promise<void> {
-  if (existsSync(workDir)) await rm(workDir, {recursive: true, force: true})
+  try {
+    mkdirSync(workDir)
+    return
+  } catch (error) {
+    // Left by a run that was killed (EEXIST), or the first run here (ENOENT: the parent folders are made then).
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') await rm(workDir, {recursive: true, force: true})
+    else if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
   mkdirSync(workDir, {recursive: true})
 }
 
