@@ -127,6 +127,8 @@ export class MetaRepo {
   private readonly journal: Journal
   /** The index and HEAD as this process's last commit left them (see indexState): the index is HEAD's then. */
   private indexAtHead: string | undefined
+  /** Metadata files as this process last read or wrote them, with their stamps then (see readText). */
+  private readonly texts = new Map<string, {stamp: string; text: string}>()
   /** Records waiting for the lock, written together once it is theirs (see record). */
   private readonly waitingRecords: WaitingRecord[] = []
   /** The batch of waiting records: none, one waiting for its turn under the lock, or one being written. */
@@ -184,15 +186,13 @@ export class MetaRepo {
   // Metadata files are small and read by the thousand (a scheduler refreshing a node with many inputs): one
   // synchronous read costs a few microseconds, a promise-based one four thread-pool round trips.
   async readJson<T>(relPath: string): Promise<T | undefined> {
-    this.trace(relPath)
-    const text = readIfExists(this.abs(relPath))
+    const text = this.readText(relPath)
     return text === undefined ? undefined : parseMetadataJson<T>(relPath, text)
   }
 
   /** The records of a JSON-lines file; a torn last line is skipped with a warning (the next append drops it). */
   async readJsonLines<T>(relPath: string): Promise<T[]> {
-    this.trace(relPath)
-    const text = readIfExists(this.abs(relPath))
+    const text = this.readText(relPath)
     if (text === undefined) return []
     return parseMetadataLines<T>(relPath, text, () =>
       this.onWarning(`\`.dkt/${relPath}\` ends with a torn line (a writer was interrupted); it is ignored, and the next change to this file drops it`),
@@ -238,10 +238,35 @@ export class MetaRepo {
     }
   }
 
-  private trace(relPath: string): void {
+  private trace(relPath: string, stamp?: string): void {
     if (this.traces.size === 0) return
-    const stamp = statStamp(this.abs(relPath))
+    stamp ??= statStamp(this.abs(relPath))
     for (const reads of this.traces) if (!reads.has(relPath)) reads.set(relPath, stamp)
+  }
+
+  /**
+   * A metadata file's text; read again only when its stamp (see statStamp) changed since this process last read or
+   * wrote it: a scheduler reads the same definitions and observations many times per run, and a stat costs a fraction
+   * of an open and a read. Stamped before reading: a change made meanwhile makes the next call read again.
+   */
+  private readText(relPath: string): string | undefined {
+    const stamp = statStamp(this.abs(relPath))
+    this.trace(relPath, stamp)
+    const known = this.texts.get(relPath)
+    if (known?.stamp === stamp) return known.text
+    const text = stamp === 'absent' ? undefined : readIfExists(this.abs(relPath))
+    if (text === undefined) this.texts.delete(relPath)
+    else this.texts.set(relPath, {stamp, text})
+    return text
+  }
+
+  /**
+   * What this process just wrote to a metadata file, under the lock (nobody else writes it meanwhile). A file rewritten
+   * later gets a new inode (atomic writes) or size (appends): its stamp tells.
+   */
+  private wrote(relPath: string, text: string | null): void {
+    if (text === null) this.texts.delete(relPath)
+    else this.texts.set(relPath, {stamp: statStamp(this.abs(relPath)), text})
   }
 
   async git(args: string[], env?: Record<string, string>): Promise<string> {
@@ -622,7 +647,7 @@ export class MetaRepo {
   /** What each file a transaction changes holds before it (`null`: absent). */
   private contentsBefore(tx: Transaction): Map<string, string | null> {
     const before = new Map<string, string | null>()
-    for (const rel of new Set([...tx.writes.keys(), ...tx.appends.keys()])) before.set(rel, readIfExists(this.abs(rel)) ?? null)
+    for (const rel of new Set([...tx.writes.keys(), ...tx.appends.keys()])) before.set(rel, this.readText(rel) ?? null)
     return before
   }
 
@@ -652,13 +677,15 @@ export class MetaRepo {
       const file = this.abs(rel)
       if (content === null) {
         await fs.rm(file, {force: true})
+        this.wrote(rel, null)
         folders.add(path.dirname(file))
         return
       }
       const created = await profiled(durable ? 'write (fsynced)' : 'write', () => writeFileAtomic(file, content, {fsync: durable}))
+      this.wrote(rel, content)
       for (const folder of foldersToSync(file, created)) folders.add(folder)
     }
-    const append = async (rel: string, text: string) => {
+    const append = async (rel: string, base: string, text: string) => {
       const file = this.abs(rel)
       const {handle, created} = await openCreating(file, 'a')
       try {
@@ -667,6 +694,7 @@ export class MetaRepo {
       } finally {
         await handle.close()
       }
+      this.wrote(rel, `${base}${text}`)
       if (before.get(rel) === null) for (const folder of foldersToSync(file, created)) folders.add(folder)
     }
     await Promise.all(
@@ -675,7 +703,7 @@ export class MetaRepo {
           if (!lines) return place(rel, tx.writes.get(rel) as string | null)
           const added = lines.map((line) => `${line}\n`).join('')
           const base = tx.writes.has(rel) ? (tx.writes.get(rel) ?? '') : (before.get(rel) ?? '')
-          if (!tx.writes.has(rel) && (base === '' || base.endsWith('\n'))) return append(rel, added)
+          if (!tx.writes.has(rel) && (base === '' || base.endsWith('\n'))) return append(rel, base, added)
           const kept = completeLines(base).filter((line) => line.trim() !== '')
           return place(rel, `${kept.map((line) => `${line}\n`).join('')}${added}`)
       }),
@@ -754,6 +782,7 @@ export class MetaRepo {
   private async restoreFiles(before: Map<string, string | null>): Promise<void> {
     const entries = [...before].sort(([, a], [, b]) => Number(a !== null) - Number(b !== null))
     for (const [rel, content] of entries) {
+      this.texts.delete(rel)
       if (content === null) await fs.rm(this.abs(rel), {force: true})
       else await writeFileAtomic(this.abs(rel), content)
     }
