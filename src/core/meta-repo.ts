@@ -471,7 +471,7 @@ export class MetaRepo {
   private async ensureMergeRules(): Promise<void> {
     if (this.mergeDriver === undefined) return
     await ensureMergeDrivers(this.dir, this.mergeDriver)
-    const current = readIfExists(this.abs('.gitattributes'))
+    const current = this.readText('.gitattributes')
     const missing = missingAttributes(current)
     if (missing.length === 0) return
     const text = `${current === undefined || current === '' || current.endsWith('\n') ? (current ?? '') : `${current}\n`}${missing.join('\n')}\n`
