@@ -1,6 +1,7 @@
 // Files written whole or not at all: the content goes to a unique temporary name beside the target, which then
 // replaces the target in one step, so that no reader (and no crash, kill -9 included) ever sees half a file.
 import {randomBytes} from 'node:crypto'
+import {unlinkSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -17,14 +18,16 @@ export interface AtomicWriteOptions {
   exclusive?: boolean
 }
 
-/** Writes `content` to `file` (creating its folder), whole or not at all. */
-export async function writeFileAtomic(file: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
-  const created = await fs.mkdir(path.dirname(file), {recursive: true})
+/**
+ * Writes `content` to `file` (creating its folder), whole or not at all. Returns the topmost folder it created, as
+ * `mkdir -p` reports it (undefined: the folder was there), for foldersToSync.
+ */
+export async function writeFileAtomic(file: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<string | undefined> {
   // Unique per call: one process may write the same file twice at once (two runs hashing one folder).
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
+  const {handle, created} = await openCreating(tmp)
   let placed = false
   try {
-    const handle = await fs.open(tmp, 'w')
     try {
       await handle.writeFile(content)
       if (options.fsync || options.syncFolder) await handle.datasync()
@@ -38,6 +41,21 @@ export async function writeFileAtomic(file: string, content: string | Uint8Array
     if (!placed) await fs.rm(tmp, {force: true})
   }
   if (options.syncFolder) await Promise.all(foldersToSync(file, created).map(syncFolder))
+  return created
+}
+
+/**
+ * Opens a file for writing (`flags`: `w` or `a`), creating its folder only when it is missing: the folder is there
+ * almost always, and a `mkdir -p` first costs a failed mkdir and a stat per write. `created`: as writeFileAtomic's.
+ */
+export async function openCreating(file: string, flags = 'w'): Promise<{handle: fs.FileHandle; created: string | undefined}> {
+  try {
+    return {handle: await fs.open(file, flags), created: undefined}
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  const created = await fs.mkdir(path.dirname(file), {recursive: true})
+  return {handle: await fs.open(file, flags), created}
 }
 
 /**
@@ -67,4 +85,16 @@ export async function syncFolder(folder: string): Promise<void> {
 export function atomicWriterPid(fileName: string): number | undefined {
   const match = TEMP_NAME.exec(fileName)
   return match ? Number(match[1]) : undefined
+}
+
+/**
+ * Removes a file if it is there (`rm -f` of one file): one unlink, where fs.rmSync with `force` stats it twice first.
+ * Synchronous, for the small per-run files (claims, live logs, cancel requests) removed in the scheduler's thread.
+ */
+export function unlinkIfPresent(file: string): void {
+  try {
+    unlinkSync(file)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
 }

@@ -6,7 +6,7 @@ import {readdirSync, readFileSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
-import {syncFolder} from '../base/atomic-write.js'
+import {atomicWriterPid, syncFolder, unlinkIfPresent, writeFileAtomic} from '../base/atomic-write.js'
 import {isAlive} from '../base/lock.js'
 import {completeLines, parses} from './metadata-parse.js'
 import {machineName} from '../base/host.js'
@@ -49,7 +49,7 @@ export class Journal {
 
   /** Appends records, durably; a failed append is cut off again, so the journal never holds half a line. */
   async append(entries: JournalEntry[]): Promise<void> {
-    const line = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('')
+    const line = linesOf(entries)
     const created = this.size === 0
     if (created) await fs.mkdir(this.dir, {recursive: true})
     const handle = await fs.open(this.file, 'a')
@@ -67,12 +67,24 @@ export class Journal {
     this.recorded.push(...entries)
   }
 
-  /** Everything recorded is committed. */
-  async clear(): Promise<void> {
-    await fs.rm(this.file, {force: true})
-    this.recorded = []
-    this.size = 0
+  /**
+   * These entries are committed. Entries recorded while they were being committed stay: the journal is rewritten
+   * without the committed ones (whole, fsynced, then renamed over it: a crash leaves the old journal, whose extra
+   * entries recovery finds committed already), or removed when nothing else is left.
+   */
+  async drop(committed: JournalEntry[]): Promise<void> {
+    const gone = new Set(committed)
+    const rest = this.recorded.filter((entry) => !gone.has(entry))
+    if (rest.length === this.recorded.length) return
+    if (rest.length === 0) await fs.rm(this.file, {force: true})
+    else await writeFileAtomic(this.file, linesOf(rest), {fsync: true})
+    this.recorded = rest
+    this.size = rest.length === 0 ? 0 : Buffer.byteLength(linesOf(rest))
   }
+}
+
+function linesOf(entries: JournalEntry[]): string {
+  return entries.map((entry) => `${JSON.stringify(entry)}\n`).join('')
 }
 
 /** The journals of other processes: a torn last line (its writer died mid-append) is no record. */
@@ -87,6 +99,9 @@ export function foreignJournals(own: Journal): ForeignJournal[] {
   for (const name of names) {
     const match = JOURNAL_FILE.exec(name)
     const file = path.join(own.dir, name)
+    // A journal's rewrite (see Journal.drop) its writer did not finish: the journal itself is still there, whole.
+    const rewriter = atomicWriterPid(name)
+    if (rewriter !== undefined && !isAlive(rewriter)) unlinkIfPresent(file)
     if (!match || file === own.file) continue
     const [host, pid] = [decodeURIComponent(match[1]), Number(match[2])]
     journals.push({

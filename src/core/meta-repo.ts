@@ -4,7 +4,7 @@ import {type Dirent, existsSync, readdirSync, readFileSync, statSync} from 'node
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
-import {atomicWriterPid, foldersToSync, syncFolder, writeFileAtomic} from '../base/atomic-write.js'
+import {atomicWriterPid, foldersToSync, openCreating, syncFolder, writeFileAtomic} from '../base/atomic-write.js'
 import {canonicalJson} from '../base/canonical-json.js'
 import {DiskFullError, DktError, GitFailedError, InvalidArgumentError} from '../base/errors.js'
 import {commitIdentity, runGit} from '../base/git-cli.js'
@@ -127,8 +127,16 @@ export class MetaRepo {
   private readonly journal: Journal
   /** The index and HEAD as this process's last commit left them (see indexState): the index is HEAD's then. */
   private indexAtHead: string | undefined
+  /** Metadata files as this process last read or wrote them, with their stamps then (see readText). */
+  private readonly texts = new Map<string, {stamp: string; text: string}>()
   /** Records waiting for the lock, written together once it is theirs (see record). */
   private readonly waitingRecords: WaitingRecord[] = []
+  /** The batch of waiting records: none, one waiting for its turn under the lock, or one being written. */
+  private recordBatch: 'none' | 'queued' | 'writing' = 'none'
+  /** While a group commit of this process holds the lock: the files it commits, and the batches written meanwhile. */
+  private groupCommit: {paths: Set<string>; batches: Promise<void>[]} | undefined
+  /** Records that touch a file the group commit in progress commits: written once it is over. */
+  private readonly afterCommit: WaitingRecord[] = []
 
   /**
    * The command that runs dkt (`'node' '/…/bin/run.js'`), for the merge drivers every writer makes sure this clone
@@ -178,15 +186,13 @@ export class MetaRepo {
   // Metadata files are small and read by the thousand (a scheduler refreshing a node with many inputs): one
   // synchronous read costs a few microseconds, a promise-based one four thread-pool round trips.
   async readJson<T>(relPath: string): Promise<T | undefined> {
-    this.trace(relPath)
-    const text = readIfExists(this.abs(relPath))
+    const text = this.readText(relPath)
     return text === undefined ? undefined : parseMetadataJson<T>(relPath, text)
   }
 
   /** The records of a JSON-lines file; a torn last line is skipped with a warning (the next append drops it). */
   async readJsonLines<T>(relPath: string): Promise<T[]> {
-    this.trace(relPath)
-    const text = readIfExists(this.abs(relPath))
+    const text = this.readText(relPath)
     if (text === undefined) return []
     return parseMetadataLines<T>(relPath, text, () =>
       this.onWarning(`\`.dkt/${relPath}\` ends with a torn line (a writer was interrupted); it is ignored, and the next change to this file drops it`),
@@ -232,10 +238,35 @@ export class MetaRepo {
     }
   }
 
-  private trace(relPath: string): void {
+  private trace(relPath: string, stamp?: string): void {
     if (this.traces.size === 0) return
-    const stamp = statStamp(this.abs(relPath))
+    stamp ??= statStamp(this.abs(relPath))
     for (const reads of this.traces) if (!reads.has(relPath)) reads.set(relPath, stamp)
+  }
+
+  /**
+   * A metadata file's text; read again only when its stamp (see statStamp) changed since this process last read or
+   * wrote it: a scheduler reads the same definitions and observations many times per run, and a stat costs a fraction
+   * of an open and a read. Stamped before reading: a change made meanwhile makes the next call read again.
+   */
+  private readText(relPath: string): string | undefined {
+    const stamp = statStamp(this.abs(relPath))
+    this.trace(relPath, stamp)
+    const known = this.texts.get(relPath)
+    if (known?.stamp === stamp) return known.text
+    const text = stamp === 'absent' ? undefined : readIfExists(this.abs(relPath))
+    if (text === undefined) this.texts.delete(relPath)
+    else this.texts.set(relPath, {stamp, text})
+    return text
+  }
+
+  /**
+   * What this process just wrote to a metadata file, under the lock (nobody else writes it meanwhile). A file rewritten
+   * later gets a new inode (atomic writes) or size (appends): its stamp tells.
+   */
+  private wrote(relPath: string, text: string | null): void {
+    if (text === null) this.texts.delete(relPath)
+    else this.texts.set(relPath, {stamp: statStamp(this.abs(relPath)), text})
   }
 
   async git(args: string[], env?: Record<string, string>): Promise<string> {
@@ -270,23 +301,53 @@ export class MetaRepo {
   record(message: string, body: (tx: Transaction) => Promise<void> | void): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waitingRecords.push({message, body, resolve, reject})
-      if (this.waitingRecords.length > 1) return
-      let taken = false
-      const work = async () => {
-        taken = true
-        const batch = this.waitingRecords.splice(0)
-        // Whatever went wrong fails each record not settled yet (a settled one ignores it).
-        await this.recordAll(batch).catch((error: unknown) => batch.forEach((waiting) => waiting.reject(error)))
-      }
-      // No lock (busy): the records that waited for it fail; once they were taken, their failures are their own.
-      this.underLock(work).catch((error: unknown) => {
-        if (!taken) for (const waiting of this.waitingRecords.splice(0)) waiting.reject(error)
-      })
+      this.scheduleRecords()
     })
   }
 
+  /**
+   * Writes the waiting records, one batch at a time: under the lock, in their own turn, or at once while this
+   * process's group commit holds the lock (see commitRecorded): a run that ends then need not wait for git.
+   */
+  private scheduleRecords(): void {
+    if (this.recordBatch !== 'none' || this.waitingRecords.length === 0) return
+    const commit = this.groupCommit
+    if (commit) {
+      commit.batches.push(this.writeRecordBatch(commit.paths))
+      return
+    }
+    this.recordBatch = 'queued'
+    let taken = false
+    const write = () => {
+      taken = true
+      return this.writeRecordBatch()
+    }
+    // A group commit that starts before this turn comes writes the batch itself: the turn then takes no lock.
+    const turn = this.queue.then(() => (this.recordBatch === 'queued' ? this.withLock(write) : undefined))
+    this.queue = turn.catch(() => {})
+    turn.catch((error: unknown) => {
+      // No lock (busy): the records that waited for it fail; once they were taken, their failures are their own.
+      if (taken) return
+      this.recordBatch = 'none'
+      for (const waiting of this.waitingRecords.splice(0)) waiting.reject(error)
+    })
+  }
+
+  /** Writes the records waiting now (those touching `busy` files wait for the group commit); then the next batch. */
+  private async writeRecordBatch(busy?: Set<string>): Promise<void> {
+    this.recordBatch = 'writing'
+    const batch = this.waitingRecords.splice(0)
+    try {
+      // Whatever went wrong fails each record not settled yet (a settled one ignores it).
+      await this.recordAll(batch, busy).catch((error: unknown) => batch.forEach((waiting) => waiting.reject(error)))
+    } finally {
+      this.recordBatch = 'none'
+      this.scheduleRecords()
+    }
+  }
+
   /** Records in order: each one's files written (fsynced), then their folders flushed and all journaled together. */
-  private async recordAll(batch: WaitingRecord[]): Promise<void> {
+  private async recordAll(batch: WaitingRecord[], busy?: Set<string>): Promise<void> {
     const written: Array<{record: WaitingRecord; before: Map<string, string | null>; entry: JournalEntry}> = []
     const folders = new Set<string>()
     for (const record of batch) {
@@ -301,6 +362,11 @@ export class MetaRepo {
       const paths = changedPaths(tx, before)
       if (paths.length === 0) {
         record.resolve()
+        continue
+      }
+      // Git may be reading this file for the group commit in progress: written after it.
+      if (busy && paths.some((rel) => busy.has(rel))) {
+        this.afterCommit.push(record)
         continue
       }
       try {
@@ -331,10 +397,14 @@ export class MetaRepo {
     return !this.journal.isEmpty
   }
 
-  /** Commits what this process recorded (see record), as one commit. */
+  /**
+   * Commits what this process recorded (see record), as one commit. Meanwhile the records this process makes are
+   * written at once, under this hold of the lock, unless they touch a file being committed: git reads only the files
+   * it commits, and the journal keeps the entries recorded meanwhile (see Journal.drop).
+   */
   async commitRecorded(): Promise<void> {
     if (this.journal.isEmpty) return
-    await this.underLock(() => this.commitOwnRecords())
+    await this.underLock(() => this.commitOwnRecords(true))
   }
 
   private underLock<T>(work: () => Promise<T>): Promise<T> {
@@ -401,7 +471,7 @@ export class MetaRepo {
   private async ensureMergeRules(): Promise<void> {
     if (this.mergeDriver === undefined) return
     await ensureMergeDrivers(this.dir, this.mergeDriver)
-    const current = readIfExists(this.abs('.gitattributes'))
+    const current = this.readText('.gitattributes')
     const missing = missingAttributes(current)
     if (missing.length === 0) return
     const text = `${current === undefined || current === '' || current.endsWith('\n') ? (current ?? '') : `${current}\n`}${missing.join('\n')}\n`
@@ -511,25 +581,51 @@ export class MetaRepo {
     return [...present, ...tracked].sort()
   }
 
-  private async commitOwnRecords(): Promise<void> {
-    const entries = this.journal.entries
+  /** `recordMeanwhile`: see commitRecorded. */
+  private async commitOwnRecords(recordMeanwhile = false): Promise<void> {
+    const entries = [...this.journal.entries]
     if (entries.length === 0) return
-    await this.commitForeignRecordsAmong(entries.flatMap((entry) => entry.paths))
-    await this.commitEntries(entries, groupMessage(entries.map((entry) => entry.message)))
-    await this.journal.clear()
+    const foreign = this.foreignRecordsAmong(entries.flatMap((entry) => entry.paths))
+    if (recordMeanwhile) this.recordDuringCommit([...entries, ...foreign.flat()].flatMap((entry) => entry.paths))
+    try {
+      for (const records of foreign) await this.commitEntries(records, groupMessage(records.map((entry) => entry.message)))
+      await this.commitEntries(entries, groupMessage(entries.map((entry) => entry.message)))
+    } finally {
+      if (recordMeanwhile) await this.endRecordingDuringCommit()
+    }
+    await this.journal.drop(entries)
+  }
+
+  /** From now until endRecordingDuringCommit, records are written at once, but for those touching these files. */
+  private recordDuringCommit(paths: string[]): void {
+    this.groupCommit = {paths: new Set(paths), batches: []}
+    // A batch waiting for its turn under the lock is written now instead (its turn then passes).
+    if (this.recordBatch === 'queued') this.recordBatch = 'none'
+    this.scheduleRecords()
+  }
+
+  private async endRecordingDuringCommit(): Promise<void> {
+    const commit = this.groupCommit
+    this.groupCommit = undefined
+    // Batches go on until none is left: each one that ends starts the next, which, after this, waits for its turn.
+    if (commit) await Promise.all(commit.batches)
+    this.waitingRecords.unshift(...this.afterCommit.splice(0))
+    this.scheduleRecords()
   }
 
   /**
-   * Records of live processes (another scheduler) in files a commit is about to take along are committed first, under
-   * their own messages: a commit names only its own change.
+   * Records of live processes (another scheduler) in files a commit is about to take along: committed first, under
+   * their own messages, as a commit names only its own change.
    */
-  private async commitForeignRecordsAmong(paths: string[]): Promise<void> {
+  private foreignRecordsAmong(paths: string[]): JournalEntry[][] {
     const wanted = new Set(paths)
-    for (const journal of foreignJournals(this.journal)) {
-      if (journal.entries.some((entry) => entry.paths.some((rel) => wanted.has(rel)))) {
-        await this.commitEntries(journal.entries, groupMessage(journal.entries.map((entry) => entry.message)))
-      }
-    }
+    return foreignJournals(this.journal)
+      .filter((journal) => journal.entries.some((entry) => entry.paths.some((rel) => wanted.has(rel))))
+      .map((journal) => journal.entries)
+  }
+
+  private async commitForeignRecordsAmong(paths: string[]): Promise<void> {
+    for (const records of this.foreignRecordsAmong(paths)) await this.commitEntries(records, groupMessage(records.map((entry) => entry.message)))
   }
 
   private async commit(tx: Transaction, message: string): Promise<void> {
@@ -551,7 +647,7 @@ export class MetaRepo {
   /** What each file a transaction changes holds before it (`null`: absent). */
   private contentsBefore(tx: Transaction): Map<string, string | null> {
     const before = new Map<string, string | null>()
-    for (const rel of new Set([...tx.writes.keys(), ...tx.appends.keys()])) before.set(rel, readIfExists(this.abs(rel)) ?? null)
+    for (const rel of new Set([...tx.writes.keys(), ...tx.appends.keys()])) before.set(rel, this.readText(rel) ?? null)
     return before
   }
 
@@ -581,23 +677,24 @@ export class MetaRepo {
       const file = this.abs(rel)
       if (content === null) {
         await fs.rm(file, {force: true})
+        this.wrote(rel, null)
         folders.add(path.dirname(file))
         return
       }
-      const created = await fs.mkdir(path.dirname(file), {recursive: true})
-      await profiled(durable ? 'write (fsynced)' : 'write', () => writeFileAtomic(file, content, {fsync: durable}))
+      const created = await profiled(durable ? 'write (fsynced)' : 'write', () => writeFileAtomic(file, content, {fsync: durable}))
+      this.wrote(rel, content)
       for (const folder of foldersToSync(file, created)) folders.add(folder)
     }
-    const append = async (rel: string, text: string) => {
+    const append = async (rel: string, base: string, text: string) => {
       const file = this.abs(rel)
-      const created = await fs.mkdir(path.dirname(file), {recursive: true})
-      const handle = await fs.open(file, 'a')
+      const {handle, created} = await openCreating(file, 'a')
       try {
         await handle.writeFile(text)
         if (durable) await profiled('fsync', () => handle.datasync())
       } finally {
         await handle.close()
       }
+      this.wrote(rel, `${base}${text}`)
       if (before.get(rel) === null) for (const folder of foldersToSync(file, created)) folders.add(folder)
     }
     await Promise.all(
@@ -606,7 +703,7 @@ export class MetaRepo {
           if (!lines) return place(rel, tx.writes.get(rel) as string | null)
           const added = lines.map((line) => `${line}\n`).join('')
           const base = tx.writes.has(rel) ? (tx.writes.get(rel) ?? '') : (before.get(rel) ?? '')
-          if (!tx.writes.has(rel) && (base === '' || base.endsWith('\n'))) return append(rel, added)
+          if (!tx.writes.has(rel) && (base === '' || base.endsWith('\n'))) return append(rel, base, added)
           const kept = completeLines(base).filter((line) => line.trim() !== '')
           return place(rel, `${kept.map((line) => `${line}\n`).join('')}${added}`)
       }),
@@ -685,6 +782,7 @@ export class MetaRepo {
   private async restoreFiles(before: Map<string, string | null>): Promise<void> {
     const entries = [...before].sort(([, a], [, b]) => Number(a !== null) - Number(b !== null))
     for (const [rel, content] of entries) {
+      this.texts.delete(rel)
       if (content === null) await fs.rm(this.abs(rel), {force: true})
       else await writeFileAtomic(this.abs(rel), content)
     }

@@ -1,4 +1,5 @@
 // Tokens in `.dkt/secrets/` (directory 0700, files 0600): never committed, never printed, never passed to git add.
+import {statSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -27,18 +28,48 @@ export async function writeSecrets(project: Project, secrets: Secrets): Promise<
   return written
 }
 
+/** The secrets as last read, with the stamps of their folder and files then (see fileStamp). */
+let cached: {dir: string; stamp: string; secrets: Secrets} | undefined
+
+/** A change time this recent may stay the same at the next write (the kernel's clock is coarse): not cached. */
+const RECENT_MS = 1000
+
+/**
+ * What identifies a file's or folder's content without reading it: inode, size and change time (`absent` for a missing
+ * one); undefined when it changed too recently to tell. The folder's changes when a token is added or removed, a
+ * token file's when it is rewritten. A scheduler reads the secrets at every run: a stat each instead of a listing and
+ * a read per token.
+ */
+function fileStamp(file: string): string | undefined {
+  const stats = statSync(file, {throwIfNoEntry: false})
+  if (!stats) return 'absent'
+  return Date.now() - stats.ctimeMs < RECENT_MS ? undefined : `${stats.ino}:${stats.size}:${stats.ctimeMs}`
+}
+
+function secretsStamp(dir: string, names: string[]): string | undefined {
+  const parts = [dir, ...names.map((name) => path.join(dir, name))].map(fileStamp)
+  return parts.every((part) => part !== undefined) ? parts.join(' ') : undefined
+}
+
 export async function readSecrets(project: Project): Promise<Secrets> {
+  const dir = project.secretsDir
+  if (cached?.dir === dir && secretsStamp(dir, Object.keys(cached.secrets)) === cached.stamp) return {...cached.secrets}
+  // Stamped before reading: a change made meanwhile changes the stamp, and the next call reads again.
+  const stamps = [fileStamp(dir)]
   const secrets: Secrets = {}
-  // One listing instead of one failed open per absent token: most projects have none or one, and a run reads
-  // the secrets each time.
-  const present = new Set(await fs.readdir(project.secretsDir).catch(() => [] as string[]))
+  // One listing instead of one failed open per absent token: most projects have none or one.
+  const present = new Set(await fs.readdir(dir).catch(() => [] as string[]))
   for (const name of SECRET_NAMES) {
     if (!present.has(name)) continue
+    const file = path.join(dir, name)
+    const stamp = fileStamp(file)
     try {
-      secrets[name] = (await fs.readFile(path.join(project.secretsDir, name), 'utf8')).trim()
+      secrets[name] = (await fs.readFile(file, 'utf8')).trim()
+      stamps.push(stamp)
     } catch {
       // removed meanwhile: absent
     }
   }
-  return secrets
+  cached = stamps.every((stamp) => stamp !== undefined) ? {dir, stamp: stamps.join(' '), secrets} : undefined
+  return {...secrets}
 }

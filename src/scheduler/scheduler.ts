@@ -67,8 +67,11 @@ export class Scheduler {
    * its final state is being recorded.
    */
   private readonly executing = new Set<string>()
-  /** Runs (node:key) that could not start in this session, or were cancelled: not retried until their inputs change. */
-  private readonly rejected = new Set<string>()
+  /**
+   * Runs that could not start in this session, or were cancelled (their keys, by node): not retried until their
+   * inputs change. By node: every planning round looks up each ready node, which must cost no string building.
+   */
+  private readonly rejected = new Map<string, Set<string | null>>()
   /** Until every followed source has been checked once in this session (see checkFirst): those checked so far. */
   private checkedSoFar: Set<string> | undefined = new Set()
   private checkingTheRest: Promise<void> | undefined
@@ -225,7 +228,7 @@ export class Scheduler {
     const remote = this.options.remote
     const ready = plan.ready
       .map((id) => this.states.get(id) as NodeState)
-      .filter((state) => !this.rejected.has(`${state.id}:${state.key}`) && (remote?.mayStart(state) ?? true))
+      .filter((state) => !this.rejected.get(state.id)?.has(state.key) && (remote?.mayStart(state) ?? true))
     for (const state of await this.checkFirst(ready)) {
       if (this.executing.size >= this.options.concurrency) break
       this.start(state)
@@ -262,7 +265,7 @@ export class Scheduler {
       .then(({run, memoized}) => {
         this.states.changed(Object.keys(run.outputs), state.id)
         // Cancelled from elsewhere (the web view) while this scheduler goes on: not started again on these inputs.
-        if (run.status === 'cancelled') this.rejected.add(`${state.id}:${state.key}`)
+        if (run.status === 'cancelled') this.reject(state)
         if (memoized) return
         this.finished.push(run)
         this.options.onEvent({type: 'run-finished', run, durationMs: Date.now() - begun})
@@ -271,7 +274,7 @@ export class Scheduler {
         // Claimed by another worker meanwhile: that worker records it.
         if (error instanceof AlreadyRunningError) return
         this.errors++
-        this.rejected.add(`${state.id}:${state.key}`)
+        this.reject(state)
         this.states.changed([], state.id)
         this.options.onEvent({type: 'run-error', node: state.id, message: (error as Error).message})
       })
@@ -282,6 +285,12 @@ export class Scheduler {
       })
     this.executing.add(state.id)
     this.running.set(state.id, task)
+  }
+
+  private reject(state: NodeState): void {
+    const keys = this.rejected.get(state.id)
+    if (keys) keys.add(state.key)
+    else this.rejected.set(state.id, new Set([state.key]))
   }
 
   /** Waits until something changes (a run ends, a source gets a new version) or a stop is asked for. */

@@ -114,4 +114,29 @@ describe('recorded changes', () => {
     expect(readdirSync(journalDir(dktDir))).toEqual([own])
     expect(git(dktDir, ['status', '--porcelain'])).toBe('')
   })
+
+  it('made while a group commit runs are written at once (but for a file it commits) and stay journaled for the next', async () => {
+    const {repo, dktDir} = await repoWithWarnings()
+    await repo.record('node run aaaa: run 1111 success', (tx) => {
+      tx.writeJson('runs/n1/r1.json', {status: 'success'})
+      tx.appendLine('versions/out.jsonl', '{"version":"md5:1"}')
+    })
+    const committing = repo.commitRecorded()
+    // Recorded while git commits the first: one touches another file, one appends to the file being committed.
+    const other = repo.record('node run bbbb: run 2222 success', (tx) => tx.writeJson('runs/n2/r2.json', {status: 'success'}))
+    const same = repo.record('node run cccc: run 3333 success', (tx) => tx.appendLine('versions/out.jsonl', '{"version":"md5:3"}'))
+    await Promise.all([committing, other, same])
+    expect(subjects(dktDir).split('\n')[0]).toBe('node run aaaa: run 1111 success')
+    expect(filesOf(dktDir)).toEqual(['runs/n1/r1.json', 'versions/out.jsonl'])
+    expect(git(dktDir, ['show', 'HEAD:versions/out.jsonl'])).toBe('{"version":"md5:1"}')
+    expect(await repo.readJsonLines('versions/out.jsonl')).toEqual([{version: 'md5:1'}, {version: 'md5:3'}])
+    // The journal keeps exactly the two records made meanwhile, for the next group commit.
+    const [journal] = readdirSync(journalDir(dktDir))
+    const journaled = readFileSync(path.join(journalDir(dktDir), journal), 'utf8').trim().split('\n').map((line) => JSON.parse(line).message)
+    expect(journaled.sort()).toEqual(['node run bbbb: run 2222 success', 'node run cccc: run 3333 success'])
+    await repo.commitRecorded()
+    expect(filesOf(dktDir)).toEqual(['runs/n2/r2.json', 'versions/out.jsonl'])
+    expect(git(dktDir, ['status', '--porcelain'])).toBe('')
+    expect(readdirSync(journalDir(dktDir))).toEqual([])
+  })
 })

@@ -2,10 +2,10 @@
 // (`.dkt/cache/cancel/RUN`, never committed) that the executing process looks for while the run goes, and then
 // cancels that one run as its own Ctrl-C would (SIGTERM to the command's process group or container, SIGKILL after
 // the grace period; recorded `cancelled`). A scheduler goes on with its other runs.
-import {existsSync, rmSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import * as path from 'node:path'
 
-import {writeFileAtomic} from '../../base/atomic-write.js'
+import {unlinkIfPresent, writeFileAtomic} from '../../base/atomic-write.js'
 import {InUseError, InvalidArgumentError, NotFoundError} from '../../base/errors.js'
 import {shortId} from '../ids.js'
 import type {Project} from '../project.js'
@@ -58,7 +58,7 @@ export function followCancelRequests(project: Project, run: string, signal?: Abo
     stop: () => {
       clearInterval(timer)
       signal?.removeEventListener('abort', abort)
-      rmSync(file, {force: true})
+      unlinkIfPresent(file)
     },
   }
 }

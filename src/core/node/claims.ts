@@ -5,7 +5,7 @@ import {linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} f
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
-import {atomicWriterPid} from '../../base/atomic-write.js'
+import {atomicWriterPid, unlinkIfPresent} from '../../base/atomic-write.js'
 import {isAlive} from '../../base/lock.js'
 import type {RunRecord} from '../model/run.js'
 import type {Project} from '../project.js'
@@ -59,13 +59,19 @@ const own = new Map<string, Claim>()
  * every run waits for its claim before it starts.
  */
 function placeClaim(file: string, text: string): void {
-  mkdirSync(path.dirname(file), {recursive: true})
   const temporary = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
-  writeFileSync(temporary, text)
+  try {
+    writeFileSync(temporary, text)
+  } catch (error) {
+    // The folder is there but for the first claim: made then, not stat'ed at every claim.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    mkdirSync(path.dirname(file), {recursive: true})
+    writeFileSync(temporary, text)
+  }
   try {
     linkSync(temporary, file)
   } finally {
-    rmSync(temporary, {force: true})
+    unlinkIfPresent(temporary)
   }
 }
 
@@ -83,7 +89,7 @@ export async function claimRun(project: Project, run: RunRecord): Promise<{relea
       own.set(file, claim)
       return {
         release: async () => {
-          rmSync(file, {force: true})
+          unlinkIfPresent(file)
           own.delete(file)
         },
       }
@@ -119,6 +125,8 @@ export async function staleClaims(project: Project): Promise<{claim: Claim; remo
   }
   for (const name of names.filter((n) => n.endsWith('.json'))) {
     const file = path.join(claimsDir(project), name)
+    // This process's own claims are live: not read back at every hold of the lock.
+    if (own.has(file)) continue
     const claim = readClaim(file)
     if (!claim && lostContent(file)) await fs.rm(file, {force: true})
     else if (claim && !isLive(claim)) stale.push({claim, remove: () => fs.rm(file, {force: true})})

@@ -1,6 +1,6 @@
 // Executes one run of a node in named phases: prepare (inputs, outputs, command), run the command, publish the
 // outputs, finish (hook, record, report). A run that succeeded on the same inputs is reused instead.
-import {existsSync, mkdirSync, rmdirSync} from 'node:fs'
+import {existsSync, rmdirSync} from 'node:fs'
 import {rm} from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -193,18 +193,20 @@ async function executeClaimed(repo: MetaRepo, node: NodeDef, run: RunRecord, opt
   }
 }
 
-// Most runs leave their scratch folder empty (path sources are used in place): a synchronous check and rmdir cost
-// microseconds where a recursive rm walks it through the thread pool; only a folder with content is removed so.
+// The scratch folder is made by what needs it (a driver fetching a copy, a script, a container): most runs never
+// touch it (path sources are used in place), and making and removing a folder per run costs more than the rest of
+// a trivial run's file work. Checked and removed synchronously: microseconds, where a recursive rm walks the thread
+// pool; only a folder with content is removed so.
 async function freshWorkDir(workDir: string): Promise<void> {
+  // Left by a run that was killed.
   if (existsSync(workDir)) await rm(workDir, {recursive: true, force: true})
-  mkdirSync(workDir, {recursive: true})
 }
 
 async function removeWorkDir(workDir: string): Promise<void> {
   try {
     rmdirSync(workDir)
-  } catch {
-    await rm(workDir, {recursive: true, force: true})
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') await rm(workDir, {recursive: true, force: true})
   }
 }
 

@@ -1,9 +1,10 @@
 // A running command's output as it comes (`.dkt/cache/live/RUN.log`, never committed), for readers in other
 // processes (the web view tails it): whole lines only, each redacted, so a secret split across two chunks of output
 // is still caught; the file goes when the run has been recorded, and its saved log is the record.
-import {appendFileSync, mkdirSync, openSync, readSync, closeSync, rmSync} from 'node:fs'
+import {appendFileSync, mkdirSync, openSync, readSync, closeSync} from 'node:fs'
 import * as path from 'node:path'
 
+import {unlinkIfPresent} from '../../base/atomic-write.js'
 import {InvalidArgumentError} from '../../base/errors.js'
 import {redact} from '../../base/redact.js'
 import type {OutputListener} from '../../exec/outcome.js'
@@ -27,8 +28,14 @@ export interface LiveLog {
 
 export function openLiveLog(project: Project, run: string, secretValues: string[]): LiveLog {
   const file = liveLogFile(project, run)
-  mkdirSync(path.dirname(file), {recursive: true})
-  appendFileSync(file, '')
+  try {
+    appendFileSync(file, '')
+  } catch (error) {
+    // The folder is there but for the first run: made then, not stat'ed at every run.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    mkdirSync(path.dirname(file), {recursive: true})
+    appendFileSync(file, '')
+  }
   let held = Buffer.alloc(0)
   const write = (bytes: Buffer) => {
     if (bytes.length > 0) appendFileSync(file, redact(bytes.toString('utf8'), secretValues))
@@ -48,7 +55,7 @@ export function openLiveLog(project: Project, run: string, secretValues: string[
       next?.(stream, chunk)
     },
     close: () => {
-      rmSync(file, {force: true})
+      unlinkIfPresent(file)
     },
   }
 }

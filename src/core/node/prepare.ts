@@ -1,6 +1,6 @@
 // The first phase of a run: every input materialized at its version, every output ready for writing, the command
 // expanded (for its container when the node has an image). Nothing has run yet.
-import {chmod, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, writeFile} from 'node:fs/promises'
 import * as path from 'node:path'
 
 import {InvalidArgumentError} from '../../base/errors.js'
@@ -60,6 +60,8 @@ async function commandLine(node: NodeDef, values: FieldValues, scriptDir: string
   }
   const shell = isShellScript(node.script.content)
   const scriptFile = path.join(scriptDir, path.basename(node.script.path))
+  // The run's scratch folder is made by what needs it (see execute.ts).
+  await mkdir(scriptDir, {recursive: true})
   await writeFile(scriptFile, shell ? rewriteShellText(node.script.content, values) : node.script.content)
   await chmod(scriptFile, 0o755)
   const seen = path.posix.join(scriptDirSeen, path.basename(node.script.path))
