@@ -18,9 +18,21 @@ function expandHome(location: string): string {
   return location === '~' || location.startsWith('~/') ? path.join(homedir(), location.slice(1)) : location
 }
 
+/** Resolved folders by base folder, location and sub-path: a scheduler resolves thousands, over and over. */
+const roots = new Map<string, string>()
+
 /** Absolute folder of a path source: its location (relative to the project root) plus its sub-path. */
 export function sourceRoot(source: SourceSpec, ctx: DriverContext): string {
-  return path.join(path.resolve(ctx.baseDir, expandHome(source.location)), source.path ?? '')
+  const resolve = () => path.join(path.resolve(ctx.baseDir, expandHome(source.location)), source.path ?? '')
+  // A home folder is not part of the key: `~` is resolved every time.
+  if (source.location.startsWith('~')) return resolve()
+  const key = `${ctx.baseDir}\0${source.location}\0${source.path ?? ''}`
+  let root = roots.get(key)
+  if (root === undefined) {
+    root = resolve()
+    roots.set(key, root)
+  }
+  return root
 }
 
 function assertFolder(dir: string, source: string): void {
