@@ -2,7 +2,7 @@
 // which lets one machine play several (tests, several workers on one big machine).
 import {hostname} from 'node:os'
 
-/** The OS host name, asked once per process: a scheduler names its machine several times per run (a syscall each). */
+/** The OS host name, asked once per process: a scheduler names its machine several times per run and for each of thousands of sources (a syscall each). */
 let osHostname: string | undefined
 
 /** `DKT_HOST` when set (trimmed, non-empty), else the OS host name. Read on every call: tests set it per process. */

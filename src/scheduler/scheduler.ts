@@ -75,6 +75,8 @@ export class Scheduler {
   /** Until every followed source has been checked once in this session (see checkFirst): those checked so far. */
   private checkedSoFar: Set<string> | undefined = new Set()
   private checkingTheRest: Promise<void> | undefined
+  /** Lets the check of the other sources begin once the first runs are under way (see checkFirst). */
+  private releaseTheRest: () => void = () => {}
   private checkFailure: unknown
   /** The recording of runs a dead process left running (see recoverLeftRunning), and whether it is done. */
   private recovering: Promise<void> | undefined
@@ -171,7 +173,8 @@ export class Scheduler {
   /**
    * Every followed source is checked once at start, before any node that reads or writes it runs: the sources of
    * the first runs first, then all the others in the background while those run (checking two thousand folders
-   * first would hold up the first run for seconds). Returns the ready nodes whose sources are checked.
+   * first would hold up the first run for seconds). Those start once the first runs have (checking is synchronous
+   * work, which would hold up their start). Returns the ready nodes whose sources are checked.
    */
   private async checkFirst(ready: NodeState[]): Promise<NodeState[]> {
     const checked = this.checkedSoFar
@@ -181,7 +184,8 @@ export class Scheduler {
       const first = [...new Set(ready.slice(0, this.options.concurrency - this.executing.size).flatMap(sourcesOf))]
       await profiled('scheduler first sources', async () => this.watcher.check(await this.watcher.followedAmong(first)))
       for (const name of first) checked.add(name)
-      this.checkingTheRest = this.checkTheRest(checked)
+      const released = new Promise<void>((resolve) => (this.releaseTheRest = resolve))
+      this.checkingTheRest = released.then(() => this.checkTheRest(checked))
       // A new version was found: its readers are stale, plan again.
       if (this.dirty) return []
     }
@@ -210,8 +214,8 @@ export class Scheduler {
 
   private async checkTheRest(checked: Set<string>): Promise<void> {
     try {
-      const rest = (await this.watcher.followed()).map((def) => def.name).filter((name) => !checked.has(name))
-      await this.watcher.check(rest)
+      const rest = (await this.watcher.followed()).filter((def) => !checked.has(def.name))
+      await this.watcher.check(rest.map((def) => def.name), rest)
       this.checkedSoFar = undefined
     } catch (error) {
       // Reported by the next round, as a failure to check the sources at start always was.
@@ -233,6 +237,7 @@ export class Scheduler {
       if (this.executing.size >= this.options.concurrency) break
       this.start(state)
     }
+    if (this.executing.size === 0) this.releaseTheRest()
     this.options.onEvent({
       type: 'summary',
       running: this.running.size,
@@ -259,7 +264,9 @@ export class Scheduler {
       onStatusQueued: () => void this.sendStatuses(),
       remoteClaim: this.options.remote?.remoteClaim,
       onEvent: (event) => {
-        if (event.type === 'run-started') this.options.onEvent({type: 'run-started', run: event.run})
+        if (event.type !== 'run-started') return
+        this.releaseTheRest()
+        this.options.onEvent({type: 'run-started', run: event.run})
       },
     })
       .then(({run, memoized}) => {
@@ -279,6 +286,7 @@ export class Scheduler {
         this.options.onEvent({type: 'run-error', node: state.id, message: (error as Error).message})
       })
       .finally(() => {
+        this.releaseTheRest()
         this.executing.delete(state.id)
         this.running.delete(state.id)
         this.poke()

@@ -82,12 +82,15 @@ export class SourceWatcher {
     return defs.filter((def): def is SourceDef => def !== undefined && this.follows(def)).map((def) => def.name)
   }
 
-  /** Checks the given sources now; reports new versions and failures (with the backoff before the next try). */
-  check(names: string[]): Promise<void> {
+  /**
+   * Checks the given sources now; reports new versions and failures (with the backoff before the next try). `defs`:
+   * their definitions, if just read.
+   */
+  check(names: string[], defs?: SourceDef[]): Promise<void> {
     const run = this.queue.then(async () => {
       if (this.closed || names.length === 0) return
       const now = new Date()
-      const {results, failures} = await updateSources(this.repo, {names, now})
+      const {results, failures} = await updateSources(this.repo, {names, now, defs})
       let changed = false
       for (const result of results) {
         this.failures.delete(result.name)

@@ -10,7 +10,7 @@ import type {RunRecord} from '../core/model/run.js'
 import {claimedRuns, nodeDue} from '../core/node/due.js'
 import {type CachedDueState, dueStates} from '../core/node/due-cache.js'
 import {nodeLabels} from '../core/node/hosts.js'
-import {nodesChangedAt} from '../core/node/store.js'
+import {inputSources, nodesChangedAt} from '../core/node/store.js'
 import {type Candidate, type PlanGraph, producerIndex, refreshableNow, upstream} from './plan.js'
 
 export interface NodeState extends Candidate {
@@ -28,7 +28,10 @@ const RECENT_NS = 2_000_000_000n
 type RunningHere = Pick<ReadonlySet<string>, 'has'>
 
 async function readState(repo: MetaRepo, node: NodeDef, claimed: RunRecord[]): Promise<NodeState> {
-  return withHostLabels(repo, stateOf(node, await nodeDue(repo, node, claimed), claimed))
+  // Read once for both: a node with a thousand inputs would read each definition twice.
+  const defs = await inputSources(repo, node)
+  const state = stateOf(node, await nodeDue(repo, node, claimed, undefined, defs), claimed)
+  return state.due ? {...state, labels: await nodeLabels(repo, state.node, defs)} : state
 }
 
 /**

@@ -1,8 +1,8 @@
-import {chmodSync, mkdirSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {digestEntries, hashTree} from '../../src/kinds/path/hash-tree.js'
+import {digestEntries, emptyHashCache, hashTree} from '../../src/kinds/path/hash-tree.js'
 import {tempDir} from '../helpers/tmp.js'
 
 const OLD = new Date('2020-01-01T00:00:00Z')
@@ -68,6 +68,71 @@ describe('the hash cache', () => {
     const root = tempDir()
     writeFileSync(path.join(root, 'fresh'), 'x')
     const result = await hashTree(root, {})
-    expect(result.cache).toEqual({})
+    expect(result.cache).toEqual(emptyHashCache())
+  })
+})
+
+/** A time far enough in the past that nothing is racy: the folders' and files' stamps are all settled. */
+const LATER = Date.now() + 10_000
+
+describe('the listing cache', () => {
+  it('an unchanged tree is not listed again, and its cache comes back as it was (nothing to write)', async () => {
+    const root = tree({'a': 'one', 'c/d': 'three'})
+    symlinkSync('a', path.join(root, 'link'))
+    const first = await hashTree(root, {}, LATER)
+    expect(first.listed).toBe(2)
+    const second = await hashTree(root, first.cache, LATER)
+    expect([second.listed, second.hashed, second.reused]).toEqual([0, 0, 2])
+    expect(second.version).toBe(first.version)
+    expect(second.cache).toBe(first.cache)
+  })
+
+  it('an entry added, removed, renamed or replaced is found: its folder is listed again', async () => {
+    const root = tree({'a': 'one', 'c/d': 'three'})
+    let last = await hashTree(root, {}, LATER)
+    const expectChange = async (change: () => void, listed: number) => {
+      // Past the tick of the file system's clock of the last change (the racy window is what covers it in use).
+      await new Promise((resolve) => setTimeout(resolve, 25))
+      change()
+      const next = await hashTree(root, last.cache, LATER)
+      expect(next.listed).toBe(listed)
+      expect(next.version).toBe((await hashTree(root)).version)
+      expect(next.version).not.toBe(last.version)
+      last = next
+    }
+    await expectChange(() => writeFileSync(path.join(root, 'c', 'new'), 'x'), 1)
+    await expectChange(() => rmSync(path.join(root, 'c', 'd')), 1)
+    await expectChange(() => renameSync(path.join(root, 'a'), path.join(root, 'b')), 1)
+    await expectChange(() => symlinkSync('b', path.join(root, 'c', 'link')), 1)
+    await expectChange(() => {
+      rmSync(path.join(root, 'c', 'link'))
+      symlinkSync('new', path.join(root, 'c', 'link'))
+    }, 1)
+    await expectChange(() => {
+      mkdirSync(path.join(root, 'e', 'f'), {recursive: true})
+      writeFileSync(path.join(root, 'e', 'f', 'g'), 'g')
+    }, 3)
+  })
+
+  it('a file changed in an unchanged folder is hashed again; an exec bit changed is seen', async () => {
+    const root = tree({'a': 'one', 'b': 'two'})
+    const first = await hashTree(root, {}, LATER)
+    writeFileSync(path.join(root, 'a'), 'ONE!')
+    utimesSync(path.join(root, 'a'), OLD, new Date('2021-01-01T00:00:00Z'))
+    const second = await hashTree(root, first.cache, LATER)
+    expect([second.listed, second.hashed, second.reused]).toEqual([0, 1, 1])
+    expect(second.version).toBe((await hashTree(root)).version)
+    chmodSync(path.join(root, 'b'), 0o755)
+    const third = await hashTree(root, second.cache, LATER)
+    expect(third.listed).toBe(0)
+    expect(third.version).not.toBe(second.version)
+    expect(third.version).toBe((await hashTree(root)).version)
+  })
+
+  it('does not trust the listing of a folder changed in the last moments (racy)', async () => {
+    const root = tree({'a': 'one'})
+    const result = await hashTree(root, {})
+    expect(result.cache.dirs).toEqual({})
+    expect(Object.keys(result.cache.files)).toEqual(['a'])
   })
 })

@@ -7,7 +7,7 @@ import type {MetaRepo, Transaction} from '../meta-repo.js'
 import {type RunRecord, runFile} from '../model/run.js'
 import {liveClaims, staleClaims} from './claims.js'
 import {liveLogFile} from './live-log.js'
-import {machineName} from '../../base/host.js'
+import {runningHere} from './running-scan.js'
 
 export const INTERRUPTED = 'interrupted: the dkt process running it stopped before it ended'
 /** The reason of a run whose remote worker stopped beating: recorded `error` by the worker that took its claim over. */
@@ -50,17 +50,7 @@ export async function recoverAbandonedClaims(repo: MetaRepo, apply: ApplyUnderLo
 
 /** The runs recorded `running` on this machine that no live process claims. */
 async function unclaimedRunning(repo: MetaRepo): Promise<RunRecord[]> {
-  const host = machineName()
-  const live = await liveClaims(repo.project)
-  const runs: RunRecord[] = []
-  for (const node of await repo.listDirs('runs')) {
-    for (const id of await repo.listJson(`runs/${node}`)) {
-      if (live.has(id)) continue
-      const run = await repo.readJson<RunRecord>(runFile(node, id))
-      if (run?.status === 'running' && run.machine?.hostname === host) runs.push(run)
-    }
-  }
-  return runs
+  return runningHere(repo, await liveClaims(repo.project))
 }
 
 /**

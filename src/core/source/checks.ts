@@ -1,7 +1,7 @@
-// What the scheduler's checks of each source found (`.dkt/cache/checks/NAME.json`, never committed): when it was last
+// What the scheduler's checks of each source found (`.dkt/cache/checks.json`, never committed): when it was last
 // checked and last checked successfully, its last error (one sentence, redacted), how many checks failed in a row
 // and when the next one is due. The web view shows sources in error or backoff and counts checks in /metrics.
-import {readdirSync, readFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import * as path from 'node:path'
 
 import {writeFileAtomic} from '../../base/atomic-write.js'
@@ -31,15 +31,19 @@ export interface CheckOutcome {
   failure?: {message: string; retryAt: Date}
 }
 
-const checksDir = (project: Project) => path.join(project.cacheDir, 'checks')
-// Source names are one path component (see names.ts).
-const checkFile = (project: Project, name: string) => path.join(checksDir(project), `${name}.json`)
+/**
+ * One file for every source: a scheduler checks all its sources at start, and a file per source cost it two thousand
+ * writes there (seconds) where one write of the whole table costs milliseconds.
+ */
+const checksFile = (project: Project) => path.join(project.cacheDir, 'checks.json')
 
-function readCheck(file: string): SourceCheck | undefined {
+function readAll(project: Project): Record<string, SourceCheck> {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as SourceCheck
+    const checks = JSON.parse(readFileSync(checksFile(project), 'utf8')) as unknown
+    return checks && typeof checks === 'object' && !Array.isArray(checks) ? (checks as Record<string, SourceCheck>) : {}
   } catch {
-    return undefined
+    // Missing, or garbled: it is only a cache.
+    return {}
   }
 }
 
@@ -64,31 +68,21 @@ export async function recordChecks(repo: MetaRepo, at: Date, outcomes: CheckOutc
   if (outcomes.length === 0) return
   const {config, secrets} = await driverCache(repo).settings()
   const hidden = [...Object.values(config), ...Object.values(secrets).filter((value): value is string => Boolean(value))]
+  const checks = readAll(repo.project)
   for (const {name, failure} of outcomes) {
-    const file = checkFile(repo.project, name)
     const message = failure && redact(failure.message.split('\n')[0], hidden)
-    const next = nextCheck(readCheck(file), at, failure && {message: message as string, retryAt: failure.retryAt})
-    await writeFileAtomic(file, `${JSON.stringify(next)}\n`)
+    checks[name] = nextCheck(checks[name], at, failure && {message: message as string, retryAt: failure.retryAt})
   }
+  await writeFileAtomic(checksFile(repo.project), `${JSON.stringify(checks)}\n`)
 }
 
 /** The recorded checks, by source name (sources never checked by a scheduler have none). */
 export function readChecks(project: Project): Map<string, SourceCheck> {
-  const checks = new Map<string, SourceCheck>()
-  let names: string[]
-  try {
-    names = readdirSync(checksDir(project)).filter((name) => name.endsWith('.json'))
-  } catch {
-    return checks
-  }
-  for (const name of names) {
-    const check = readCheck(path.join(checksDir(project), name))
-    if (check) checks.set(name.slice(0, -5), check)
-  }
-  return checks
+  return new Map(Object.entries(readAll(project)))
 }
 
 /** The recorded check of one source, if a scheduler checked it. */
 export function readCheckOf(project: Project, name: string): SourceCheck | undefined {
-  return readCheck(checkFile(project, name))
+  const checks = readAll(project)
+  return Object.hasOwn(checks, name) ? checks[name] : undefined
 }

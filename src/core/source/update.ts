@@ -76,13 +76,15 @@ function toDktError(error: unknown): DktError {
 
 /**
  * Checks the given sources (at most `concurrency` at once) and records every new version in one commit.
- * Sources that fail are reported in `failures`; the others are still recorded.
+ * Sources that fail are reported in `failures`; the others are still recorded. `defs`: the definitions of these
+ * sources when the caller has just read them (a scheduler checking thousands of sources at start).
  */
 export async function updateSources(
   repo: MetaRepo,
-  options: {names: string[]; now: Date; concurrency?: number},
+  options: {names: string[]; now: Date; concurrency?: number; defs?: SourceDef[]},
 ): Promise<{results: UpdateResult[]; failures: UpdateFailure[]}> {
-  const defs = await Promise.all(options.names.map((name) => loadSource(repo, name)))
+  const known = new Map(options.defs?.map((def) => [def.name, def]))
+  const defs = await Promise.all(options.names.map((name) => known.get(name) ?? loadSource(repo, name)))
   const drivers = driverCache(repo)
   const outcomes = await pMap(
     defs,

@@ -3,7 +3,7 @@
 import {readFileSync} from 'node:fs'
 
 import {writeFileAtomic} from '../../base/atomic-write.js'
-import type {HashCache} from './hash-tree.js'
+import {emptyHashCache, type HashCache, hashCacheOf} from './hash-tree.js'
 
 /**
  * A scheduler hashes the same folders for every run (an input is checked before each run that reads it, an
@@ -23,14 +23,14 @@ export class HashCacheStore {
     try {
       text = readFileSync(file, 'utf8')
     } catch {
-      text = '{}'
+      text = JSON.stringify(emptyHashCache())
     }
     let cache: HashCache
     try {
-      cache = JSON.parse(text) as HashCache
+      cache = hashCacheOf(JSON.parse(text))
     } catch {
       // A damaged cache only costs a re-hash.
-      cache = {}
+      cache = emptyHashCache()
     }
     this.known.set(file, {text, cache})
     return cache
@@ -41,6 +41,8 @@ export class HashCacheStore {
    * cannot be written (a full disk) only costs a re-hash next time: it never fails the command that hashed.
    */
   async save(file: string, cache: HashCache): Promise<boolean> {
+    // hashTree gives back the cache it was given when nothing changed: no need to serialize it to know.
+    if (this.known.get(file)?.cache === cache) return false
     const text = JSON.stringify(cache)
     const before = this.known.get(file)?.text
     this.known.set(file, {text, cache})

@@ -1,6 +1,6 @@
 // The `path` kind: a local folder (or a new temporary one); its version is the md5 digest of the tree.
 import {createHash} from 'node:crypto'
-import {existsSync, statSync} from 'node:fs'
+import {statSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import {homedir, tmpdir} from 'node:os'
 import * as path from 'node:path'
@@ -18,20 +18,46 @@ function expandHome(location: string): string {
   return location === '~' || location.startsWith('~/') ? path.join(homedir(), location.slice(1)) : location
 }
 
+/** Resolved folders by base folder, location and sub-path: a scheduler resolves thousands, over and over. */
+const roots = new Map<string, string>()
+
 /** Absolute folder of a path source: its location (relative to the project root) plus its sub-path. */
 export function sourceRoot(source: SourceSpec, ctx: DriverContext): string {
-  return path.join(path.resolve(ctx.baseDir, expandHome(source.location)), source.path ?? '')
+  const resolve = () => path.join(path.resolve(ctx.baseDir, expandHome(source.location)), source.path ?? '')
+  // A home folder is not part of the key: `~` is resolved every time.
+  if (source.location.startsWith('~')) return resolve()
+  const key = `${ctx.baseDir}\0${source.location}\0${source.path ?? ''}`
+  let root = roots.get(key)
+  if (root === undefined) {
+    root = resolve()
+    roots.set(key, root)
+  }
+  return root
 }
 
 function assertFolder(dir: string, source: string): void {
-  if (!existsSync(dir)) throw new NotFoundError(`local path \`${source}\` does not exist`, {path: dir})
-  if (!statSync(dir).isDirectory()) throw new InvalidArgumentError(`local path \`${source}\` is not a folder`, {path: dir})
+  const stat = statSync(dir, {throwIfNoEntry: false})
+  if (!stat) throw new NotFoundError(`local path \`${source}\` does not exist`, {path: dir})
+  if (!stat.isDirectory()) throw new InvalidArgumentError(`local path \`${source}\` is not a folder`, {path: dir})
+}
+
+/** The hash cache file of each folder, by its path (a scheduler hashes the same folders over and over). */
+const cacheFiles = new Map<string, string>()
+
+function cacheFileOf(root: string, ctx: DriverContext): string {
+  const key = `${ctx.cacheDir}\0${root}`
+  let file = cacheFiles.get(key)
+  if (file === undefined) {
+    file = path.join(ctx.cacheDir, `${createHash('sha1').update(root).digest('hex')}.json`)
+    cacheFiles.set(key, file)
+  }
+  return file
 }
 
 async function digest(source: SourceSpec, ctx: DriverContext): Promise<Version> {
   const root = sourceRoot(source, ctx)
   assertFolder(root, root)
-  const cacheFile = path.join(ctx.cacheDir, `${createHash('sha1').update(root).digest('hex')}.json`)
+  const cacheFile = cacheFileOf(root, ctx)
   const result = await hashTree(root, await hashCaches.load(cacheFile))
   await hashCaches.save(cacheFile, result.cache)
   return result.version
