@@ -115,6 +115,14 @@ export function statStamp(file: string): string {
   return stats ? `${stats.ino}:${stats.size}:${stats.ctimeMs}` : 'absent'
 }
 
+/** See readText: how long after a change a file's stamp is not trusted to tell a later change from it. */
+const RACY_READ_MS = 2000
+
+/** Whether a stamp (statStamp) says its file changed less than `ms` ago. */
+function changedWithin(stamp: string, ms: number): boolean {
+  return Date.now() - Number(stamp.slice(stamp.lastIndexOf(':') + 1)) < ms
+}
+
 export class MetaRepo {
   /** The computations being traced (see traceReads): every metadata file and folder read, with its stamp before the read. */
   private readonly traces = new Set<Map<string, string>>()
@@ -255,7 +263,9 @@ export class MetaRepo {
     const known = this.texts.get(relPath)
     if (known?.stamp === stamp) return known.text
     const text = stamp === 'absent' ? undefined : readIfExists(this.abs(relPath))
-    if (text === undefined) this.texts.delete(relPath)
+    // A file changed this recently may change again within the same tick of the file system's clock without changing
+    // its stamp (git's "racy" entries, see due-cache.ts): it is read again until it has settled.
+    if (text === undefined || changedWithin(stamp, RACY_READ_MS)) this.texts.delete(relPath)
     else this.texts.set(relPath, {stamp, text})
     return text
   }
