@@ -96,6 +96,14 @@ const lazyOclifRequires = {
   },
 }
 
+/** `debug` (oclif's logger, plugin-autocomplete) becomes a stand-in that loads the real package only under DEBUG. */
+const debugOnlyUnderDebug = {
+  name: 'debug-only-under-debug',
+  setup(build) {
+    build.onResolve({filter: /^debug$/}, () => ({path: path.join(ROOT, 'scripts', 'bundle', 'debug-off.cjs')}))
+  },
+}
+
 /** Appended to each transformed module (a hoisted declaration, usable from its first line). */
 const LAZY_MODULE = `function __lazyModule(load) {
   let loaded
@@ -133,7 +141,7 @@ async function bundle() {
     banner: {js: 'var __dktImport = typeof __dktImport === "function" ? __dktImport : (specifier) => import (specifier);'},
     metafile: Boolean(process.env.DKT_BUILD_METAFILE),
     logLevel: 'warning',
-    plugins: [lazyOclifRequires],
+    plugins: [lazyOclifRequires, debugOnlyUnderDebug],
   })
   if (built.metafile) writeFileSync(process.env.DKT_BUILD_METAFILE, JSON.stringify(built.metafile))
   postProcess(BUNDLE)
