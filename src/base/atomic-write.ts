@@ -1,6 +1,5 @@
 // Files written whole or not at all: the content goes to a unique temporary name beside the target, which then
 // replaces the target in one step, so that no reader (and no crash, kill -9 included) ever sees half a file.
-import {randomBytes} from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -20,11 +19,13 @@ export interface AtomicWriteOptions {
 /** Writes `content` to `file` (creating its folder), whole or not at all. */
 export async function writeFileAtomic(file: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const created = await fs.mkdir(path.dirname(file), {recursive: true})
-  // Unique per call: one process may write the same file twice at once (two runs hashing one folder).
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
+  // Unique per call: one process may write the same file twice at once (two runs hashing one folder). Not from
+  // node:crypto, whose loading costs a command like `dkt status` ~12 ms; created exclusively, so a file (or link)
+  // found under the name is never written through.
+  const tmp = `${file}.tmp-${process.pid}-${randomHex()}`
+  const handle = await fs.open(tmp, 'wx')
   let placed = false
   try {
-    const handle = await fs.open(tmp, 'w')
     try {
       await handle.writeFile(content)
       if (options.fsync || options.syncFolder) await handle.datasync()
@@ -38,6 +39,13 @@ export async function writeFileAtomic(file: string, content: string | Uint8Array
     if (!placed) await fs.rm(tmp, {force: true})
   }
   if (options.syncFolder) await Promise.all(foldersToSync(file, created).map(syncFolder))
+}
+
+/** 8 hex digits. */
+function randomHex(): string {
+  return Math.floor(Math.random() * 2 ** 32)
+    .toString(16)
+    .padStart(8, '0')
 }
 
 /**
