@@ -96,6 +96,40 @@ const lazyOclifRequires = {
   },
 }
 
+/** `debug` (oclif's logger, plugin-autocomplete) becomes a stand-in that loads the real package only under DEBUG. */
+const debugOnlyUnderDebug = {
+  name: 'debug-only-under-debug',
+  setup(build) {
+    build.onResolve({filter: /^debug$/}, () => ({path: path.join(ROOT, 'scripts', 'bundle', 'debug-off.cjs')}))
+  },
+}
+
+/**
+ * dkt's modules import node:crypto at their top (for a hash here, a random name there), which would load it (~12 ms)
+ * with any command, used or not. Imported from dkt's code, it becomes a module of functions that load it when called
+ * first (its function exports; a class or a constant imported from it fails the build, to be added here then).
+ */
+const lazyCrypto = {
+  name: 'lazy-crypto',
+  setup(build) {
+    build.onResolve({filter: /^node:crypto$/}, (args) =>
+      args.importer.startsWith(SRC) ? {path: 'node:crypto', namespace: 'lazy-crypto'} : undefined,
+    )
+    build.onLoad({filter: /.*/, namespace: 'lazy-crypto'}, async () => {
+      const crypto = await import('node:crypto')
+      const functions = Object.keys(crypto).filter((name) => /^[a-z]\w*$/.test(name) && typeof crypto[name] === 'function')
+      return {
+        contents: [
+          'let crypto',
+          "const load = () => (crypto ??= require('node:crypto'))",
+          ...functions.map((name) => `export const ${name} = (...args) => load().${name}(...args)`),
+        ].join('\n'),
+        loader: 'js',
+      }
+    })
+  },
+}
+
 /** Appended to each transformed module (a hoisted declaration, usable from its first line). */
 const LAZY_MODULE = `function __lazyModule(load) {
   let loaded
@@ -133,7 +167,7 @@ async function bundle() {
     banner: {js: 'var __dktImport = typeof __dktImport === "function" ? __dktImport : (specifier) => import (specifier);'},
     metafile: Boolean(process.env.DKT_BUILD_METAFILE),
     logLevel: 'warning',
-    plugins: [lazyOclifRequires],
+    plugins: [lazyOclifRequires, debugOnlyUnderDebug, lazyCrypto],
   })
   if (built.metafile) writeFileSync(process.env.DKT_BUILD_METAFILE, JSON.stringify(built.metafile))
   postProcess(BUNDLE)

@@ -1,6 +1,5 @@
 // Files written whole or not at all: the content goes to a unique temporary name beside the target, which then
 // replaces the target in one step, so that no reader (and no crash, kill -9 included) ever sees half a file.
-import {randomBytes} from 'node:crypto'
 import {unlinkSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
@@ -23,9 +22,11 @@ export interface AtomicWriteOptions {
  * `mkdir -p` reports it (undefined: the folder was there), for foldersToSync.
  */
 export async function writeFileAtomic(file: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<string | undefined> {
-  // Unique per call: one process may write the same file twice at once (two runs hashing one folder).
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
-  const {handle, created} = await openCreating(tmp)
+  // Unique per call: one process may write the same file twice at once (two runs hashing one folder). Not from
+  // node:crypto, whose loading costs a command like `dkt status` ~12 ms; created exclusively, so a file (or link)
+  // found under the name is never written through.
+  const tmp = `${file}.tmp-${process.pid}-${randomHex()}`
+  const {handle, created} = await openCreating(tmp, 'wx')
   let placed = false
   try {
     try {
@@ -45,7 +46,7 @@ export async function writeFileAtomic(file: string, content: string | Uint8Array
 }
 
 /**
- * Opens a file for writing (`flags`: `w` or `a`), creating its folder only when it is missing: the folder is there
+ * Opens a file for writing (`flags`: `w`, `wx` or `a`), creating its folder only when it is missing: the folder is there
  * almost always, and a `mkdir -p` first costs a failed mkdir and a stat per write. `created`: as writeFileAtomic's.
  */
 export async function openCreating(file: string, flags = 'w'): Promise<{handle: fs.FileHandle; created: string | undefined}> {
@@ -56,6 +57,13 @@ export async function openCreating(file: string, flags = 'w'): Promise<{handle: 
   }
   const created = await fs.mkdir(path.dirname(file), {recursive: true})
   return {handle: await fs.open(file, flags), created}
+}
+
+/** 8 hex digits. */
+function randomHex(): string {
+  return Math.floor(Math.random() * 2 ** 32)
+    .toString(16)
+    .padStart(8, '0')
 }
 
 /**

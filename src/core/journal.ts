@@ -31,12 +31,16 @@ const JOURNAL_FILE = /^(.+)\.(\d+)\.([0-9a-f]+)\.jsonl$/
 
 /** This process's journal. Only its owner writes it, always under the project lock. */
 export class Journal {
-  readonly file: string
+  private ownFile: string | undefined
   private recorded: JournalEntry[] = []
   private size = 0
 
-  constructor(readonly dir: string) {
-    this.file = path.join(dir, `${encodeURIComponent(machineName())}.${process.pid}.${randomBytes(6).toString('hex')}.jsonl`)
+  constructor(readonly dir: string) {}
+
+  /** Named when first needed: a command that records nothing (`dkt status`) never loads node:crypto for it. */
+  get file(): string {
+    this.ownFile ??= path.join(this.dir, `${encodeURIComponent(machineName())}.${process.pid}.${randomBytes(6).toString('hex')}.jsonl`)
+    return this.ownFile
   }
 
   get entries(): JournalEntry[] {

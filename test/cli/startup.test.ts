@@ -1,7 +1,7 @@
 // The CLI around the commands: version, help, shell completion, "did you mean", source-mapped stacks, and commands
 // that load a library lazily run from the code cache as well as without one.
 import {spawnSync} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -59,6 +59,23 @@ describe('dkt around its commands', () => {
     expect(result.exitCode).toBe(2)
     expect(result.stderr).toMatch(/^NotFoundError: source `nope` does not exist/m)
     expect(result.stderr).toContain(`(${path.join(REPO_ROOT, 'src', 'core', 'source', 'store.ts')}:`)
+  })
+
+  it('DEBUG still turns on oclif\'s debug output (the bundle loads the debug package only then)', async () => {
+    const result = await dkt(['--version'], {cwd: tempDir(), env: {DEBUG: 'oclif:main'}})
+    expect(result.exitCode).toBe(0)
+    expect(result.stderr).toMatch(/oclif:main process\.argv/)
+  })
+
+  it('status loads neither node:crypto nor tty: start-up pays only for what a command uses', async () => {
+    const dir = await newProject()
+    const report = path.join(tempDir(), 'modules.txt')
+    const preload = path.join(tempDir(), 'modules.cjs')
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, process.moduleLoadList.join('\\n')))`)
+    expect(await dkt(['status'], {cwd: dir, env: {NODE_OPTIONS: `--require ${preload}`}})).toMatchObject({exitCode: 0})
+    const loaded = readFileSync(report, 'utf8').split('\n')
+    expect(loaded).not.toContain('NativeModule crypto')
+    expect(loaded).not.toContain('NativeModule tty')
   })
 
   it('a command that imports a library when it runs works from the code cache as on the first run', async () => {
