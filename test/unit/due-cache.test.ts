@@ -2,11 +2,10 @@ import {spawnSync} from 'node:child_process'
 import {appendFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
-import {afterEach, describe, expect, it} from 'vitest'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {canonicalJson} from '../../src/base/canonical-json.js'
 import type {Version} from '../../src/base/version.js'
-import {runId} from '../../src/core/ids.js'
 import {MetaRepo} from '../../src/core/meta-repo.js'
 import type {NodeDef} from '../../src/core/model/node.js'
 import type {RunRecord, RunStatus} from '../../src/core/model/run.js'
@@ -14,6 +13,7 @@ import {dueStates, type NodeDue} from '../../src/core/node/due-cache.js'
 import {nodeDues} from '../../src/core/status.js'
 import {loadAllNodes} from '../../src/core/node/store.js'
 import {projectAt} from '../../src/core/project.js'
+import {runRecord} from '../helpers/runs.js'
 import {tempDir} from '../helpers/tmp.js'
 
 const v1 = 'sha1:1111111111111111111111111111111111111111' as Version
@@ -24,17 +24,7 @@ const n1 = nodeDef('1', ['a', 'b'])
 const n2 = nodeDef('2', ['b'])
 
 function runOf(node: NodeDef, inputs: Record<string, Version>, status: RunStatus, attempt = 1, hostname = 'here'): RunRecord {
-  return {
-    id: runId(node.id, inputs, attempt),
-    key: runId(node.id, inputs),
-    attempt,
-    node: node.id,
-    inputs,
-    status,
-    reason: null,
-    startedAt: `2024-01-01T00:00:0${attempt}.000Z`,
-    machine: {hostname, os: 'linux', arch: 'x64'},
-  } as RunRecord
+  return runRecord(node, inputs, status, {attempt, startedAt: `2024-01-01T00:00:0${attempt}.000Z`, machine: {hostname, os: 'linux', arch: 'x64'}})
 }
 
 /** A metadata folder: sources a (at v1) and b (at v2), n1 and n2 each with a successful run on them. */
@@ -79,6 +69,14 @@ const stateOf = async (meta: MetaRepo, node: NodeDef) => (await cachedStates(met
 /** Past the file system clock's tick: a change now gets another time than the stamps taken before. */
 const tick = () => sleep(30)
 
+/** The project, its states cached, and a tick of the clock: a change made now has another stamp. */
+async function cachedProject(): Promise<MetaRepo> {
+  const meta = project()
+  await cachedStates(meta)
+  await tick()
+  return meta
+}
+
 /** Rewrites a file in place (same inode), as an editor that does not rename would. */
 function editInPlace(meta: MetaRepo, rel: string, edit: (text: string) => string): void {
   const file = meta.abs(rel)
@@ -86,6 +84,9 @@ function editInPlace(meta: MetaRepo, rel: string, edit: (text: string) => string
 }
 
 const hosts = process.env.DKT_HOST
+beforeEach(() => {
+  process.env.DKT_HOST = 'here'
+})
 afterEach(() => {
   if (hosts === undefined) delete process.env.DKT_HOST
   else process.env.DKT_HOST = hosts
@@ -93,7 +94,6 @@ afterEach(() => {
 
 describe('the cache of due states', () => {
   it('reads nothing but stamps when nothing changed, and is not rewritten then', async () => {
-    process.env.DKT_HOST = 'here'
     const meta = project()
     expect(await cachedStates(meta)).toMatchObject([{state: 'up-to-date'}, {state: 'up-to-date'}])
     const written = statSync(cacheFile(meta)).mtimeMs
@@ -104,10 +104,7 @@ describe('the cache of due states', () => {
   })
 
   it('sees a new observation appended in place, and reads again only the readers of that source', async () => {
-    process.env.DKT_HOST = 'here'
-    const meta = project()
-    await cachedStates(meta)
-    await tick()
+    const meta = await cachedProject()
     appendFileSync(meta.abs('versions/a.jsonl'), `${JSON.stringify({observed: '2024-01-02T00:00:00.000Z', version: v3})}\n`)
     const {reads} = await meta.traceReads(() => dueStates(meta, {racyMs: 0}))
     expect([...reads.keys()].filter((rel) => rel.startsWith('nodes/'))).toEqual([`nodes/${n1.id}.json`])
@@ -116,20 +113,14 @@ describe('the cache of due states', () => {
   })
 
   it('sees a pin edited into a source file by hand', async () => {
-    process.env.DKT_HOST = 'here'
-    const meta = project()
-    await cachedStates(meta)
-    await tick()
+    const meta = await cachedProject()
     editInPlace(meta, 'sources/b.json', (text) => canonicalJson({...JSON.parse(text), pin: v3}))
     expect(await stateOf(meta, n1)).toBe('due')
     expect(await stateOf(meta, n2)).toBe('due')
   })
 
   it('sees a run file edited in place to the same size, then a second attempt added', async () => {
-    process.env.DKT_HOST = 'here'
-    const meta = project()
-    await cachedStates(meta)
-    await tick()
+    const meta = await cachedProject()
     const first = runOf(n1, {a: v1, b: v2}, 'success')
     editInPlace(meta, `runs/${n1.id}/${first.id}.json`, (text) => text.replace('"success"', '"failure"'))
     expect(await stateOf(meta, n1)).toBe('failed')
@@ -139,10 +130,7 @@ describe('the cache of due states', () => {
   })
 
   it('sees nodes added and removed, and an input whose versions file is removed', async () => {
-    process.env.DKT_HOST = 'here'
-    const meta = project()
-    await cachedStates(meta)
-    await tick()
+    const meta = await cachedProject()
     const n3 = nodeDef('3', ['a'])
     write(meta, `nodes/${n3.id}.json`, canonicalJson(n3))
     expect(await stateOf(meta, n3)).toBe('due')
@@ -155,7 +143,6 @@ describe('the cache of due states', () => {
   })
 
   it('sees claims come and go, and a claiming process die', async () => {
-    process.env.DKT_HOST = 'here'
     const meta = project()
     const next = runOf(n1, {a: v3, b: v2}, 'running')
     appendFileSync(meta.abs('versions/a.jsonl'), `${JSON.stringify({observed: '2024-01-02T00:00:00.000Z', version: v3})}\n`)
@@ -179,7 +166,6 @@ describe('the cache of due states', () => {
   })
 
   it('is read again under another host name (DKT_HOST)', async () => {
-    process.env.DKT_HOST = 'here'
     const meta = project()
     appendFileSync(meta.abs('versions/a.jsonl'), `${JSON.stringify({observed: '2024-01-02T00:00:00.000Z', version: v3})}\n`)
     writeRun(meta, runOf(n1, {a: v3, b: v2}, 'running', 1, 'there'))
@@ -190,7 +176,6 @@ describe('the cache of due states', () => {
   })
 
   it('gives a torn line warning every time, and ignores a garbled cache', async () => {
-    process.env.DKT_HOST = 'here'
     const meta = project()
     const warnings: string[] = []
     meta.onWarning = (message) => warnings.push(message)
@@ -208,7 +193,6 @@ describe('the cache of due states', () => {
   })
 
   it('is written again once a racy stamp has settled, so that its node is not read at every status', async () => {
-    process.env.DKT_HOST = 'here'
     const meta = project()
     await sleep(500)
     appendFileSync(meta.abs('versions/a.jsonl'), `${JSON.stringify({observed: '2024-01-02T00:00:00.000Z', version: v3})}\n`)
@@ -223,7 +207,6 @@ describe('the cache of due states', () => {
   })
 
   it('does not trust a file changed too recently to tell from its stamp (same size, same tick)', async () => {
-    process.env.DKT_HOST = 'here'
     const meta = project()
     expect((await dueStates(meta)).nodes[0].due.state).toBe('up-to-date')
     const first = runOf(n1, {a: v1, b: v2}, 'success')

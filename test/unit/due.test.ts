@@ -11,6 +11,7 @@ import {decideDue, type DueFacts, nodeDue} from '../../src/core/node/due.js'
 import {INTERRUPTED} from '../../src/core/node/recover.js'
 import {loadRuns} from '../../src/core/node/store.js'
 import {projectAt} from '../../src/core/project.js'
+import {runRecord} from '../helpers/runs.js'
 import {tempDir} from '../helpers/tmp.js'
 
 const node = {format: 1, id: 'n'.repeat(64), command: ['make'], labels: [], inputs: ['a', 'b'], outputs: []} as NodeDef
@@ -22,18 +23,7 @@ const before = {a: v1, b: v1}
 let started = 0
 /** A run of the node on the given inputs; later calls are newer runs. */
 function run(inputs: Record<string, Version>, status: RunStatus, extra: Partial<RunRecord> = {}): RunRecord {
-  const attempt = extra.attempt ?? 1
-  return {
-    id: runId(node.id, inputs, attempt),
-    key: runId(node.id, inputs),
-    attempt,
-    node: node.id,
-    inputs,
-    status,
-    reason: null,
-    startedAt: new Date(Date.UTC(2024, 0, 1, 0, 0, started++)).toISOString(),
-    ...extra,
-  } as RunRecord
+  return runRecord(node, inputs, status, {startedAt: new Date(Date.UTC(2024, 0, 1, 0, 0, started++)).toISOString(), ...extra})
 }
 
 /** `runs` oldest first, as they happened; the rule gets them newest first. */
