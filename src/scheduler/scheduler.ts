@@ -75,7 +75,7 @@ export class Scheduler {
   /** Until every followed source has been checked once in this session (see checkFirst): those checked so far. */
   private checkedSoFar: Set<string> | undefined = new Set()
   private checkingTheRest: Promise<void> | undefined
-  /** Lets the check of the other sources begin once the first runs are under way (see checkFirst). */
+  /** Lets the check of the other sources begin once nothing is executing: the first runs have ended, or none started (see checkFirst). */
   private releaseTheRest: () => void = () => {}
   private checkFailure: unknown
   /** The recording of runs a dead process left running (see recoverLeftRunning), and whether it is done. */
@@ -172,9 +172,9 @@ export class Scheduler {
 
   /**
    * Every followed source is checked once at start, before any node that reads or writes it runs: the sources of
-   * the first runs first, then all the others in the background while those run (checking two thousand folders
-   * first would hold up the first run for seconds). Those start once the first runs have (checking is synchronous
-   * work, which would hold up their start). Returns the ready nodes whose sources are checked.
+   * the first runs first (checking two thousand folders first would hold up the first run for seconds), then all the
+   * others, once the first runs have ended: checking is mostly synchronous work, which would hold up the first runs'
+   * start and end. Returns the ready nodes whose sources are checked.
    */
   private async checkFirst(ready: NodeState[]): Promise<NodeState[]> {
     const checked = this.checkedSoFar
