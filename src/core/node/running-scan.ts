@@ -61,15 +61,17 @@ export async function runningHere(repo: MetaRepo, skip: {has(id: string): boolea
     for (const id of ids) {
       const fileStamp = statStamp(repo.abs(runFile(node, id)))
       const knownRun = known?.runs[id]
+      // Read only when its stamp changed, or when it is one of the runs asked for.
+      let run: RunRecord | undefined
       let running: boolean
       if (knownRun && knownRun[0] === fileStamp) running = knownRun[1]
       else {
         changed = true
-        const run = await repo.readJson<RunRecord>(runFile(node, id))
+        run = await repo.readJson<RunRecord>(runFile(node, id))
         running = run?.status === 'running' && run.machine?.hostname === host
       }
       if (running && !skip.has(id)) {
-        const run = await repo.readJson<RunRecord>(runFile(node, id))
+        run ??= await repo.readJson<RunRecord>(runFile(node, id))
         if (run?.status === 'running') runs.push(run)
       }
       if (settled(fileStamp, settledBefore)) folder.runs[id] = [fileStamp, running]
