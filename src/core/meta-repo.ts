@@ -115,8 +115,16 @@ export function statStamp(file: string): string {
   return stats ? `${stats.ino}:${stats.size}:${stats.ctimeMs}` : 'absent'
 }
 
-/** See readText: how long after a change a file's stamp is not trusted to tell a later change from it. */
-const RACY_READ_MS = 2000
+/**
+ * How long after a change a file's stamp is not trusted to tell a later change from it: a file changed this recently
+ * may change again within the same tick of the file system's clock without changing its stamp (git's "racy" entries).
+ */
+export const RACY_MS = 2000
+
+/** Whether a stamp (statStamp) was taken of a file last changed before `settledBefore` (or of none). */
+export function stampSettled(stamp: string, settledBefore: number): boolean {
+  return stamp === 'absent' || Number(stamp.slice(stamp.lastIndexOf(':') + 1)) < settledBefore
+}
 
 /** Whether a stamp (statStamp) says its file changed less than `ms` ago. */
 function changedWithin(stamp: string, ms: number): boolean {
@@ -264,8 +272,8 @@ export class MetaRepo {
     if (known?.stamp === stamp) return known.text
     const text = stamp === 'absent' ? undefined : readIfExists(this.abs(relPath))
     // A file changed this recently may change again within the same tick of the file system's clock without changing
-    // its stamp (git's "racy" entries, see due-cache.ts): it is read again until it has settled.
-    if (text === undefined || changedWithin(stamp, RACY_READ_MS)) this.texts.delete(relPath)
+    // its stamp (see RACY_MS): it is read again until it has settled.
+    if (text === undefined || changedWithin(stamp, RACY_MS)) this.texts.delete(relPath)
     else this.texts.set(relPath, {stamp, text})
     return text
   }

@@ -7,6 +7,7 @@ import type {Version} from '../base/version.js'
 import type {MetaRepo} from '../core/meta-repo.js'
 import type {NodeDef} from '../core/model/node.js'
 import type {RunRecord} from '../core/model/run.js'
+import type {SourceDef} from '../core/model/source.js'
 import {claimedRuns, nodeDue} from '../core/node/due.js'
 import {type CachedDueState, dueStates} from '../core/node/due-cache.js'
 import {nodeLabels} from '../core/node/hosts.js'
@@ -30,16 +31,16 @@ type RunningHere = Pick<ReadonlySet<string>, 'has'>
 async function readState(repo: MetaRepo, node: NodeDef, claimed: RunRecord[]): Promise<NodeState> {
   // Read once for both: a node with a thousand inputs would read each definition twice.
   const defs = await inputSources(repo, node)
-  const state = stateOf(node, await nodeDue(repo, node, claimed, undefined, defs), claimed)
-  return state.due ? {...state, labels: await nodeLabels(repo, state.node, defs)} : state
+  return withHostLabels(repo, stateOf(node, await nodeDue(repo, node, claimed, undefined, defs), claimed), defs)
 }
 
 /**
  * A due node's labels, with `host:H` for each path source of machine H it reads or writes: only a worker there may
  * run it. Read for due nodes only (the planner looks at no other), so a scan through the due cache stays cheap.
+ * `defs`: the node's input definitions, if just read.
  */
-async function withHostLabels(repo: MetaRepo, state: NodeState): Promise<NodeState> {
-  return state.due ? {...state, labels: await nodeLabels(repo, state.node)} : state
+async function withHostLabels(repo: MetaRepo, state: NodeState, defs?: SourceDef[]): Promise<NodeState> {
+  return state.due ? {...state, labels: await nodeLabels(repo, state.node, defs)} : state
 }
 
 function stateOf(node: NodeDef, due: CachedDueState, claimed: RunRecord[]): NodeState {

@@ -7,7 +7,7 @@ import * as path from 'node:path'
 
 import {writeFileAtomic} from '../../base/atomic-write.js'
 import {machineName} from '../../base/host.js'
-import type {MetaRepo} from '../meta-repo.js'
+import {type MetaRepo, RACY_MS, stampSettled} from '../meta-repo.js'
 import {type NodeDef, nodeFile} from '../model/node.js'
 import type {RunRecord} from '../model/run.js'
 import {claimedRuns, type DueState, nodeDue, nodeDueByRef, pickRefDue, type RefDue, type RunsReader} from './due.js'
@@ -30,11 +30,6 @@ export interface NodeDue {
 /** Bump when the due rule, or what it reads, changes: a cache written by another rule is then ignored. */
 const FORMAT = 4
 const CACHE_FILE = 'status.json'
-/**
- * A file changed this recently when its stamp was taken may change again within the same tick of the file system's
- * clock without changing its stamp (git's "racy" entries): its dependents are read again next time.
- */
-const RACY_MS = 2000
 const RACY = 'racy'
 /** In place of an inode in CacheIndex.stamps: a path that did not exist, or a racy stamp. */
 const ABSENT_INODE = -1
@@ -193,15 +188,8 @@ class StampTable {
   }
 
   private racy(stamp: string): boolean {
-    return !settled(stamp, this.settledBefore)
+    return !stampSettled(stamp, this.settledBefore)
   }
-}
-
-/** Whether a stamp (see statStamp) was taken of a file last changed before `settledBefore` (or of none). */
-function settled(stamp: string, settledBefore: number): boolean {
-  if (stamp === 'absent') return true
-  const changedAt = Number(stamp.slice(stamp.lastIndexOf(':') + 1))
-  return changedAt < settledBefore
 }
 
 /**
@@ -210,7 +198,7 @@ function settled(stamp: string, settledBefore: number): boolean {
  */
 function settledNow(index: CacheIndex | undefined, slot: number | undefined, read: FreshRead, settledBefore: number): boolean {
   if (!index || slot === undefined || read.warned || !index.deps[slot].some((dep) => index.stamps[3 * dep] === RACY_INODE)) return false
-  return [...read.reads.values()].every((stamp) => settled(stamp, settledBefore))
+  return [...read.reads.values()].every((stamp) => stampSettled(stamp, settledBefore))
 }
 
 function summarized(due: CachedDueState): CachedDueState {

@@ -5,13 +5,11 @@ import * as path from 'node:path'
 
 import {writeFileAtomic} from '../../base/atomic-write.js'
 import {machineName} from '../../base/host.js'
-import {type MetaRepo, statStamp} from '../meta-repo.js'
+import {type MetaRepo, RACY_MS, stampSettled, statStamp} from '../meta-repo.js'
 import {type RunRecord, runFile} from '../model/run.js'
 
 const CACHE_FILE = 'running.json'
 const FORMAT = 1
-/** A file or folder changed this recently may change again without changing its stamp (see due-cache.ts). */
-const RACY_MS = 2000
 
 interface CachedFolder {
   stamp: string
@@ -37,8 +35,8 @@ function readCache(repo: MetaRepo): Record<string, CachedFolder> {
   }
 }
 
-/** Whether a stamp (see statStamp) is of a file last changed before `settledBefore`. */
-const settled = (stamp: string, settledBefore: number) => stamp !== 'absent' && Number(stamp.slice(stamp.lastIndexOf(':') + 1)) < settledBefore
+/** Whether a stamp is of a file, last changed before `settledBefore` (see stampSettled): a vanished one is not kept. */
+const settled = (stamp: string, settledBefore: number) => stamp !== 'absent' && stampSettled(stamp, settledBefore)
 
 /**
  * The runs recorded `running` on this machine whose IDs `skip` does not hold (the live claims), with their records.
@@ -63,15 +61,17 @@ export async function runningHere(repo: MetaRepo, skip: {has(id: string): boolea
     for (const id of ids) {
       const fileStamp = statStamp(repo.abs(runFile(node, id)))
       const knownRun = known?.runs[id]
+      // Read only when its stamp changed, or when it is one of the runs asked for.
+      let run: RunRecord | undefined
       let running: boolean
       if (knownRun && knownRun[0] === fileStamp) running = knownRun[1]
       else {
         changed = true
-        const run = await repo.readJson<RunRecord>(runFile(node, id))
+        run = await repo.readJson<RunRecord>(runFile(node, id))
         running = run?.status === 'running' && run.machine?.hostname === host
       }
       if (running && !skip.has(id)) {
-        const run = await repo.readJson<RunRecord>(runFile(node, id))
+        run ??= await repo.readJson<RunRecord>(runFile(node, id))
         if (run?.status === 'running') runs.push(run)
       }
       if (settled(fileStamp, settledBefore)) folder.runs[id] = [fileStamp, running]

@@ -18,6 +18,16 @@ function expandHome(location: string): string {
   return location === '~' || location.startsWith('~/') ? path.join(homedir(), location.slice(1)) : location
 }
 
+/** The value kept in `known` under `key`, computed the first time it is asked for. */
+function remembered(known: Map<string, string>, key: string, compute: () => string): string {
+  let value = known.get(key)
+  if (value === undefined) {
+    value = compute()
+    known.set(key, value)
+  }
+  return value
+}
+
 /** Resolved folders by base folder, location and sub-path: a scheduler resolves thousands, over and over. */
 const roots = new Map<string, string>()
 
@@ -26,13 +36,7 @@ export function sourceRoot(source: SourceSpec, ctx: DriverContext): string {
   const resolve = () => path.join(path.resolve(ctx.baseDir, expandHome(source.location)), source.path ?? '')
   // A home folder is not part of the key: `~` is resolved every time.
   if (source.location.startsWith('~')) return resolve()
-  const key = `${ctx.baseDir}\0${source.location}\0${source.path ?? ''}`
-  let root = roots.get(key)
-  if (root === undefined) {
-    root = resolve()
-    roots.set(key, root)
-  }
-  return root
+  return remembered(roots, `${ctx.baseDir}\0${source.location}\0${source.path ?? ''}`, resolve)
 }
 
 function assertFolder(dir: string, source: string): void {
@@ -45,13 +49,7 @@ function assertFolder(dir: string, source: string): void {
 const cacheFiles = new Map<string, string>()
 
 function cacheFileOf(root: string, ctx: DriverContext): string {
-  const key = `${ctx.cacheDir}\0${root}`
-  let file = cacheFiles.get(key)
-  if (file === undefined) {
-    file = path.join(ctx.cacheDir, `${createHash('sha1').update(root).digest('hex')}.json`)
-    cacheFiles.set(key, file)
-  }
-  return file
+  return remembered(cacheFiles, `${ctx.cacheDir}\0${root}`, () => path.join(ctx.cacheDir, `${createHash('sha1').update(root).digest('hex')}.json`))
 }
 
 async function digest(source: SourceSpec, ctx: DriverContext): Promise<Version> {
