@@ -6,6 +6,7 @@ import * as path from 'node:path'
 
 import {atomicWriterPid, foldersToSync, openCreating, syncFolder, writeFileAtomic} from '../base/atomic-write.js'
 import {canonicalJson} from '../base/canonical-json.js'
+import {changedWithin, statStamp} from '../base/file-stamp.js'
 import {DiskFullError, DktError, GitFailedError, InvalidArgumentError} from '../base/errors.js'
 import {commitIdentity, runGit} from '../base/git-cli.js'
 import {acquireLock, isAlive} from '../base/lock.js'
@@ -105,23 +106,8 @@ function listIfExists(dir: string): Dirent[] {
   }
 }
 
-/**
- * What identifies a file's or folder's content without reading it, as git's index does: inode, size and change time
- * (set by the kernel on every write, rename or attribute change, and never by hand, unlike the modification time);
- * `absent` for a missing one.
- */
-export function statStamp(file: string): string {
-  const stats = statSync(file, {throwIfNoEntry: false})
-  return stats ? `${stats.ino}:${stats.size}:${stats.ctimeMs}` : 'absent'
-}
-
 /** See readText: how long after a change a file's stamp is not trusted to tell a later change from it. */
 const RACY_READ_MS = 2000
-
-/** Whether a stamp (statStamp) says its file changed less than `ms` ago. */
-function changedWithin(stamp: string, ms: number): boolean {
-  return Date.now() - Number(stamp.slice(stamp.lastIndexOf(':') + 1)) < ms
-}
 
 export class MetaRepo {
   /** The computations being traced (see traceReads): every metadata file and folder read, with its stamp before the read. */
