@@ -1,6 +1,6 @@
 // Files written whole or not at all: the content goes to a unique temporary name beside the target, which then
 // replaces the target in one step, so that no reader (and no crash, kill -9 included) ever sees half a file.
-import {unlinkSync} from 'node:fs'
+import {mkdirSync, unlinkSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -57,6 +57,20 @@ export async function openCreating(file: string, flags = 'w'): Promise<{handle: 
   }
   const created = await fs.mkdir(path.dirname(file), {recursive: true})
   return {handle: await fs.open(file, flags), created}
+}
+
+/**
+ * Runs `write`, which creates `file` synchronously; if its folder is missing, makes it and runs `write` again. The folder
+ * is there but for the first file: made then, not stat'ed at every write (as openCreating does, synchronously).
+ */
+export function creatingFolder<T>(file: string, write: () => T): T {
+  try {
+    return write()
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  mkdirSync(path.dirname(file), {recursive: true})
+  return write()
 }
 
 /** 8 hex digits. */

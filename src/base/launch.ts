@@ -1,6 +1,6 @@
 // How a process is started for dkt (a run's command, git): the request, how it reports, a start from this very
 // process, and what a helper process that starts them instead (see spawner.ts) keeps track of.
-import {spawn} from 'node:child_process'
+import {type ChildProcess, spawn} from 'node:child_process'
 
 /** What starting one process needs. */
 export interface LaunchRequest {
@@ -62,6 +62,14 @@ export const launchDirect: Launch = (request, listeners) => {
       }
     },
   }
+}
+
+/** Resolves once a helper process has exited, or could not start. */
+export function exitOf(helper: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    helper.once('exit', () => resolve())
+    helper.once('error', () => resolve())
+  })
 }
 
 /** Resolves once `exited` does, or after `waitMs` (a helper that does not end in time is left to end alone). */

@@ -7,7 +7,7 @@ import {type ChildProcess, spawn} from 'node:child_process'
 import {closeSync, openSync, readSync} from 'node:fs'
 import * as path from 'node:path'
 
-import {type Launch, type LaunchRequest, SpawnHelper, exitedOrAfter} from './launch.js'
+import {type Launch, type LaunchRequest, SpawnHelper, exitOf, exitedOrAfter} from './launch.js'
 
 // Frames, both ways: a 9-byte header (kind: u8, id: u32 LE, payload length: u32 LE) and the payload.
 // To the helper: E (environment and grace, JSON; first), R (start a process, JSON), K (signal it: its name).
@@ -283,10 +283,7 @@ export class PythonSpawner extends SpawnHelper {
       detached: true,
       stdio: ['pipe', 'pipe', 'ignore'],
     })
-    this.exited = new Promise((resolve) => {
-      this.helper.once('exit', () => resolve())
-      this.helper.once('error', () => resolve())
-    })
+    this.exited = exitOf(this.helper)
     this.helper.stdout?.on('data', (chunk: Buffer) => this.receive(chunk))
     this.helper.on('error', () => this.gone())
     this.helper.on('close', () => this.gone())

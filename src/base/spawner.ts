@@ -6,7 +6,7 @@
 import {type ChildProcess, spawn} from 'node:child_process'
 import {availableParallelism} from 'node:os'
 
-import {type Launch, type LaunchRequest, SpawnHelper, exitedOrAfter, launchDirect} from './launch.js'
+import {type Launch, type LaunchRequest, SpawnHelper, exitOf, exitedOrAfter, launchDirect} from './launch.js'
 import {PythonSpawner, pythonProgram} from './python-spawner.js'
 
 export {type Launch, type LaunchListeners, type LaunchRequest, type LaunchedCommand, environmentOf, launchDirect} from './launch.js'
@@ -74,10 +74,7 @@ export class NodeSpawner extends SpawnHelper {
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
       serialization: 'advanced',
     })
-    this.exited = new Promise((resolve) => {
-      this.helper.once('exit', () => resolve())
-      this.helper.once('error', () => resolve())
-    })
+    this.exited = exitOf(this.helper)
     this.helper.on('message', (message: HelperMessage) => this.receive(message))
     this.helper.on('error', () => this.lost())
     this.helper.on('exit', () => this.lost())

@@ -80,10 +80,11 @@ export class Journal {
     const gone = new Set(committed)
     const rest = this.recorded.filter((entry) => !gone.has(entry))
     if (rest.length === this.recorded.length) return
-    if (rest.length === 0) await fs.rm(this.file, {force: true})
-    else await writeFileAtomic(this.file, linesOf(rest), {fsync: true})
+    const text = linesOf(rest)
+    if (text === '') await fs.rm(this.file, {force: true})
+    else await writeFileAtomic(this.file, text, {fsync: true})
     this.recorded = rest
-    this.size = rest.length === 0 ? 0 : Buffer.byteLength(linesOf(rest))
+    this.size = Buffer.byteLength(text)
   }
 }
 

@@ -1,9 +1,10 @@
 // How two clones' metadata merge without conflict: union-merged observations, and merge drivers for run files
 // (the same run executed in two clones), set up in every clone by `dkt clone` and by every writing command.
-import {readFileSync, statSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import * as path from 'node:path'
 
 import {canonicalJson} from '../base/canonical-json.js'
+import {statStamp} from '../base/file-stamp.js'
 import {runGit} from '../base/git-cli.js'
 import type {RunRecord, RunStatus} from './model/run.js'
 
@@ -37,15 +38,15 @@ export async function ensureMergeDrivers(dktDir: string, command: string): Promi
   const file = path.join(dktDir, '.git', 'config')
   // Every hold of the lock checks: a scheduler takes it for each batch of runs it records. A config found complete
   // is not read again while its stamp (inode, size, change time) stays.
-  const stamp = configStamp(file)
-  if (stamp !== undefined && configuredAt.get(`${dktDir}\0${command}`) === stamp) return
+  const stamp = statStamp(file)
+  if (stamp !== 'absent' && configuredAt.get(`${dktDir}\0${command}`) === stamp) return
   const config = mergeDriverConfig(command)
   let text = ''
   try {
     text = readFileSync(file, 'utf8')
   } catch {}
   if (Object.values(config).every((value) => text.includes(value))) {
-    if (stamp !== undefined) configuredAt.set(`${dktDir}\0${command}`, stamp)
+    if (stamp !== 'absent') configuredAt.set(`${dktDir}\0${command}`, stamp)
     return
   }
   for (const [key, value] of Object.entries(config)) await runGit(['config', key, value], {cwd: dktDir})
@@ -53,11 +54,6 @@ export async function ensureMergeDrivers(dktDir: string, command: string): Promi
 
 /** The stamp of each clone's `.git/config` (by folder and command) when it was last found with the drivers set. */
 const configuredAt = new Map<string, string>()
-
-function configStamp(file: string): string | undefined {
-  const stats = statSync(file, {throwIfNoEntry: false})
-  return stats ? `${stats.ino}:${stats.size}:${stats.ctimeMs}` : undefined
-}
 
 // A success on the key is a success: memoization, `node log` and `status` read the merged file's own fields.
 const STATUS_RANK: Record<RunStatus, number> = {success: 0, failure: 1, error: 2, cancelled: 3, running: 4, pending: 5}

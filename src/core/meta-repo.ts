@@ -6,6 +6,7 @@ import * as path from 'node:path'
 
 import {atomicWriterPid, foldersToSync, openCreating, syncFolder, writeFileAtomic} from '../base/atomic-write.js'
 import {canonicalJson} from '../base/canonical-json.js'
+import {RACY_MS, stampSettled, statStamp} from '../base/file-stamp.js'
 import {DiskFullError, DktError, GitFailedError, InvalidArgumentError} from '../base/errors.js'
 import {commitIdentity, runGit} from '../base/git-cli.js'
 import {acquireLock, isAlive} from '../base/lock.js'
@@ -105,31 +106,6 @@ function listIfExists(dir: string): Dirent[] {
   }
 }
 
-/**
- * What identifies a file's or folder's content without reading it, as git's index does: inode, size and change time
- * (set by the kernel on every write, rename or attribute change, and never by hand, unlike the modification time);
- * `absent` for a missing one.
- */
-export function statStamp(file: string): string {
-  const stats = statSync(file, {throwIfNoEntry: false})
-  return stats ? `${stats.ino}:${stats.size}:${stats.ctimeMs}` : 'absent'
-}
-
-/**
- * How long after a change a file's stamp is not trusted to tell a later change from it: a file changed this recently
- * may change again within the same tick of the file system's clock without changing its stamp (git's "racy" entries).
- */
-export const RACY_MS = 2000
-
-/** Whether a stamp (statStamp) was taken of a file last changed before `settledBefore` (or of none). */
-export function stampSettled(stamp: string, settledBefore: number): boolean {
-  return stamp === 'absent' || Number(stamp.slice(stamp.lastIndexOf(':') + 1)) < settledBefore
-}
-
-/** Whether a stamp (statStamp) says its file changed less than `ms` ago. */
-function changedWithin(stamp: string, ms: number): boolean {
-  return Date.now() - Number(stamp.slice(stamp.lastIndexOf(':') + 1)) < ms
-}
 
 export class MetaRepo {
   /** The computations being traced (see traceReads): every metadata file and folder read, with its stamp before the read. */
@@ -273,7 +249,7 @@ export class MetaRepo {
     const text = stamp === 'absent' ? undefined : readIfExists(this.abs(relPath))
     // A file changed this recently may change again within the same tick of the file system's clock without changing
     // its stamp (see RACY_MS): it is read again until it has settled.
-    if (text === undefined || changedWithin(stamp, RACY_MS)) this.texts.delete(relPath)
+    if (text === undefined || !stampSettled(stamp, Date.now() - RACY_MS)) this.texts.delete(relPath)
     else this.texts.set(relPath, {stamp, text})
     return text
   }

@@ -1,8 +1,8 @@
 // Tokens in `.dkt/secrets/` (directory 0700, files 0600): never committed, never printed, never passed to git add.
-import {statSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
+import {stampSettled, statStamp} from '../base/file-stamp.js'
 import type {Secrets} from '../kinds/driver.js'
 import {SECRETS} from '../kinds/registry.js'
 import type {Project} from './project.js'
@@ -35,15 +35,13 @@ let cached: {dir: string; stamp: string; secrets: Secrets} | undefined
 const RECENT_MS = 1000
 
 /**
- * What identifies a file's or folder's content without reading it: inode, size and change time (`absent` for a missing
- * one); undefined when it changed too recently to tell. The folder's changes when a token is added or removed, a
- * token file's when it is rewritten. A scheduler reads the secrets at every run: a stat each instead of a listing and
- * a read per token.
+ * A file's or folder's stamp (statStamp); undefined when it changed too recently to tell. The folder's changes when a
+ * token is added or removed, a token file's when it is rewritten. A scheduler reads the secrets at every run: a stat
+ * each instead of a listing and a read per token.
  */
 function fileStamp(file: string): string | undefined {
-  const stats = statSync(file, {throwIfNoEntry: false})
-  if (!stats) return 'absent'
-  return Date.now() - stats.ctimeMs < RECENT_MS ? undefined : `${stats.ino}:${stats.size}:${stats.ctimeMs}`
+  const stamp = statStamp(file)
+  return stampSettled(stamp, Date.now() - RECENT_MS) ? stamp : undefined
 }
 
 function secretsStamp(dir: string, names: string[]): string | undefined {

@@ -1,11 +1,11 @@
 // Claims on runs (`.dkt/cache/claims/RUN.json`, never committed): which live process is executing a run, so that
 // two workers never execute the same run, and a run whose process died (kill -9) is found and recorded.
 import {randomBytes} from 'node:crypto'
-import {linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {linkSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
-import {atomicWriterPid, unlinkIfPresent} from '../../base/atomic-write.js'
+import {atomicWriterPid, creatingFolder, unlinkIfPresent} from '../../base/atomic-write.js'
 import {isAlive} from '../../base/lock.js'
 import type {RunRecord} from '../model/run.js'
 import type {Project} from '../project.js'
@@ -60,14 +60,7 @@ const own = new Map<string, Claim>()
  */
 function placeClaim(file: string, text: string): void {
   const temporary = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
-  try {
-    writeFileSync(temporary, text)
-  } catch (error) {
-    // The folder is there but for the first claim: made then, not stat'ed at every claim.
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    mkdirSync(path.dirname(file), {recursive: true})
-    writeFileSync(temporary, text)
-  }
+  creatingFolder(temporary, () => writeFileSync(temporary, text))
   try {
     linkSync(temporary, file)
   } finally {

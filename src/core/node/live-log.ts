@@ -1,10 +1,10 @@
 // A running command's output as it comes (`.dkt/cache/live/RUN.log`, never committed), for readers in other
 // processes (the web view tails it): whole lines only, each redacted, so a secret split across two chunks of output
 // is still caught; the file goes when the run has been recorded, and its saved log is the record.
-import {appendFileSync, mkdirSync, openSync, readSync, closeSync} from 'node:fs'
+import {appendFileSync, openSync, readSync, closeSync} from 'node:fs'
 import * as path from 'node:path'
 
-import {unlinkIfPresent} from '../../base/atomic-write.js'
+import {creatingFolder, unlinkIfPresent} from '../../base/atomic-write.js'
 import {InvalidArgumentError} from '../../base/errors.js'
 import {redact} from '../../base/redact.js'
 import type {OutputListener} from '../../exec/outcome.js'
@@ -28,14 +28,7 @@ export interface LiveLog {
 
 export function openLiveLog(project: Project, run: string, secretValues: string[]): LiveLog {
   const file = liveLogFile(project, run)
-  try {
-    appendFileSync(file, '')
-  } catch (error) {
-    // The folder is there but for the first run: made then, not stat'ed at every run.
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    mkdirSync(path.dirname(file), {recursive: true})
-    appendFileSync(file, '')
-  }
+  creatingFolder(file, () => appendFileSync(file, ''))
   let held = Buffer.alloc(0)
   const write = (bytes: Buffer) => {
     if (bytes.length > 0) appendFileSync(file, redact(bytes.toString('utf8'), secretValues))

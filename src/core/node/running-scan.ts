@@ -5,7 +5,8 @@ import * as path from 'node:path'
 
 import {writeFileAtomic} from '../../base/atomic-write.js'
 import {machineName} from '../../base/host.js'
-import {type MetaRepo, RACY_MS, stampSettled, statStamp} from '../meta-repo.js'
+import {RACY_MS, stampSettled, statStamp} from '../../base/file-stamp.js'
+import type {MetaRepo} from '../meta-repo.js'
 import {type RunRecord, runFile} from '../model/run.js'
 
 const CACHE_FILE = 'running.json'
